@@ -1,0 +1,83 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// Layers (see DESIGN.md): every edge points down, peers never import each other.
+let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+
+let package = Package(
+    name: "Loft",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "loft", targets: ["loft"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        // Layer 0: C bindings, each imported by exactly one Swift target.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
+
+        // Layer 1
+        .target(name: "LineProtocol", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: strict),
+
+        // Layer 2
+        .target(name: "TLS", dependencies: [
+            "COpenSSL", "LineProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: strict),
+        .target(name: "Auth", dependencies: ["CCrypt"], swiftSettings: strict),
+        .target(name: "MailStore", dependencies: [], swiftSettings: strict),
+        .target(name: "Config", dependencies: [
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ], swiftSettings: strict),
+
+        // Layer 3
+        .target(name: "POP3", dependencies: [
+            "LineProtocol", "MailStore", "Auth",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+
+        // Layer 4
+        .target(name: "LoftServer", dependencies: [
+            "LineProtocol", "TLS", "Auth", "MailStore", "Config", "POP3",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "loft", dependencies: [
+            "LoftServer", "Auth", "Config",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+
+        // Tests (Swift Testing only).
+        .testTarget(name: "LineProtocolTests", dependencies: [
+            "LineProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ], swiftSettings: strict),
+        .testTarget(name: "TLSTests", dependencies: [
+            "TLS", "LineProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ], swiftSettings: strict),
+        .testTarget(name: "AuthTests", dependencies: ["Auth"], swiftSettings: strict),
+        .testTarget(name: "MailStoreTests", dependencies: ["MailStore"], swiftSettings: strict),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strict),
+        .testTarget(name: "POP3Tests", dependencies: [
+            "POP3", "LineProtocol", "MailStore", "Auth",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ], swiftSettings: strict),
+        .testTarget(name: "LoftTests", dependencies: [
+            "loft", "LoftServer", "Auth", "MailStore", "Config",
+        ], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,2 @@
+// Placeholder: replaced as the Auth module lands.
+internal import CCrypt

@@ -1,0 +1,4 @@
+#ifndef LOFT_CCRYPT_SHIM_H
+#define LOFT_CCRYPT_SHIM_H
+#include <crypt.h>
+#endif

@@ -1,0 +1,1 @@
+// Placeholder: replaced as the POP3 module lands.

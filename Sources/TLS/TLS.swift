@@ -1,0 +1,2 @@
+// Placeholder: replaced as the TLS module lands.
+internal import COpenSSL

@@ -1,0 +1,3 @@
+import Testing
+
+@Test func placeholderPOP3() { #expect(Bool(true)) }
