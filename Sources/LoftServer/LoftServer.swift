@@ -1,1 +1,239 @@
-// Placeholder: replaced as the LoftServer module lands.
+import Auth
+import Config
+import LineProtocol
+import Logging
+import NIOCore
+import NIOPosix
+import POP3
+import Synchronization
+import TLS
+
+/// The whole `loft` process: every configured listener on one event loop group, the shared
+/// Auth and MailStore, graceful shutdown and reload.
+public final class LoftServer: Sendable {
+    /// A listener as bound: the address may differ from the configured one when port 0 was asked.
+    public struct BoundListener: Sendable, CustomStringConvertible {
+        public var configuration: ListenerConfiguration
+        public var host: String
+        public var port: Int
+        public var description: String {
+            let host = self.host.contains(":") ? "[\(self.host)]" : self.host
+            return "\(configuration.protocol.rawValue) \(host):\(port) tls=\(configuration.tls.rawValue)"
+        }
+    }
+
+    public struct StartupError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    private struct Running: @unchecked Sendable {
+        // Channels are thread-safe; `any Channel` is Sendable-safe to hand between threads.
+        var serverChannels: [any Channel]
+    }
+
+    public let configuration: LoftConfiguration
+    private let logger: Logger
+    private let group: MultiThreadedEventLoopGroup
+    private let threadPool: NIOThreadPool
+    private let connections = ConnectionRegistry()
+    private let users: PasswdFileUserDatabase
+    private let penalty: FailurePenalty
+    private let tlsProviders: [ListenAddress: TLSContextProvider]
+    private let running = Mutex<Running>(Running(serverChannels: []))
+
+    /// Loads users and certificates (blocking, before any event loop work) and checks them.
+    public init(configuration: LoftConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        do {
+            self.users = try PasswdFileUserDatabase(path: configuration.auth.passwdFile, defaultDomain: configuration.domain)
+        } catch {
+            throw StartupError(description: "auth.passwd_file: \(error)")
+        }
+        self.penalty = FailurePenalty(initialDelay: configuration.auth.failureDelay, maximumDelay: configuration.auth.failureDelayMax)
+
+        var providers: [ListenAddress: TLSContextProvider] = [:]
+        for listener in configuration.listeners where listener.tls != .none {
+            guard let tls = configuration.tls else {
+                throw StartupError(description: "listener \(listener.address): TLS needs a [tls] section")
+            }
+            let tlsConfiguration = Self.tlsConfiguration(tls, applicationProtocol: listener.protocol.alpnIdentifier)
+            do {
+                let provider = try TLSContextProvider(configuration: tlsConfiguration)
+                for warning in provider.current.warnings {
+                    logger.warning("certificate", metadata: ["warning": "\(warning)"])
+                }
+                providers[listener.address] = provider
+            } catch {
+                throw StartupError(description: "tls: \(error)")
+            }
+        }
+        self.tlsProviders = providers
+        for listener in configuration.listeners where listener.protocol != .pop3 {
+            throw StartupError(description: "listener \(listener.address): protocol \"\(listener.protocol.rawValue)\" is not available in this version of Loft")
+        }
+
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        self.threadPool = NIOThreadPool(numberOfThreads: max(4, System.coreCount * 2))
+    }
+
+    private static func tlsConfiguration(_ tls: TLSSettings, applicationProtocol: String) -> TLSServerConfiguration {
+        var sni: [String: TLSCertificateFiles] = [:]
+        for entry in tls.sni {
+            sni[entry.hostname.lowercased()] = TLSCertificateFiles(certificatePath: entry.certificate, privateKeyPath: entry.privateKey)
+        }
+        return TLSServerConfiguration(
+            certificate: TLSCertificateFiles(certificatePath: tls.certificate, privateKeyPath: tls.privateKey),
+            sniCertificates: sni,
+            minimumVersion: tls.minVersion == .tls13 ? .tls13 : .tls12,
+            applicationProtocol: applicationProtocol
+        )
+    }
+
+    /// Binds every listener, then drops privileges if `user` is set.
+    public func start() async throws -> [BoundListener] {
+        threadPool.start()
+        let blockingWork = ThreadPoolWorkRunner(pool: threadPool)
+        let authenticator = Authenticator(users: users, penalty: penalty)
+        let backend = MaildirPOP3Backend(authenticator: authenticator, users: users, penalty: penalty, dataDirectory: configuration.dataDirectory)
+
+        var bound: [BoundListener] = []
+        var channels: [any Channel] = []
+        for listener in configuration.listeners {
+            let channel: any Channel
+            do {
+                channel = try await bind(listener, backend: backend, blockingWork: blockingWork)
+            } catch {
+                for channel in channels { try? await channel.close() }
+                throw StartupError(description: "listener \(listener.address): cannot listen: \(error)")
+            }
+            channels.append(channel)
+            let address = channel.localAddress
+            let entry = BoundListener(configuration: listener, host: address?.ipAddress ?? listener.address.host, port: address?.port ?? listener.address.port)
+            logger.info("listening", metadata: ["listener": "\(entry)"])
+            bound.append(entry)
+        }
+        running.withLock { $0.serverChannels = channels }
+
+        if let user = configuration.user {
+            try PrivilegeDrop.drop(to: user)
+            logger.info("dropped privileges", metadata: ["user": "\(user)"])
+        }
+        return bound
+    }
+
+    private func bind(_ listener: ListenerConfiguration, backend: MaildirPOP3Backend, blockingWork: ThreadPoolWorkRunner) async throws -> any Channel {
+        let provider = tlsProviders[listener.address]
+        let connections = self.connections
+        var connectionLogger = logger
+        connectionLogger[metadataKey: "listener"] = "\(listener.protocol.rawValue) \(listener.address) tls=\(listener.tls.rawValue)"
+        let sessionConfiguration = POP3Session.Configuration(
+            tlsMode: listener.tls.pop3Mode,
+            allowPlaintextAuth: listener.allowPlaintextAuth,
+            limits: configuration.pop3Limits
+        )
+        let logger = connectionLogger
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                connections.add(channel)
+                return channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    if listener.tls == .implicit, let provider {
+                        try pipeline.addHandler(TLSServerHandler(context: provider.current))
+                    }
+                    var startTLS: StartTLSUpgrade?
+                    if listener.tls == .starttls, let provider {
+                        startTLS = StartTLSUpgrade { pipeline in
+                            try pipeline.addHandler(TLSServerHandler(context: provider.current), position: .first)
+                        }
+                    }
+                    try pipeline.addHandler(POP3ServerHandler(
+                        configuration: sessionConfiguration, backend: backend, blockingWork: blockingWork,
+                        startTLS: startTLS, logger: logger
+                    ))
+                }
+            }
+            .bind(host: listener.address.host, port: listener.address.port)
+            .get()
+    }
+
+    /// SIGHUP: certificates and the passwd-file are read again. New connections get the new
+    /// certificate; live ones keep theirs; a broken file keeps the old state and says why.
+    public func reload() {
+        for (address, provider) in tlsProviders.sorted(by: { $0.key.description < $1.key.description }) {
+            do {
+                let warnings = try provider.reload()
+                logger.info("reloaded certificates", metadata: ["listener": "\(address)"])
+                for warning in warnings { logger.warning("certificate", metadata: ["warning": "\(warning)"]) }
+            } catch {
+                logger.error("certificate reload failed, keeping the old one", metadata: ["listener": "\(address)", "error": "\(error)"])
+            }
+        }
+        do {
+            try users.reload()
+            logger.info("reloaded passwd-file", metadata: ["path": "\(configuration.auth.passwdFile)"])
+        } catch {
+            logger.error("passwd-file reload failed, keeping the old one", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Stops accepting, asks every session to say goodbye, force-closes what is left after
+    /// `limits.shutdown_grace`, then stops the event loops and the thread pool.
+    public func shutdown() async {
+        let serverChannels = running.withLock { running in
+            defer { running.serverChannels = [] }
+            return running.serverChannels
+        }
+        for channel in serverChannels { try? await channel.close() }
+        let live = connections.all
+        logger.info("shutting down", metadata: ["connections": "\(live.count)"])
+        for channel in live {
+            channel.pipeline.fireUserInboundEventTriggered(ServerShuttingDown())
+        }
+        let deadline = ContinuousClock.now + configuration.limits.shutdownGrace
+        while connections.count > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        let remaining = connections.all
+        if !remaining.isEmpty {
+            logger.warning("force-closing sessions after the grace period", metadata: ["connections": "\(remaining.count)"])
+            for channel in remaining { try? await channel.close() }
+        }
+        try? await threadPool.shutdownGracefully()
+        try? await group.shutdownGracefully()
+        logger.info("stopped")
+    }
+}
+
+extension ListenerConfiguration.ServiceProtocol {
+    /// The ALPN id a client must offer if it offers any (strict ALPN against ALPACA).
+    var alpnIdentifier: String {
+        switch self {
+        case .pop3: "pop3"
+        case .imap: "imap"
+        case .submission: "smtp"
+        }
+    }
+}
+
+extension ListenerConfiguration.TLSMode {
+    var pop3Mode: POP3Session.TLSMode {
+        switch self {
+        case .none: .none
+        case .starttls: .startTLS
+        case .implicit: .implicit
+        }
+    }
+}
+
+extension LoftConfiguration {
+    var pop3Limits: POP3Limits {
+        var limits = POP3Limits()
+        limits.idleTimeout = pop3.idleTimeout
+        limits.maxLineLength = pop3.maxLineLength
+        return limits
+    }
+}

@@ -1,1 +1,3 @@
-print("loft")
+import ArgumentParser
+
+await LoftCommand.main()

@@ -1,0 +1,90 @@
+import Auth
+import MailStore
+import POP3
+import Synchronization
+
+/// POP3's view of users and mail: `Auth` for logins, `MailStore` for the Maildir, and an
+/// in-process lock so one user has at most one POP3 session (RFC 2449 `IN-USE`).
+final class MaildirPOP3Backend: POP3Backend {
+    private let authenticator: Authenticator
+    private let users: PasswdFileUserDatabase
+    private let penalty: FailurePenalty
+    private let dataDirectory: String
+    private let lockedLogins = Mutex<Set<String>>([])
+
+    init(authenticator: Authenticator, users: PasswdFileUserDatabase, penalty: FailurePenalty, dataDirectory: String) {
+        self.authenticator = authenticator
+        self.users = users
+        self.penalty = penalty
+        self.dataDirectory = dataDirectory
+    }
+
+    func authenticate(username: String, password: String, clientIP: String) -> POP3AuthResult {
+        switch authenticator.authenticate(login: username, password: password, clientIP: clientIP) {
+        case .success(let user): .success(login: user.login)
+        case .failure: .failure
+        case .temporaryFailure(let reason): .temporaryFailure(reason)
+        }
+    }
+
+    func failureDelay(clientIP: String) -> Duration {
+        penalty.delay(for: clientIP)
+    }
+
+    func openMaildrop(login: String) throws(POP3MaildropError) -> any POP3Maildrop {
+        guard let user = users.lookup(login) else { throw .unavailable("user \(login) is no longer in the passwd-file") }
+        let acquired = lockedLogins.withLock { $0.insert(user.login).inserted }
+        guard acquired else { throw .inUse }
+        let release: @Sendable () -> Void = { [self] in
+            _ = lockedLogins.withLock { $0.remove(user.login) }
+        }
+        do {
+            let path = MaildirLocator.path(dataDirectory: dataDirectory, localPart: user.localPart, domain: user.domain, home: user.home)
+            let maildir = try Maildir.open(path: path, create: true)
+            let snapshot = try maildir.synchronize()
+            return MaildirPOP3Maildrop(maildir: maildir, snapshot: snapshot, release: release)
+        } catch {
+            release()
+            throw .unavailable("\(error)")
+        }
+    }
+}
+
+/// A user's INBOX as one POP3 session sees it: the messages present at login, numbered 1…n.
+final class MaildirPOP3Maildrop: POP3Maildrop {
+    let messages: [POP3MessageInfo]
+    private let maildir: Maildir
+    private let stored: [MaildirMessage]
+    private let releaseLock: Mutex<(@Sendable () -> Void)?>
+
+    init(maildir: Maildir, snapshot: MaildirSnapshot, release: @escaping @Sendable () -> Void) {
+        self.maildir = maildir
+        self.stored = snapshot.messages
+        // Dovecot's default pop3_uidl_format "%08Xu%08Xv": the same Maildir shows the same UIDLs.
+        self.messages = snapshot.messages.map {
+            POP3MessageInfo(uniqueID: hex8($0.uid) + hex8(snapshot.uidValidity), size: $0.virtualSize)
+        }
+        self.releaseLock = Mutex(release)
+    }
+
+    func retrieve(_ index: Int) throws -> [UInt8] {
+        try maildir.read(stored[index])
+    }
+
+    func delete(_ indices: [Int]) throws {
+        try maildir.delete(indices.map { stored[$0] })
+    }
+
+    func release() {
+        let release = releaseLock.withLock { lock in
+            defer { lock = nil }
+            return lock
+        }
+        release?()
+    }
+}
+
+private func hex8(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16, uppercase: true)
+    return String(repeating: "0", count: 8 - digits.count) + digits
+}

@@ -1,1 +1,0 @@
-// Placeholder: replaced as the POP3 module lands.

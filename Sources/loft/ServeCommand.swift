@@ -1,0 +1,70 @@
+import ArgumentParser
+import Config
+import Dispatch
+import Foundation
+import LoftServer
+import Logging
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run every configured listener until SIGTERM or SIGINT; SIGHUP reloads certificates and users."
+    )
+
+    @OptionGroup var config: ConfigOption
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let logger = Logger(label: "loft")
+
+        let configuration: LoftConfiguration
+        do {
+            if let path = config.path {
+                configuration = try LoftConfiguration.load(path: path)
+                logger.info("configuration", metadata: ["file": "\(path)"])
+            } else {
+                let directory = FileManager.default.currentDirectoryPath + "/loft-data"
+                let demo = try DemoEnvironment.prepare(directory: directory)
+                configuration = demo.configuration
+                logger.info("no config file: running the demo", metadata: ["data_dir": "\(directory)"])
+                if let password = demo.newPassword {
+                    Output.standard("Demo user created: \(DemoEnvironment.userName)  password: \(password)\n(shown once; it is stored hashed in \(configuration.auth.passwdFile))\n")
+                }
+            }
+        } catch {
+            throw Failure("\(error)")
+        }
+
+        let signals = SignalWatcher()
+        let server: LoftServer
+        do {
+            server = try LoftServer(configuration: configuration, logger: logger)
+            let bound = try await server.start()
+            if config.path == nil {
+                Output.standard("Loft demo listening on " + bound.map(\.description).joined(separator: ", ") + "\n")
+            }
+        } catch {
+            throw Failure("\(error)")
+        }
+        signals.onReload { server.reload() }
+        let signal = await signals.nextStop()
+        logger.info("received signal, stopping", metadata: ["signal": "\(signal)"])
+        await server.shutdown()
+    }
+}
+
+/// An error whose text is the whole message: ArgumentParser prints it as "Error: <text>".
+struct Failure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+enum Output {
+    static func standard(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}

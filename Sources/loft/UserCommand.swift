@@ -1,0 +1,125 @@
+import ArgumentParser
+import Auth
+import Config
+import Foundation
+
+struct UserCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user",
+        abstract: "Manage the users in the passwd-file. The running server sees changes without a restart.",
+        subcommands: [Add.self, Passwd.self, Del.self, List.self]
+    )
+
+    /// The passwd-file named by the configuration (the demo's when there is no config file).
+    static func passwdPath(_ option: ConfigOption) throws -> String {
+        do {
+            if let path = option.path { return try LoftConfiguration.load(path: path).auth.passwdFile }
+        } catch {
+            throw Failure("\(error)")
+        }
+        return LoftConfiguration.demo(directory: FileManager.default.currentDirectoryPath + "/loft-data").auth.passwdFile
+    }
+
+    static func edit(_ option: ConfigOption, _ change: (inout PasswdFile) throws -> Void) throws {
+        let path = try passwdPath(option)
+        do {
+            var file = try PasswdFile.load(path: path)
+            try change(&file)
+            try file.write(to: path)
+        } catch let error as Failure {
+            throw error
+        } catch {
+            throw Failure("\(path): \(error)")
+        }
+    }
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a user; the password comes from a prompt or from standard input.")
+        @OptionGroup var config: ConfigOption
+        @Argument(help: "The login name: 'alice' (default domain) or 'alice@example.org'.") var name: String
+        @Option(help: "Hash scheme: yescrypt, sha512crypt or bcrypt.") var scheme: String = "yescrypt"
+
+        func run() throws {
+            let hash = try hashedPassword(scheme: scheme)
+            try UserCommand.edit(config) { try $0.add(name: name, hash: hash) }
+            Output.standard("added \(name)\n")
+        }
+    }
+
+    struct Passwd: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set a user's password.")
+        @OptionGroup var config: ConfigOption
+        @Argument var name: String
+        @Option(help: "Hash scheme: yescrypt, sha512crypt or bcrypt.") var scheme: String = "yescrypt"
+
+        func run() throws {
+            let hash = try hashedPassword(scheme: scheme)
+            try UserCommand.edit(config) { try $0.setPassword(name: name, hash: hash) }
+            Output.standard("password changed for \(name)\n")
+        }
+    }
+
+    struct Del: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a user (their mail stays on disk).")
+        @OptionGroup var config: ConfigOption
+        @Argument var name: String
+
+        func run() throws {
+            try UserCommand.edit(config) { try $0.remove(name: name) }
+            Output.standard("removed \(name)\n")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the users.")
+        @OptionGroup var config: ConfigOption
+
+        func run() throws {
+            let path = try UserCommand.passwdPath(config)
+            do {
+                for name in try PasswdFile.load(path: path).users { Output.standard(name + "\n") }
+            } catch {
+                throw Failure("\(path): \(error)")
+            }
+        }
+    }
+}
+
+/// Reads the new password (twice at a terminal, without echo; one line from a pipe) and hashes it.
+private func hashedPassword(scheme: String) throws -> String {
+    guard let parsed = PasswordScheme(rawValue: scheme) else {
+        throw Failure("--scheme: must be one of \(PasswordScheme.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(scheme)\"")
+    }
+    let password: String
+    if isatty(STDIN_FILENO) != 0 {
+        let first = PasswordPrompt.read("New password: ")
+        let second = PasswordPrompt.read("Repeat password: ")
+        guard first == second else { throw Failure("the passwords do not match") }
+        password = first
+    } else {
+        password = readLine(strippingNewline: true) ?? ""
+    }
+    guard !password.isEmpty else { throw Failure("the password is empty") }
+    do {
+        return try PasswordHash.make(password: password, scheme: parsed)
+    } catch {
+        throw Failure("\(error)")
+    }
+}
+
+enum PasswordPrompt {
+    /// Prompts on the terminal with echo off.
+    static func read(_ prompt: String) -> String {
+        FileHandle.standardError.write(Data(prompt.utf8))
+        var saved = termios()
+        tcgetattr(STDIN_FILENO, &saved)
+        var silent = saved
+        silent.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(STDIN_FILENO, TCSANOW, &silent)
+        defer {
+            tcsetattr(STDIN_FILENO, TCSANOW, &saved)
+            FileHandle.standardError.write(Data("\n".utf8))
+        }
+        return readLine(strippingNewline: true) ?? ""
+    }
+}
