@@ -7,9 +7,12 @@ internal import Darwin
 /// An IP address and port to listen on. `host` is an IPv4 or IPv6 literal in canonical form
 /// (IPv6 without brackets); port 0 means "any free port".
 public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
+    /// An IPv4 literal such as `0.0.0.0`, or an IPv6 literal without brackets such as `::1`.
     public var host: String
+    /// 0...65535; 0 asks the kernel for any free port.
     public var port: Int
 
+    /// An address from its parts; no checks (a loaded configuration has only valid, canonical ones).
     public init(host: String, port: Int) {
         self.host = host
         self.port = port

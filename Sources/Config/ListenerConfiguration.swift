@@ -19,6 +19,7 @@ public struct ListenerConfiguration: Sendable, Equatable {
 
     public var `protocol`: ServiceProtocol
     public var address: ListenAddress
+    /// In a loaded configuration, `.starttls` and `.implicit` imply `LoftConfiguration.tls` is set.
     public var tls: TLSMode
     /// Whether plaintext credentials are accepted before TLS is up. Default false; true is only
     /// for trusted networks.
