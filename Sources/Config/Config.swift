@@ -1,1 +1,0 @@
-// Placeholder: replaced as the Config module lands.

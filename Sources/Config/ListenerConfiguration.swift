@@ -1,0 +1,34 @@
+/// One `[[listener]]`: a protocol served on an address with its own TLS mode.
+public struct ListenerConfiguration: Sendable, Equatable {
+    /// The service a listener speaks (`protocol = "pop3" | "imap" | "submission"`).
+    public enum ServiceProtocol: String, Sendable, Equatable, CaseIterable {
+        case pop3
+        case imap
+        case submission
+    }
+
+    /// How TLS is used on a listener (`tls = "starttls" | "implicit" | "none"`).
+    public enum TLSMode: String, Sendable, Equatable, CaseIterable {
+        /// Plaintext first; the client upgrades with STLS / STARTTLS.
+        case starttls
+        /// TLS from the first byte (RFC 8314 §3.3).
+        case implicit
+        /// No TLS at all.
+        case none
+    }
+
+    public var `protocol`: ServiceProtocol
+    public var address: ListenAddress
+    /// In a loaded configuration, `.starttls` and `.implicit` imply `LoftConfiguration.tls` is set.
+    public var tls: TLSMode
+    /// Whether plaintext credentials are accepted before TLS is up. Default false; true is only
+    /// for trusted networks.
+    public var allowPlaintextAuth: Bool
+
+    public init(`protocol`: ServiceProtocol, address: ListenAddress, tls: TLSMode, allowPlaintextAuth: Bool = false) {
+        self.protocol = `protocol`
+        self.address = address
+        self.tls = tls
+        self.allowPlaintextAuth = allowPlaintextAuth
+    }
+}

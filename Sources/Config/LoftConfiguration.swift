@@ -1,0 +1,109 @@
+internal import Foundation
+internal import TOMLKit
+
+/// The whole configuration of a Loft server, read from one TOML file (`/etc/loft/loft.toml` by default;
+/// `etc/loft.toml` in the repository is the commented sample) or built by `demo(directory:)`.
+///
+/// A value returned by `load` or `parse` has passed every check: all paths are absolute, listener
+/// addresses are distinct, every listener that uses TLS has a `[tls]` section, and every limit is in range.
+public struct LoftConfiguration: Sendable, Equatable {
+    /// This server's name, used in greetings and Received headers (`hostname`).
+    public var hostname: String
+    /// The default mail domain (`domain`, default: `hostname`).
+    public var domain: String
+    /// Where mail lives: `mail/<domain>/<user>/Maildir` under it unless a user's home says otherwise (`data_dir`).
+    public var dataDirectory: String
+    /// The user to drop privileges to after binding, or nil to stay who we are (`user`).
+    public var user: String?
+    /// The `[tls]` section, or nil when no listener uses TLS.
+    public var tls: TLSSettings?
+    public var auth: AuthSettings
+    public var pop3: POP3Settings
+    public var limits: LimitSettings
+    /// The `[[listener]]` entries in file order; never empty in a loaded configuration.
+    public var listeners: [ListenerConfiguration]
+    /// The absolute path of the file this was read from; nil for the demo and for values built in code.
+    public var sourcePath: String?
+
+    public init(
+        hostname: String,
+        domain: String? = nil,
+        dataDirectory: String,
+        user: String? = nil,
+        tls: TLSSettings? = nil,
+        auth: AuthSettings,
+        pop3: POP3Settings = POP3Settings(),
+        limits: LimitSettings = LimitSettings(),
+        listeners: [ListenerConfiguration],
+        sourcePath: String? = nil
+    ) {
+        self.hostname = hostname
+        self.domain = domain ?? hostname
+        self.dataDirectory = dataDirectory
+        self.user = user
+        self.tls = tls
+        self.auth = auth
+        self.pop3 = pop3
+        self.limits = limits
+        self.listeners = listeners
+        self.sourcePath = sourcePath
+    }
+
+    /// Reads and checks the configuration file at `path`. Blocking (file I/O).
+    ///
+    /// - Throws: `ConfigError` naming `path` when the file cannot be read or is not UTF-8, and every
+    ///   error `parse(_:path:)` throws.
+    public static func load(path: String) throws -> LoftConfiguration {
+        try parse(try readText(path: path), path: path)
+    }
+
+    /// Checks the configuration `text`, which was read from `path`.
+    ///
+    /// `path` names the file in error messages exactly as given, and its directory (made absolute against
+    /// the current directory) is what relative paths inside the file are resolved against.
+    /// - Throws: `ConfigError` for the first problem found: invalid TOML (with line and column), an unknown
+    ///   key, a wrong type, a missing required key, or an invalid value.
+    public static func parse(_ text: String, path: String) throws -> LoftConfiguration {
+        let document: TOMLTable
+        do {
+            document = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            let position = error.source.begin
+            throw ConfigError(
+                file: path, key: "",
+                problem: "invalid TOML at line \(position.line), column \(position.column): \(error.description)")
+        }
+        let absolutePath = ConfigParser.absoluteFilePath(path)
+        let parser = ConfigParser(file: path, baseDirectory: ConfigParser.directory(of: absolutePath))
+        return try parser.parse(document, sourcePath: absolutePath)
+    }
+
+    /// Reads a whole file as UTF-8 text with POSIX calls, so errors say plainly what is wrong.
+    private static func readText(path: String) throws -> String {
+        func failure(_ problem: String) -> ConfigError { ConfigError(file: path, key: "", problem: problem) }
+        func systemError() -> ConfigError { failure("cannot read the file: \(String(cString: strerror(errno)))") }
+
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw systemError() }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw systemError() }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw failure("cannot read the file: not a regular file") }
+
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw systemError()
+            }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw failure("the file is not valid UTF-8 text")
+        }
+        return text
+    }
+}

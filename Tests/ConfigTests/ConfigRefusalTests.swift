@@ -1,0 +1,259 @@
+import Config
+import Foundation
+import Testing
+
+/// A configuration text that must be refused with exactly `expected` as the admin's one-line message.
+struct Refusal: Sendable, CustomTestStringConvertible {
+    let label: String
+    let text: String
+    let path: String
+    let expected: String
+
+    init(_ label: String, _ text: String, path: String = "loft.toml", _ expected: String) {
+        self.label = label
+        self.text = text
+        self.path = path
+        self.expected = expected
+    }
+
+    /// The minimal configuration with `old` replaced by `new` (which must occur in it).
+    init(_ label: String, replacing old: String, with new: String, path: String = "loft.toml", _ expected: String) {
+        precondition(ConfigFixtures.minimal.contains(old), "fixture lacks \(old)")
+        self.init(label, ConfigFixtures.minimal.replacingOccurrences(of: old, with: new), path: path, expected)
+    }
+
+    var testDescription: String { label }
+}
+
+@Suite("Refusals name the file, the key and the problem")
+struct ConfigRefusalTests {
+    static let unknownKeys: [Refusal] = [
+        Refusal("misspelt listener key", replacing: "tls = \"none\"", with: "tsl = \"none\"",
+                #"loft.toml: listener[0].tsl: unknown key (did you mean "tls"?)"#),
+        Refusal("misspelt section", ConfigFixtures.minimal + "[pop]\nidle_timeout = \"10m\"\n",
+                #"loft.toml: pop: unknown key (did you mean "pop3"?)"#),
+        Refusal("unknown top-level key", "colour = \"blue\"\n" + ConfigFixtures.minimal,
+                "loft.toml: colour: unknown key"),
+        Refusal("misspelt tls key",
+                ConfigFixtures.minimal + ConfigFixtures.tlsSection.replacingOccurrences(of: "private_key", with: "privat_key"),
+                #"loft.toml: tls.privat_key: unknown key (did you mean "private_key"?)"#),
+        Refusal("unknown auth key", replacing: "[auth]", with: "[auth]\nscheme = \"SHA512-CRYPT\"",
+                "loft.toml: auth.scheme: unknown key"),
+        Refusal("misspelt sni key",
+                ConfigFixtures.minimal + ConfigFixtures.tlsSection
+                    + "[[tls.sni]]\nhostname = \"a.example\"\ncertificate = \"a.pem\"\nprivatekey = \"k.pem\"\n",
+                #"loft.toml: tls.sni[0].privatekey: unknown key (did you mean "private_key"?)"#),
+    ]
+
+    static let wrongTypes: [Refusal] = [
+        Refusal("integer hostname", replacing: "hostname = \"mail.example.org\"", with: "hostname = 42",
+                "loft.toml: hostname: expected a string, got an integer"),
+        Refusal("string boolean", replacing: "tls = \"none\"", with: "tls = \"none\"\nallow_plaintext_auth = \"yes\"",
+                "loft.toml: listener[0].allow_plaintext_auth: expected a boolean (true or false), got a string"),
+        Refusal("quoted integer", ConfigFixtures.minimal + "[pop3]\nmax_line_length = \"512\"\n",
+                "loft.toml: pop3.max_line_length: expected an integer, got a string"),
+        Refusal("unquoted duration", ConfigFixtures.minimal + "[limits]\nshutdown_grace = 10\n",
+                #"loft.toml: limits.shutdown_grace: expected a duration like "500ms", "2s", "10m" or "1h" (a quoted string), got an integer"#),
+        Refusal("unquoted min_version", ConfigFixtures.minimal + ConfigFixtures.tlsSection + "min_version = 1.2\n",
+                #"loft.toml: tls.min_version: must be "1.2" or "1.3" (a quoted string), got a floating-point number"#),
+        Refusal("tls as a string", "tls = \"yes\"\n" + ConfigFixtures.minimal,
+                "loft.toml: tls: expected a table ([tls]), got a string"),
+        Refusal("single listener table",
+                ConfigFixtures.minimal.replacingOccurrences(of: "[[listener]]", with: "[listener]"),
+                "loft.toml: listener: expected an array of tables ([[listener]]), got a table"),
+        Refusal("listener array of strings",
+                ConfigFixtures.minimal.components(separatedBy: "[[listener]]")[0]
+                    .replacingOccurrences(of: "[auth]", with: "listener = [\"pop3\"]\n[auth]"),
+                "loft.toml: listener[0]: expected an array of tables ([[listener]]), got a string in the array"),
+    ]
+
+    static let missing: [Refusal] = [
+        Refusal("no hostname", replacing: "hostname = \"mail.example.org\"\n", with: "",
+                "loft.toml: hostname: required, but missing"),
+        Refusal("empty hostname", replacing: "hostname = \"mail.example.org\"", with: "hostname = \"\"",
+                "loft.toml: hostname: must not be empty"),
+        Refusal("no data_dir", replacing: "data_dir = \"/var/lib/loft\"\n", with: "",
+                "loft.toml: data_dir: required, but missing"),
+        Refusal("no [auth]", replacing: "[auth]\npasswd_file = \"/etc/loft/passwd\"\n", with: "",
+                "loft.toml: auth.passwd_file: required, but missing"),
+        Refusal("no passwd_file", replacing: "passwd_file = \"/etc/loft/passwd\"", with: "failure_delay = \"2s\"",
+                "loft.toml: auth.passwd_file: required, but missing"),
+        Refusal("no listener protocol", replacing: "protocol = \"pop3\"\n", with: "",
+                "loft.toml: listener[0].protocol: required, but missing"),
+        Refusal("no listener address", replacing: "address = \"127.0.0.1:110\"\n", with: "",
+                "loft.toml: listener[0].address: required, but missing"),
+        Refusal("no listener tls", replacing: "tls = \"none\"\n", with: "",
+                "loft.toml: listener[0].tls: required, but missing"),
+        Refusal("no tls certificate", ConfigFixtures.minimal + "[tls]\nprivate_key = \"key.pem\"\n",
+                "loft.toml: tls.certificate: required, but missing"),
+        Refusal("no listeners", ConfigFixtures.minimal.components(separatedBy: "[[listener]]")[0],
+                "loft.toml: listener: no listeners configured; add at least one [[listener]] section"),
+        Refusal("empty listener array",
+                ConfigFixtures.minimal.components(separatedBy: "[[listener]]")[0]
+                    .replacingOccurrences(of: "[auth]", with: "listener = []\n[auth]"),
+                "loft.toml: listener: no listeners configured; add at least one [[listener]] section"),
+    ]
+
+    static let invalidValues: [Refusal] = [
+        Refusal("TLS 1.1", ConfigFixtures.minimal + ConfigFixtures.tlsSection + "min_version = \"1.1\"\n",
+                path: "/etc/loft/loft.toml",
+                #"/etc/loft/loft.toml: tls.min_version: must be "1.2" or "1.3", got "1.1""#),
+        Refusal("unknown protocol", replacing: "protocol = \"pop3\"", with: "protocol = \"smtp\"",
+                #"loft.toml: listener[0].protocol: must be "pop3", "imap" or "submission", got "smtp""#),
+        Refusal("unknown tls mode", replacing: "tls = \"none\"", with: "tls = \"ssl\"",
+                #"loft.toml: listener[0].tls: must be "starttls", "implicit" or "none", got "ssl""#),
+        Refusal("implicit TLS without [tls]", replacing: "tls = \"none\"", with: "tls = \"implicit\"",
+                #"loft.toml: listener[0].tls: "implicit" needs a [tls] certificate and private_key"#),
+        Refusal("STARTTLS without [tls]", replacing: "tls = \"none\"", with: "tls = \"starttls\"",
+                #"loft.toml: listener[0].tls: "starttls" needs a [tls] certificate and private_key"#),
+        Refusal("hostname with a space", replacing: "hostname = \"mail.example.org\"",
+                with: "hostname = \"mail example.org\"",
+                #"loft.toml: hostname: must be a host name like "mail.example.org", got "mail example.org""#),
+        Refusal("domain with an empty label", replacing: "data_dir", with: "domain = \"example..org\"\ndata_dir",
+                #"loft.toml: domain: must be a host name like "mail.example.org", got "example..org""#),
+        Refusal("empty user", replacing: "data_dir", with: "user = \"\"\ndata_dir",
+                "loft.toml: user: must not be empty (leave it out to keep the current user)"),
+        Refusal("empty data_dir", replacing: "data_dir = \"/var/lib/loft\"", with: "data_dir = \"\"",
+                "loft.toml: data_dir: must not be empty"),
+        Refusal("duplicate SNI hostname",
+                ConfigFixtures.minimal + ConfigFixtures.tlsSection
+                    + "[[tls.sni]]\nhostname = \"mail.example.net\"\ncertificate = \"a.pem\"\nprivate_key = \"a.key\"\n"
+                    + "[[tls.sni]]\nhostname = \"MAIL.example.net\"\ncertificate = \"b.pem\"\nprivate_key = \"b.key\"\n",
+                "loft.toml: tls.sni[1].hostname: duplicate hostname MAIL.example.net (also used by tls.sni[0])"),
+        Refusal("POP3 idle timeout below RFC 1939", ConfigFixtures.minimal + "[pop3]\nidle_timeout = \"5m\"\n",
+                #"loft.toml: pop3.idle_timeout: must be at least 10m (RFC 1939 §3), got "5m""#),
+        Refusal("POP3 line too short", ConfigFixtures.minimal + "[pop3]\nmax_line_length = 100\n",
+                "loft.toml: pop3.max_line_length: must be from 255 (RFC 2449 §4) to 65536 bytes, got 100"),
+        Refusal("failure delay max below the delay", replacing: "passwd_file = \"/etc/loft/passwd\"",
+                with: "passwd_file = \"/etc/loft/passwd\"\nfailure_delay = \"5s\"\nfailure_delay_max = \"1s\"",
+                #"loft.toml: auth.failure_delay_max: must be at least failure_delay ("5s"), got "1s""#),
+        Refusal("failure delay above the default max", replacing: "passwd_file = \"/etc/loft/passwd\"",
+                with: "passwd_file = \"/etc/loft/passwd\"\nfailure_delay = \"20s\"",
+                #"loft.toml: auth.failure_delay_max: must be at least failure_delay ("20s"), got 15s (the default)"#),
+    ]
+
+    static let durations: [Refusal] = ["10 min", "2", "1.5s", "-1s", "10M", "s", "", "1d", "9999999999s"].map { text in
+        Refusal("duration \"\(text)\"", ConfigFixtures.minimal + "[limits]\nshutdown_grace = \"\(text)\"\n",
+                #"loft.toml: limits.shutdown_grace: expected a duration like "500ms", "2s", "10m" or "1h", got ""#
+                    + text + "\"")
+    }
+
+    static let addresses: [Refusal] = [
+        ("0.0.0.0:70000", #"the port must be a number from 0 to 65535, got "70000""#),
+        ("0.0.0.0:-1", #"the port must be a number from 0 to 65535, got "-1""#),
+        ("0.0.0.0:", #"the port must be a number from 0 to 65535, got """#),
+        ("0.0.0.0:pop3", #"the port must be a number from 0 to 65535, got "pop3""#),
+        ("0.0.0.0", #"expected an address and a port, like "0.0.0.0:110" or "[::]:110""#),
+        ("::1:110", #"an IPv6 address must be in brackets, like "[::1]:110""#),
+        ("[::1]110", #"missing the port after the address, like "0.0.0.0:110" or "[::]:110""#),
+        ("[::1:110", #"missing "]" after the IPv6 address"#),
+        ("[127.0.0.1]:110", #""127.0.0.1" is not an IPv6 address; listen on an IP address, like "0.0.0.0:110" or "[::]:110""#),
+        ("mail.example.org:110", #""mail.example.org" is not an IP address; listen on an IP address, like "0.0.0.0:110" or "[::]:110""#),
+        (":110", #""" is not an IP address; listen on an IP address, like "0.0.0.0:110" or "[::]:110""#),
+        ("256.0.0.1:110", #""256.0.0.1" is not an IP address; listen on an IP address, like "0.0.0.0:110" or "[::]:110""#),
+    ].map { text, reason in
+        Refusal("address \(text)", replacing: "127.0.0.1:110", with: text,
+                "loft.toml: listener[0].address: invalid address \"\(text)\": \(reason)")
+    }
+
+    @Test("unknown keys are refused, with the closest known key when it is a likely typo", arguments: unknownKeys)
+    func unknownKey(_ refusal: Refusal) { expectRefused(refusal) }
+
+    @Test("values of the wrong type are refused", arguments: wrongTypes)
+    func wrongType(_ refusal: Refusal) { expectRefused(refusal) }
+
+    @Test("missing required keys and an empty listener list are refused", arguments: missing)
+    func missingKey(_ refusal: Refusal) { expectRefused(refusal) }
+
+    @Test("out-of-range or inconsistent values are refused", arguments: invalidValues)
+    func invalidValue(_ refusal: Refusal) { expectRefused(refusal) }
+
+    @Test("malformed durations are refused", arguments: durations)
+    func invalidDuration(_ refusal: Refusal) { expectRefused(refusal) }
+
+    @Test("malformed listen addresses are refused", arguments: addresses)
+    func invalidAddress(_ refusal: Refusal) { expectRefused(refusal) }
+
+    @Test("an exact duplicate address names the listener that has it first")
+    func duplicateAddress() {
+        let text = ConfigFixtures.minimal.replacingOccurrences(of: "127.0.0.1:110", with: "0.0.0.0:110") + """
+            [[listener]]
+            protocol = "pop3"
+            address = "[::]:110"
+            tls = "none"
+            [[listener]]
+            protocol = "imap"
+            address = "0.0.0.0:110"
+            tls = "none"
+            """
+        expectRefused(Refusal("duplicate", text,
+            "loft.toml: listener[2].address: duplicate address 0.0.0.0:110 (also used by listener[0])"))
+    }
+
+    @Test("IPv6 duplicates are found whatever the spelling")
+    func duplicateIPv6Address() {
+        let text = ConfigFixtures.minimal.replacingOccurrences(of: "127.0.0.1:110", with: "[::1]:110") + """
+            [[listener]]
+            protocol = "pop3"
+            address = "[0:0::1]:110"
+            tls = "none"
+            """
+        expectRefused(Refusal("duplicate", text,
+            "loft.toml: listener[1].address: duplicate address [::1]:110 (also used by listener[0])"))
+    }
+
+    @Test("invalid TOML is reported with the file name, line and column")
+    func invalidTOML() {
+        let text = ConfigFixtures.minimal.replacingOccurrences(of: "data_dir = \"/var/lib/loft\"", with: "data_dir = /var/lib/loft")
+        expectRefused(Refusal("invalid TOML", text,
+            "loft.toml: invalid TOML at line 2, column 12: Error while parsing value: could not determine value type"))
+    }
+
+    @Test("the error's parts are available separately")
+    func errorFields() throws {
+        let text = ConfigFixtures.minimal + ConfigFixtures.tlsSection + "min_version = \"1.1\"\n"
+        let error = try #require(throws: ConfigError.self) {
+            try LoftConfiguration.parse(text, path: "/etc/loft/loft.toml")
+        }
+        #expect(error == ConfigError(
+            file: "/etc/loft/loft.toml", key: "tls.min_version", problem: #"must be "1.2" or "1.3", got "1.1""#))
+    }
+
+    @Test("a missing file is named in the error")
+    func missingFile() throws {
+        let directory = try ConfigFixtures.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("absent.toml").path
+        let error = try #require(throws: ConfigError.self) { try LoftConfiguration.load(path: path) }
+        #expect(error.description == "\(path): cannot read the file: No such file or directory")
+    }
+
+    @Test("a directory given as the configuration file is refused")
+    func directoryAsFile() throws {
+        let directory = try ConfigFixtures.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let error = try #require(throws: ConfigError.self) { try LoftConfiguration.load(path: directory.path) }
+        #expect(error.description == "\(directory.path): cannot read the file: not a regular file")
+    }
+
+    @Test("a file that is not UTF-8 is refused")
+    func notUTF8() throws {
+        let directory = try ConfigFixtures.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("loft.toml")
+        try Data([0x68, 0x6F, 0x73, 0x74, 0xFF, 0xFE]).write(to: file)
+        let error = try #require(throws: ConfigError.self) { try LoftConfiguration.load(path: file.path) }
+        #expect(error.description == "\(file.path): the file is not valid UTF-8 text")
+    }
+
+    private func expectRefused(_ refusal: Refusal, sourceLocation: SourceLocation = #_sourceLocation) {
+        do {
+            let config = try LoftConfiguration.parse(refusal.text, path: refusal.path)
+            Issue.record("accepted: \(config)", sourceLocation: sourceLocation)
+        } catch let error as ConfigError {
+            #expect(error.description == refusal.expected, sourceLocation: sourceLocation)
+        } catch {
+            Issue.record("unexpected error type: \(error)", sourceLocation: sourceLocation)
+        }
+    }
+}
