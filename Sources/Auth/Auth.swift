@@ -1,2 +1,0 @@
-// Placeholder: replaced as the Auth module lands.
-internal import CCrypt
