@@ -1,0 +1,331 @@
+import Foundation
+import Glibc
+
+/// One Maildir++ folder (INBOX is the Maildir root): `tmp/`, `new/`, `cur/`, plus Dovecot's
+/// `dovecot-uidlist` for UIDs (DESIGN.md "Storage: Maildir").
+///
+/// Every method is synchronous and may block on disk I/O and `fsync`: call it from a thread pool, never
+/// from an event loop. An instance is safe to use from several threads, and several instances (also in
+/// other processes, including Dovecot) may work on the same Maildir: uidlist changes are serialized by a
+/// per-path lock inside this process and the `dovecot-uidlist.lock` dotlock across processes.
+public final class Maildir: Sendable {
+    /// The Maildir root, as given to `open` (without a trailing `/`).
+    public let path: String
+    private let processLock: NSLock
+    private let faultHook = LockedValue<MaildirDeliveryWriter.FaultHook?>(nil)
+
+    /// Files in `tmp/` older than this are leftovers of crashed deliveries (Maildir convention: 36 hours).
+    static let staleTemporaryAge = 36 * 3600
+
+    private var uidListPath: String { path + "/dovecot-uidlist" }
+
+    private init(path: String) {
+        self.path = path
+        self.processLock = ProcessLockRegistry.lock(for: POSIX.realPath(path))
+    }
+
+    /// Opens the Maildir at `path`.
+    /// - Parameter create: create the Maildir (`tmp/`, `new/`, `cur/` and any missing parents, mode 0700)
+    ///   when it does not exist yet.
+    /// - Throws: `MailStoreError.notAMaildir` when `create` is false and a subdirectory is missing;
+    ///   `.system` when a directory cannot be created.
+    public static func open(path: String, create: Bool = true) throws -> Maildir {
+        let root = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        if create {
+            var partial = root.hasPrefix("/") ? "" : "."
+            for component in root.split(separator: "/") {
+                partial += "/" + component
+                try POSIX.makeDirectory(partial, mode: 0o700)
+            }
+        }
+        for directory in ["tmp", "new", "cur"] {
+            let subdirectory = root + "/" + directory
+            if create { try POSIX.makeDirectory(subdirectory, mode: 0o700) }
+            guard let info = try POSIX.fileStatus(subdirectory), info.st_mode & S_IFMT == S_IFDIR else {
+                throw MailStoreError.notAMaildir(path: root)
+            }
+        }
+        return Maildir(path: root)
+    }
+
+    /// Installs a hook called between the steps of every commit on this instance; a throwing hook
+    /// simulates a failure at that step. For tests only.
+    func setDeliveryFaultHook(_ hook: MaildirDeliveryWriter.FaultHook?) {
+        faultHook.withLock { $0 = hook }
+    }
+
+    // MARK: - Listing
+
+    /// Brings `dovecot-uidlist` up to date with the files on disk and lists every message by UID.
+    ///
+    /// What it changes on disk, under the uidlist lock:
+    /// - messages in `new/` move to `cur/` with an empty `:2,` info, as Dovecot does when a mailbox is opened
+    ///   (they are no longer "recent" for the next session);
+    /// - files that appeared get UIDs from the uidlist's next UID upward (in file name order, which is
+    ///   delivery order), files that vanished drop out of the list; UIDs are never reused;
+    /// - the first call on a Maildir without a uidlist creates one with UIDVALIDITY = current time;
+    /// - files in `tmp/` older than 36 hours are removed; younger ones are deliveries in progress.
+    ///
+    /// Sizes come from `,S=`/`,W=` in the file name when present, else from the uidlist's `W` field, else
+    /// from reading the file once (the result is then kept in the uidlist as a `W` field).
+    /// - Throws: `MailStoreError` (`.corruptUIDList` leaves the broken file for the admin to inspect).
+    public func synchronize() throws -> MaildirSnapshot {
+        try withExclusiveAccess {
+            try removeStaleTemporaryFiles()
+            try moveNewToCur()
+            var files = try scanMessageFiles()
+            let existing = try readUIDList()
+            var list = existing ?? DovecotUIDList.fresh(uidValidity: UInt32(clamping: POSIX.now().seconds),
+                                                        mailboxGUID: Self.makeGUID())
+            var changed = existing == nil
+            if list.mailboxGUID.isEmpty {
+                list.mailboxGUID = Self.makeGUID()
+                changed = true
+            }
+            if list.records.contains(where: { files[$0.uniqueName] == nil }) {
+                // A flag rename by another client while we read the directory can hide a file for a moment;
+                // look once more before taking its UID away.
+                files.merge(try scanMessageFiles()) { first, _ in first }
+            }
+            let listed = Set(list.records.map(\.uniqueName))
+            for uniqueName in files.keys.filter({ !listed.contains($0) }).sorted() {
+                guard list.nextUID < UInt32.max else { throw MailStoreError.uidsExhausted(path: uidListPath) }
+                list.records.append(.init(uid: list.nextUID, extensions: [], uniqueName: uniqueName))
+                list.nextUID += 1
+                changed = true
+            }
+
+            var kept: [DovecotUIDList.Record] = []
+            var messages: [MaildirMessage] = []
+            for var record in list.records {
+                guard let (directory, fileName) = files[record.uniqueName],
+                      let sizes = try sizes(of: &record, directory: directory, fileName: fileName) else {
+                    changed = true  // vanished: drops out of the list
+                    continue
+                }
+                changed = changed || sizes.recordChanged
+                kept.append(record)
+                messages.append(MaildirMessage(uid: record.uid, directory: directory, fileName: fileName,
+                                               size: sizes.size, virtualSize: sizes.virtualSize))
+            }
+            list.records = kept
+            if changed { try writeUIDList(list) }
+            return MaildirSnapshot(uidValidity: list.uidValidity, nextUID: list.nextUID,
+                                   mailboxGUID: list.mailboxGUID, messages: messages)
+        }
+    }
+
+    // MARK: - Reading
+
+    /// The message's bytes exactly as stored.
+    ///
+    /// When the file was renamed since the snapshot (another client changed its flags, or it moved from
+    /// `new/` to `cur/`), it is found again by its unique name.
+    /// - Throws: `MailStoreError.messageVanished` when the message is no longer in the Maildir.
+    public func read(_ message: MaildirMessage) throws -> [UInt8] {
+        var candidate: String? = path + "/" + message.relativePath
+        // A file can be renamed again between finding and opening it: a few attempts, then give up.
+        for _ in 0..<4 {
+            guard let filePath = candidate else { break }
+            do {
+                return try POSIX.readFile(filePath)
+            } catch MailStoreError.system(_, _, ENOENT) {
+                candidate = try locate(uniqueName: message.uniqueName)?.path
+            }
+        }
+        throw MailStoreError.messageVanished(uid: message.uid, uniqueName: message.uniqueName, maildir: path)
+    }
+
+    // MARK: - Deleting
+
+    /// Deletes messages for good (POP3 UPDATE state, IMAP EXPUNGE): unlinks their files, fsyncs `cur/` and
+    /// `new/`, and drops them from `dovecot-uidlist`. Returns only once all of that is durable.
+    /// A message already gone (deleted by another session) is not an error. Their UIDs are never reused.
+    public func delete(_ messages: [MaildirMessage]) throws {
+        guard !messages.isEmpty else { return }
+        try withExclusiveAccess {
+            for message in messages {
+                var candidate: String? = path + "/" + message.relativePath
+                for _ in 0..<4 {
+                    guard let filePath = candidate, try !POSIX.unlink(filePath) else { break }
+                    candidate = try locate(uniqueName: message.uniqueName)?.path
+                }
+            }
+            try POSIX.fsyncDirectory(path + "/cur")
+            try POSIX.fsyncDirectory(path + "/new")
+            guard var list = try readUIDList() else { return }
+            let deleted = Set(messages.map { "\($0.uid) \($0.uniqueName)" })
+            let before = list.records.count
+            list.records.removeAll { deleted.contains("\($0.uid) \($0.uniqueName)") }
+            if list.records.count != before { try writeUIDList(list) }
+        }
+    }
+
+    // MARK: - Flags
+
+    /// Replaces the message's standard flags by renaming its file to `cur/<unique>:2,<letters>` (keyword
+    /// letters `a`–`z` are kept), then fsyncs the directories involved.
+    /// - Returns: the message as it is now on disk.
+    /// - Throws: `MailStoreError.messageVanished` when the message is no longer in the Maildir.
+    public func setFlags(_ flags: Set<MaildirFlag>, of message: MaildirMessage) throws -> MaildirMessage {
+        var current: (directory: MaildirDirectory, fileName: String)? = (message.directory, message.fileName)
+        for _ in 0..<4 {
+            guard let (directory, fileName) = current else { break }
+            let keywords = MaildirFileName(fileName).keywordLetters
+            let newName = MaildirFileName.format(uniqueName: message.uniqueName, flags: flags,
+                                                 keywordLetters: keywords)
+            do {
+                if directory != .cur || fileName != newName {
+                    try POSIX.rename("\(path)/\(directory.rawValue)/\(fileName)", "\(path)/cur/\(newName)")
+                    try POSIX.fsyncDirectory(path + "/cur")
+                    if directory == .new { try POSIX.fsyncDirectory(path + "/new") }
+                }
+                return MaildirMessage(uid: message.uid, directory: .cur, fileName: newName, size: message.size,
+                                      virtualSize: message.virtualSize)
+            } catch MailStoreError.system(_, _, ENOENT) {
+                current = try locate(uniqueName: message.uniqueName).map { ($0.directory, $0.fileName) }
+            }
+        }
+        throw MailStoreError.messageVanished(uid: message.uid, uniqueName: message.uniqueName, maildir: path)
+    }
+
+    // MARK: - Delivery
+
+    /// Delivers a complete message durably into `new/` (see `MaildirDeliveryWriter`).
+    /// - Returns: the file name in `new/`.
+    public func deliver(_ bytes: [UInt8]) throws -> String {
+        let writer = try beginDelivery()
+        try writer.write(bytes)
+        return try writer.commit()
+    }
+
+    /// Starts a streamed delivery: a new file in `tmp/` that `commit()` moves into `new/`.
+    public func beginDelivery() throws -> MaildirDeliveryWriter {
+        try MaildirDeliveryWriter(maildirPath: path, faultHook: faultHook.withLock { $0 })
+    }
+
+    // MARK: - Internals
+
+    /// Runs `body` holding this process's lock for the Maildir and the `dovecot-uidlist.lock` dotlock.
+    private func withExclusiveAccess<Result>(_ body: () throws -> Result) throws -> Result {
+        processLock.lock()
+        defer { processLock.unlock() }
+        let dotLock = try DotLock.acquire(path: uidListPath + ".lock")
+        defer { dotLock.release() }
+        return try body()
+    }
+
+    private func removeStaleTemporaryFiles() throws {
+        let directory = path + "/tmp"
+        let cutoff = POSIX.now().seconds - Self.staleTemporaryAge
+        for name in try POSIX.listDirectory(directory) {
+            let filePath = directory + "/" + name
+            if let info = try POSIX.fileStatus(filePath), info.st_mtim.tv_sec < cutoff {
+                try POSIX.unlink(filePath)
+            }
+        }
+    }
+
+    private func moveNewToCur() throws {
+        var moved = false
+        for name in try POSIX.listDirectory(path + "/new") {
+            let target = name.contains(":") ? name : name + ":2,"
+            do {
+                try POSIX.rename("\(path)/new/\(name)", "\(path)/cur/\(target)")
+                moved = true
+            } catch MailStoreError.system(_, _, ENOENT) {
+                continue  // moved or deleted by someone else meanwhile
+            }
+        }
+        if moved {
+            try POSIX.fsyncDirectory(path + "/cur")
+            try POSIX.fsyncDirectory(path + "/new")
+        }
+    }
+
+    /// Unique name -> where its file is. `new/` is read before `cur/`, so a file moving from one to the
+    /// other meanwhile is seen at least once.
+    private func scanMessageFiles() throws -> [String: (MaildirDirectory, String)] {
+        var files: [String: (MaildirDirectory, String)] = [:]
+        for directory in [MaildirDirectory.new, .cur] {
+            for name in try POSIX.listDirectory(path + "/" + directory.rawValue) {
+                files[MaildirFileName(name).uniqueName] = (directory, name)
+            }
+        }
+        return files
+    }
+
+    /// Finds the current file of a message by its unique name.
+    private func locate(uniqueName: String) throws -> (path: String, directory: MaildirDirectory, fileName: String)? {
+        for directory in [MaildirDirectory.cur, .new] {
+            let directoryPath = path + "/" + directory.rawValue
+            for name in try POSIX.listDirectory(directoryPath)
+            where name == uniqueName || name.hasPrefix(uniqueName + ":") {
+                return (directoryPath + "/" + name, directory, name)
+            }
+        }
+        return nil
+    }
+
+    /// Size and virtual size of a message, from the cheapest source that has them; nil if the file
+    /// vanished meanwhile. Stores a computed virtual size in `record` (`recordChanged`).
+    private func sizes(of record: inout DovecotUIDList.Record, directory: MaildirDirectory, fileName: String)
+        throws -> (size: Int, virtualSize: Int, recordChanged: Bool)? {
+        let parsed = MaildirFileName(fileName)
+        let filePath = "\(path)/\(directory.rawValue)/\(fileName)"
+        let knownVirtualSize = parsed.virtualSize ?? record.extensionValue("W").flatMap { Int($0) }
+        if let virtualSize = knownVirtualSize {
+            if let size = parsed.size ?? record.extensionValue("S").flatMap({ Int($0) }) {
+                return (size, virtualSize, false)
+            }
+            guard let info = try POSIX.fileStatus(filePath) else { return nil }
+            return (Int(info.st_size), virtualSize, false)
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = try POSIX.readFile(filePath)
+        } catch MailStoreError.system(_, _, ENOENT) {
+            return nil
+        }
+        let virtualSize = VirtualSizeCounter.virtualSize(of: bytes)
+        record.setExtension("W", String(virtualSize))
+        return (bytes.count, virtualSize, true)
+    }
+
+    private func readUIDList() throws -> DovecotUIDList? {
+        let bytes: [UInt8]
+        do {
+            bytes = try POSIX.readFile(uidListPath)
+        } catch MailStoreError.system(_, _, ENOENT) {
+            return nil
+        }
+        return try DovecotUIDList(parsing: String(decoding: bytes, as: UTF8.self), path: uidListPath)
+    }
+
+    /// Replaces `dovecot-uidlist` atomically and durably: temp file, fsync, rename, fsync the Maildir.
+    /// Called with the uidlist lock held, so the fixed temp name cannot clash.
+    private func writeUIDList(_ list: DovecotUIDList) throws {
+        let temporaryPath = uidListPath + ".tmp"
+        let fd = try POSIX.open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
+        do {
+            try Array(list.serialized().utf8).withUnsafeBytes { try POSIX.writeAll(fd, $0, path: temporaryPath) }
+            try POSIX.fsync(fd, path: temporaryPath)
+            POSIX.close(fd)
+        } catch {
+            POSIX.close(fd)
+            _ = try? POSIX.unlink(temporaryPath)
+            throw error
+        }
+        try POSIX.rename(temporaryPath, uidListPath)
+        try POSIX.fsyncDirectory(path)
+    }
+
+    /// A random 128-bit mailbox GUID in hex, as Dovecot writes in the uidlist header.
+    private static func makeGUID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<16).map { _ in
+            let byte = UInt8.random(in: 0...255, using: &generator)
+            return (byte < 16 ? "0" : "") + String(byte, radix: 16)
+        }.joined()
+    }
+}
