@@ -1,2 +1,0 @@
-// Placeholder: replaced as the TLS module lands.
-internal import COpenSSL
