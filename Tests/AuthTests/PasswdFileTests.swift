@@ -91,4 +91,17 @@ import Testing
         #expect((attributes[.posixPermissions] as? Int) == 0o640)
         #expect(try PasswdFile.load(path: path, defaultDomain: "example.org").text == "alice:\(Self.newHash)\n")
     }
+
+    @Test func writeThroughSymlinkReplacesTheTarget() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanUp() }
+        let target = try dir.write("real-passwd", "alice:\(Self.hash)\n")
+        let link = dir.path("passwd")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        var file = try PasswdFile.load(path: link, defaultDomain: "example.org")
+        try file.remove(name: "alice")
+        try file.write(to: link)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == target)
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "")
+    }
 }
