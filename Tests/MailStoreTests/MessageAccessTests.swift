@@ -112,6 +112,7 @@ struct MessageAccessTests {
             #expect(throws: MailStoreError.notAMaildir(path: root + "/missing")) {
                 try Maildir.open(path: root + "/missing", create: false)
             }
+            #expect(throws: MailStoreError.notAMaildir(path: "")) { try Maildir.open(path: "") }
             _ = try Maildir.open(path: root + "/a/b/Maildir/")
             for directory in ["a", "a/b", "a/b/Maildir", "a/b/Maildir/tmp", "a/b/Maildir/new", "a/b/Maildir/cur"] {
                 let attributes = try FileManager.default.attributesOfItem(atPath: root + "/" + directory)
