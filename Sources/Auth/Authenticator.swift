@@ -3,7 +3,9 @@
 /// `authenticate` blocks (file `stat`/read and a crypt hash, ~25 ms for yescrypt): run it on a
 /// thread pool. Before calling it, the caller should wait `penalty.delay(for: clientIP)`.
 public final class Authenticator: Sendable {
+    /// Where users and their hashes come from.
     public let users: PasswdFileUserDatabase
+    /// Records every success and failure per client IP.
     public let penalty: FailurePenalty
 
     /// Verified instead of a real hash when the user does not exist, so an unknown user costs

@@ -12,9 +12,13 @@ import Synchronization
 /// It only computes delays; the caller schedules the wait (e.g. on its event loop) without
 /// blocking anyone else. Thread-safe.
 public final class FailurePenalty: Sendable {
+    /// Delay after the first failure.
     public let initialDelay: Duration
+    /// Cap of the doubling delay.
     public let maximumDelay: Duration
+    /// An IP is forgotten this long after its last failure.
     public let expiry: Duration
+    /// Most IPs remembered at once.
     public let maximumEntries: Int
 
     private struct Entry {

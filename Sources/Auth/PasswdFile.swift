@@ -88,8 +88,14 @@ public struct PasswdFile: Sendable {
     /// Writes the file atomically and durably: a temporary file in the same directory with the
     /// permissions of the file it replaces (0600 for a new file, owner kept when allowed), written
     /// and `fsync`ed, renamed over `path`, then the directory `fsync`ed. A crash leaves either the
-    /// old or the new file.
+    /// old or the new file. A symlink at `path` is followed.
     public func write(to path: String) throws(PasswdFileError) {
+        // Replace the file a symlink points to, not the symlink itself.
+        var path = path
+        if let resolved = realpath(path, nil) {
+            path = String(cString: resolved)
+            free(resolved)
+        }
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         let temporary = "\(directory)/.\(url.lastPathComponent).tmp-\(UUID().uuidString)"

@@ -31,6 +31,8 @@ public final class Maildir: Sendable {
     ///   `.system` when a directory cannot be created.
     public static func open(path: String, create: Bool = true) throws -> Maildir {
         let root = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        // An empty path or `/` would put tmp/, new/ and cur/ at the file system root: a configuration error.
+        guard !root.isEmpty, root != "/" else { throw MailStoreError.notAMaildir(path: path) }
         if create {
             var partial = root.hasPrefix("/") ? "" : "."
             for component in root.split(separator: "/") {
@@ -145,9 +147,12 @@ public final class Maildir: Sendable {
         guard !messages.isEmpty else { return }
         try withExclusiveAccess {
             for message in messages {
+                // Unlink where it was; if it is not there (renamed meanwhile), find it by its unique name.
+                // Found nowhere means already deleted, which is fine.
                 var candidate: String? = path + "/" + message.relativePath
                 for _ in 0..<4 {
-                    guard let filePath = candidate, try !POSIX.unlink(filePath) else { break }
+                    guard let filePath = candidate else { break }
+                    if try POSIX.unlink(filePath) { break }
                     candidate = try locate(uniqueName: message.uniqueName)?.path
                 }
             }

@@ -8,4 +8,11 @@ public struct MaildirSnapshot: Sendable, Equatable {
     public let mailboxGUID: String
     /// Every message, sorted by UID ascending.
     public let messages: [MaildirMessage]
+
+    public init(uidValidity: UInt32, nextUID: UInt32, mailboxGUID: String, messages: [MaildirMessage]) {
+        self.uidValidity = uidValidity
+        self.nextUID = nextUID
+        self.mailboxGUID = mailboxGUID
+        self.messages = messages
+    }
 }
