@@ -34,7 +34,7 @@ public enum DemoEnvironment {
         let passwdPath = configuration.auth.passwdFile
         if !fileManager.fileExists(atPath: passwdPath) {
             let password = randomPassword()
-            var file = try PasswdFile.load(path: passwdPath)
+            var file = try PasswdFile.load(path: passwdPath, defaultDomain: configuration.domain)
             try file.add(name: userName, hash: try PasswordHash.make(password: password))
             try file.write(to: passwdPath)
             newPassword = password

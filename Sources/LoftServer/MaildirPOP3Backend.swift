@@ -9,14 +9,14 @@ final class MaildirPOP3Backend: POP3Backend {
     private let authenticator: Authenticator
     private let users: PasswdFileUserDatabase
     private let penalty: FailurePenalty
-    private let dataDirectory: String
+    private let locator: MaildirLocator
     private let lockedLogins = Mutex<Set<String>>([])
 
     init(authenticator: Authenticator, users: PasswdFileUserDatabase, penalty: FailurePenalty, dataDirectory: String) {
         self.authenticator = authenticator
         self.users = users
         self.penalty = penalty
-        self.dataDirectory = dataDirectory
+        self.locator = MaildirLocator(dataDirectory: dataDirectory)
     }
 
     func authenticate(username: String, password: String, clientIP: String) -> POP3AuthResult {
@@ -39,7 +39,7 @@ final class MaildirPOP3Backend: POP3Backend {
             _ = lockedLogins.withLock { $0.remove(user.login) }
         }
         do {
-            let path = MaildirLocator.path(dataDirectory: dataDirectory, localPart: user.localPart, domain: user.domain, home: user.home)
+            let path = try locator.path(forUser: user.login, home: user.home)
             let maildir = try Maildir.open(path: path, create: true)
             let snapshot = try maildir.synchronize()
             return MaildirPOP3Maildrop(maildir: maildir, snapshot: snapshot, release: release)

@@ -55,3 +55,28 @@ public struct MaildirFileName: Sendable, Equatable {
         return uniqueName + ":2," + String(letters)
     }
 }
+
+extension MaildirFileName {
+    /// Arrival order for unique names that have no UID yet: runs of digits compare as numbers, so
+    /// `<secs>.M<usecs>P<pid>Q<n>` sorts by time, then microseconds, then counter (the numbers are
+    /// not zero-padded, so plain string order would put `M100000` before `M99999`).
+    static func arrivedBefore(_ a: String, _ b: String) -> Bool {
+        var left = a.utf8[...], right = b.utf8[...]
+        func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+        while let l = left.first, let r = right.first {
+            if isDigit(l) && isDigit(r) {
+                let leftDigits = left.prefix(while: isDigit).drop(while: { $0 == 0x30 })
+                let rightDigits = right.prefix(while: isDigit).drop(while: { $0 == 0x30 })
+                if leftDigits.count != rightDigits.count { return leftDigits.count < rightDigits.count }
+                if !leftDigits.elementsEqual(rightDigits) { return leftDigits.lexicographicallyPrecedes(rightDigits) }
+                left = left.drop(while: isDigit)
+                right = right.drop(while: isDigit)
+            } else {
+                if l != r { return l < r }
+                left = left.dropFirst()
+                right = right.dropFirst()
+            }
+        }
+        return left.isEmpty && !right.isEmpty
+    }
+}

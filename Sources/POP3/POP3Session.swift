@@ -246,7 +246,10 @@ public struct POP3Session: Sendable {
             return .reply("-ERR Authentication cancelled.")
         case .malformed(let reason):
             state = .authorization(pendingUser: nil)
-            return .reply("-ERR [AUTH] \(reason)")
+            return .reply("-ERR Malformed authentication response: \(reason).")
+        case .rejected:
+            state = .authorization(pendingUser: nil)
+            return .reply("-ERR [AUTH] Authentication failed: acting as another user is not allowed.")
         }
     }
 

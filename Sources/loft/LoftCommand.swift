@@ -1,5 +1,6 @@
 import ArgumentParser
 
+@main
 struct LoftCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loft",

@@ -4,21 +4,25 @@ import Synchronization
 
 /// SIGTERM/SIGINT stop the server; SIGHUP reloads. Handlers run on a private dispatch queue,
 /// so a reload's file reads never block an event loop or the cooperative pool.
-final class SignalWatcher: Sendable {
+/// `@unchecked`: the dispatch sources are created and resumed in `init` and never touched again.
+final class SignalWatcher: @unchecked Sendable {
     private let queue = DispatchQueue(label: "loft.signals")
-    private let sources: Mutex<[any DispatchSourceSignal]> = Mutex([])
+    /// Kept alive for the process's lifetime; a released source stops delivering.
+    private let sources: [any DispatchSourceSignal]
     private let stops: AsyncStream<Int32>
     private let stopContinuation: AsyncStream<Int32>.Continuation
     private let reloadAction = Mutex<(@Sendable () -> Void)?>(nil)
 
     init() {
         (stops, stopContinuation) = AsyncStream<Int32>.makeStream()
-        for signalNumber in [SIGTERM, SIGINT, SIGHUP] {
+        let queue = self.queue
+        sources = [SIGTERM, SIGINT, SIGHUP].map { signalNumber in
             signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
+            return DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
+        }
+        for (source, signalNumber) in zip(sources, [SIGTERM, SIGINT, SIGHUP]) {
             source.setEventHandler { [weak self] in self?.received(signalNumber) }
             source.resume()
-            sources.withLock { $0.append(source) }
         }
     }
 

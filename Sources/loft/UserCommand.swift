@@ -10,26 +10,34 @@ struct UserCommand: ParsableCommand {
         subcommands: [Add.self, Passwd.self, Del.self, List.self]
     )
 
-    /// The passwd-file named by the configuration (the demo's when there is no config file).
-    static func passwdPath(_ option: ConfigOption) throws -> String {
+    /// The configuration in force (the demo's when there is no config file).
+    static func configuration(_ option: ConfigOption) throws -> LoftConfiguration {
         do {
-            if let path = option.path { return try LoftConfiguration.load(path: path).auth.passwdFile }
+            if let path = option.path { return try LoftConfiguration.load(path: path) }
         } catch {
             throw Failure("\(error)")
         }
-        return LoftConfiguration.demo(directory: FileManager.default.currentDirectoryPath + "/loft-data").auth.passwdFile
+        return LoftConfiguration.demo(directory: FileManager.default.currentDirectoryPath + "/loft-data")
+    }
+
+    static func load(_ option: ConfigOption) throws -> PasswdFile {
+        let configuration = try configuration(option)
+        do {
+            return try PasswdFile.load(path: configuration.auth.passwdFile, defaultDomain: configuration.domain)
+        } catch {
+            throw Failure("\(error)")
+        }
     }
 
     static func edit(_ option: ConfigOption, _ change: (inout PasswdFile) throws -> Void) throws {
-        let path = try passwdPath(option)
+        var file = try load(option)
         do {
-            var file = try PasswdFile.load(path: path)
             try change(&file)
-            try file.write(to: path)
+            try file.write(to: file.path)
         } catch let error as Failure {
             throw error
         } catch {
-            throw Failure("\(path): \(error)")
+            throw Failure("\(error)")
         }
     }
 
@@ -75,12 +83,7 @@ struct UserCommand: ParsableCommand {
         @OptionGroup var config: ConfigOption
 
         func run() throws {
-            let path = try UserCommand.passwdPath(config)
-            do {
-                for name in try PasswdFile.load(path: path).users { Output.standard(name + "\n") }
-            } catch {
-                throw Failure("\(path): \(error)")
-            }
+            for name in try UserCommand.load(config).users { Output.standard(name + "\n") }
         }
     }
 }

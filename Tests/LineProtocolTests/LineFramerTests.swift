@@ -1,3 +1,4 @@
+import Foundation
 import LineProtocol
 import NIOCore
 import Testing

@@ -1,5 +1,5 @@
 import Testing
-import MailStore
+@testable import MailStore
 
 @Suite("MaildirLocator")
 struct MaildirLocatorTests {
@@ -18,5 +18,19 @@ struct MaildirLocatorTests {
           arguments: ["", "@example.com", "alice@", "../etc@example.com", "alice@..", "a/b@example.com", "."])
     func unsafeNames(user: String) {
         #expect(throws: MailStoreError.invalidUserName(user)) { try locator.path(forUser: user) }
+    }
+}
+
+@Suite struct ArrivalOrderTests {
+    @Test("new messages get UIDs in arrival order, microseconds compared as numbers")
+    func numericOrder() {
+        let names = [
+            "1732900000.M99999P7Q2.host", "1732900000.M100000P7Q3.host",
+            "1732900001.M5P7Q4.host", "999999999.M1P7Q1.host",
+        ]
+        #expect(names.sorted(by: MaildirFileName.arrivedBefore) == [
+            "999999999.M1P7Q1.host", "1732900000.M99999P7Q2.host",
+            "1732900000.M100000P7Q3.host", "1732900001.M5P7Q4.host",
+        ])
     }
 }

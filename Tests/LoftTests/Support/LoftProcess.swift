@@ -82,7 +82,7 @@ final class LoftProcess: @unchecked Sendable {
     /// Starts `loft serve` and waits until every listener reports its port.
     func start(expectedListeners: Int = 2) async throws {
         if !FileManager.default.fileExists(atPath: certificatePath) { try await makeCertificate() }
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        try Data().write(to: URL(fileURLWithPath: logPath))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executable)
         process.arguments = ["serve", "--config", configPath]
@@ -113,7 +113,7 @@ final class LoftProcess: @unchecked Sendable {
         return found
     }
 
-    func port(_ proto: String = "pop3", _ tls: String) -> Int {
+    func port(_ tls: String, protocol proto: String = "pop3") -> Int {
         ports[Listener(protocol: proto, tls: tls)] ?? -1
     }
 

@@ -29,8 +29,8 @@ struct Subprocess {
         defer { try? FileManager.default.removeItem(at: directory) }
         let inURL = directory.appendingPathComponent("in"), outURL = directory.appendingPathComponent("out"), errURL = directory.appendingPathComponent("err")
         try input.write(to: inURL)
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        try Data().write(to: outURL)
+        try Data().write(to: errURL)
         process.standardInput = try FileHandle(forReadingFrom: inURL)
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)

@@ -1,3 +1,0 @@
-import ArgumentParser
-
-await LoftCommand.main()
