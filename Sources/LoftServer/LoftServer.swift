@@ -1,4 +1,7 @@
 import Auth
+#if canImport(Glibc)
+import Glibc
+#endif
 import Config
 import LineProtocol
 import Logging
@@ -90,8 +93,10 @@ public final class LoftServer: Sendable {
         )
     }
 
-    /// Binds every listener, then drops privileges if `user` is set.
-    public func start() async throws -> [BoundListener] {
+    /// Binds every listener, then drops privileges if `user` is set. Blocks; call it from the
+    /// main thread: glibc carries `setuid` to every thread it can signal, and a main thread
+    /// parked by an async `main` (dispatch_main) would otherwise keep root.
+    public func start() throws -> [BoundListener] {
         threadPool.start()
         let blockingWork = ThreadPoolWorkRunner(pool: threadPool)
         let authenticator = Authenticator(users: users, penalty: penalty)
@@ -102,9 +107,9 @@ public final class LoftServer: Sendable {
         for listener in configuration.listeners {
             let channel: any Channel
             do {
-                channel = try await bind(listener, backend: backend, blockingWork: blockingWork)
+                channel = try bind(listener, backend: backend, blockingWork: blockingWork)
             } catch {
-                for channel in channels { try? await channel.close() }
+                for channel in channels { try? channel.close().wait() }
                 throw StartupError(description: "listener \(listener.address): cannot listen: \(error)")
             }
             channels.append(channel)
@@ -122,7 +127,7 @@ public final class LoftServer: Sendable {
         return bound
     }
 
-    private func bind(_ listener: ListenerConfiguration, backend: MaildirPOP3Backend, blockingWork: ThreadPoolWorkRunner) async throws -> any Channel {
+    private func bind(_ listener: ListenerConfiguration, backend: MaildirPOP3Backend, blockingWork: ThreadPoolWorkRunner) throws -> any Channel {
         let provider = tlsProviders[listener.address]
         let connections = self.connections
         var connectionLogger = logger
@@ -133,10 +138,10 @@ public final class LoftServer: Sendable {
             limits: configuration.pop3Limits
         )
         let logger = connectionLogger
-        return try await ServerBootstrap(group: group)
+        return try ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 connections.add(channel)
                 return channel.eventLoop.makeCompletedFuture {
@@ -157,7 +162,7 @@ public final class LoftServer: Sendable {
                 }
             }
             .bind(host: listener.address.host, port: listener.address.port)
-            .get()
+            .wait()
     }
 
     /// SIGHUP: certificates and the passwd-file are read again. New connections get the new
@@ -181,13 +186,14 @@ public final class LoftServer: Sendable {
     }
 
     /// Stops accepting, asks every session to say goodbye, force-closes what is left after
-    /// `limits.shutdown_grace`, then stops the event loops and the thread pool.
-    public func shutdown() async {
+    /// `limits.shutdown_grace`, then stops the event loops and the thread pool. Blocks; never
+    /// call it on an event loop.
+    public func shutdown() {
         let serverChannels = running.withLock { running in
             defer { running.serverChannels = [] }
             return running.serverChannels
         }
-        for channel in serverChannels { try? await channel.close() }
+        for channel in serverChannels { try? channel.close().wait() }
         let live = connections.all
         logger.info("shutting down", metadata: ["connections": "\(live.count)"])
         for channel in live {
@@ -195,15 +201,15 @@ public final class LoftServer: Sendable {
         }
         let deadline = ContinuousClock.now + configuration.limits.shutdownGrace
         while connections.count > 0 && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
+            usleep(50_000)
         }
         let remaining = connections.all
         if !remaining.isEmpty {
             logger.warning("force-closing sessions after the grace period", metadata: ["connections": "\(remaining.count)"])
-            for channel in remaining { try? await channel.close() }
+            for channel in remaining { try? channel.close().wait() }
         }
-        try? await threadPool.shutdownGracefully()
-        try? await group.shutdownGracefully()
+        try? threadPool.syncShutdownGracefully()
+        try? group.syncShutdownGracefully()
         logger.info("stopped")
     }
 }

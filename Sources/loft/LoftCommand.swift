@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct LoftCommand: AsyncParsableCommand {
+struct LoftCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loft",
         abstract: "Loft: POP3, IMAP and SMTP submission in one process.",

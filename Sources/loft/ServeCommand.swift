@@ -5,7 +5,9 @@ import Foundation
 import LoftServer
 import Logging
 
-struct ServeCommand: AsyncParsableCommand {
+/// Synchronous on purpose: the main thread binds, drops privileges and then waits, so
+/// `setuid` reaches every thread (see `LoftServer.start`).
+struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run every configured listener until SIGTERM or SIGINT; SIGHUP reloads certificates and users."
@@ -13,7 +15,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var config: ConfigOption
 
-    func run() async throws {
+    func run() throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info
@@ -43,7 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
         let server: LoftServer
         do {
             server = try LoftServer(configuration: configuration, logger: logger)
-            let bound = try await server.start()
+            let bound = try server.start()
             if config.path == nil {
                 Output.standard("Loft demo listening on " + bound.map(\.description).joined(separator: ", ") + "\n")
             }
@@ -51,9 +53,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw Failure("\(error)")
         }
         signals.onReload { server.reload() }
-        let signal = await signals.nextStop()
+        let signal = signals.waitForStop()
         logger.info("received signal, stopping", metadata: ["signal": "\(signal)"])
-        await server.shutdown()
+        server.shutdown()
     }
 }
 

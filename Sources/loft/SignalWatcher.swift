@@ -9,12 +9,11 @@ final class SignalWatcher: @unchecked Sendable {
     private let queue = DispatchQueue(label: "loft.signals")
     /// Kept alive for the process's lifetime; a released source stops delivering.
     private let sources: [any DispatchSourceSignal]
-    private let stops: AsyncStream<Int32>
-    private let stopContinuation: AsyncStream<Int32>.Continuation
+    private let stopped = DispatchSemaphore(value: 0)
+    private let stopSignal = Mutex<Int32>(0)
     private let reloadAction = Mutex<(@Sendable () -> Void)?>(nil)
 
     init() {
-        (stops, stopContinuation) = AsyncStream<Int32>.makeStream()
         let queue = self.queue
         sources = [SIGTERM, SIGINT, SIGHUP].map { signalNumber in
             signal(signalNumber, SIG_IGN)
@@ -30,16 +29,18 @@ final class SignalWatcher: @unchecked Sendable {
         reloadAction.withLock { $0 = action }
     }
 
-    func nextStop() async -> Int32 {
-        for await signal in stops { return signal }
-        return SIGTERM
+    /// Blocks until SIGTERM or SIGINT arrives; returns which.
+    func waitForStop() -> Int32 {
+        stopped.wait()
+        return stopSignal.withLock { $0 }
     }
 
     private func received(_ signalNumber: Int32) {
         if signalNumber == SIGHUP {
             reloadAction.withLock { $0 }?()
         } else {
-            stopContinuation.yield(signalNumber)
+            stopSignal.withLock { $0 = signalNumber }
+            stopped.signal()
         }
     }
 }

@@ -120,3 +120,92 @@ import Testing
         #expect(result.errors.contains("pop3.idle_timeout"), "\(result.errors)")
     }
 }
+
+/// The README's first command: `loft serve` with no config file.
+@Suite(.serialized) struct DemoEndToEndTests {
+    @Test("the demo makes ./loft-data, prints the demo password once, and serves POP3 on 1110 and 1995")
+    func demo() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("loft-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("stdout")
+        try Data().write(to: output)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: LoftProcess.executable)
+        process.arguments = ["serve"]
+        process.currentDirectoryURL = directory
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+            process.waitUntilExit()
+        }
+        var text = ""
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !text.contains("listening on"), process.isRunning, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+            text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        }
+        let password = try #require(text.firstMatch(of: /password: (\S+)/)?.1).description
+        #expect(text.contains("pop3 127.0.0.1:1110 tls=starttls"))
+        #expect(text.contains("pop3 127.0.0.1:1995 tls=implicit"))
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("loft-data/tls/cert.pem").path))
+
+        let result = try await PythonPOP3.run("""
+        out = []
+        for mode, port in [("ssl", 1995), ("stls", 1110)]:
+            p = connect(mode, port)
+            out.append(login(p, "demo", sys.argv[1]).decode())
+            p.quit()
+        print(json.dumps(out))
+        """, [password])
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(try JSONDecoder().decode([String].self, from: result.stdout).allSatisfy { $0.hasPrefix("+OK") })
+    }
+}
+
+/// `user = "NAME"`: bind as root, then run as that user. Only meaningful when the tests run as root (as CI does).
+@Suite(.serialized) struct PrivilegeDropEndToEndTests {
+    @Test("started as root with user = \"nobody\", the server runs as nobody and still serves", .enabled(if: geteuid() == 0))
+    func dropsToUser() async throws {
+        let server = try LoftProcess()
+        defer { server.cleanUpNow() }
+        // The unprivileged user must be able to reach and write its data directory.
+        var config = try String(contentsOfFile: server.configPath, encoding: .utf8)
+        config = "user = \"nobody\"\n" + config
+        try Data(config.utf8).write(to: URL(fileURLWithPath: server.configPath))
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: server.directory.path)
+        try FileManager.default.createDirectory(atPath: "\(server.directory.path)/data", withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o777])
+        try await server.start()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !server.log.contains("dropped privileges") && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        // Every live thread (the main thread has exited into dispatch_main and is a zombie).
+        let pid = server.process!.processIdentifier
+        let nobody = getpwnam("nobody")!.pointee.pw_uid
+        var liveThreads = 0
+        for task in try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") {
+            let status = try String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8)
+            let fields = Dictionary(status.split(separator: "\n").compactMap { line -> (String, String)? in
+                guard let colon = line.firstIndex(of: ":") else { return nil }
+                return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            }, uniquingKeysWith: { first, _ in first })
+            guard fields["State"]?.hasPrefix("Z") == false else { continue }
+            liveThreads += 1
+            let uids = (fields["Uid"] ?? "").split(whereSeparator: \.isWhitespace).compactMap { UInt32($0) }
+            #expect(uids == [nobody, nobody, nobody, nobody], "thread \(task): Uid \(uids)")
+        }
+        #expect(liveThreads > 0)
+        #expect(server.log.contains("dropped privileges"))
+        let result = try await PythonPOP3.run("""
+        p = connect("ssl", int(sys.argv[1]))
+        print(login(p).decode())
+        print(p.stat()[0])
+        p.quit()
+        """, ["\(server.port("implicit"))"])
+        #expect(result.output.hasPrefix("+OK"), "\(result.output) \(result.errors) \(server.log)")
+    }
+}
