@@ -138,10 +138,15 @@ public final class LoftServer: Sendable {
             limits: configuration.pop3Limits
         )
         let logger = connectionLogger
-        return try ServerBootstrap(group: group)
+        var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+        if listener.address.host.contains(":") {
+            // "[::]:110" beside "0.0.0.0:110": the IPv6 socket must not claim IPv4 too.
+            bootstrap = bootstrap.serverChannelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 1)
+        }
+        return try bootstrap
             .childChannelInitializer { channel in
                 connections.add(channel)
                 return channel.eventLoop.makeCompletedFuture {

@@ -209,3 +209,22 @@ import Testing
         #expect(result.output.hasPrefix("+OK"), "\(result.output) \(result.errors) \(server.log)")
     }
 }
+
+@Suite struct IPv6EndToEndTests {
+    @Test("a listener on [::1] serves POP3 over implicit TLS")
+    func ipv6Loopback() async throws {
+        let server = try LoftProcess(
+            listeners: [("pop3", "starttls")],
+            extraConfig: "\n[[listener]]\nprotocol = \"pop3\"\naddress = \"[::1]:0\"\ntls = \"implicit\"\n"
+        )
+        defer { server.cleanUpNow() }
+        try await server.start(expectedListeners: 2)
+        let result = try await Subprocess.python(PythonPOP3.prelude + """
+        p = poplib.POP3_SSL("::1", int(sys.argv[1]), context=tls_context(), timeout=20)
+        print(login(p).decode())
+        p.quit()
+        """, ["\(server.port("implicit"))"])
+        #expect(result.output.hasPrefix("+OK"), "\(result.output) \(result.errors)")
+        #expect(server.log.contains("listener=pop3 [::1]:"))
+    }
+}
