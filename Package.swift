@@ -44,9 +44,16 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
+        .target(name: "SMTP", dependencies: [
+            "LineProtocol", "Auth",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        .target(name: "Delivery", dependencies: ["MailStore"], swiftSettings: strict),
+
         // Layer 4
         .target(name: "LoftServer", dependencies: [
-            "LineProtocol", "TLS", "Auth", "MailStore", "Config", "POP3",
+            "LineProtocol", "TLS", "Auth", "MailStore", "Config", "POP3", "SMTP", "Delivery",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -76,6 +83,12 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ], swiftSettings: strict),
+        .testTarget(name: "SMTPTests", dependencies: [
+            "SMTP", "LineProtocol", "Auth",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ], swiftSettings: strict),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "MailStore"], swiftSettings: strict),
         .testTarget(name: "LoftTests", dependencies: [
             "loft", "LoftServer", "Auth", "MailStore", "Config",
         ], swiftSettings: strict),

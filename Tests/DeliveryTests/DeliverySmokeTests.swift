@@ -1,0 +1,3 @@
+import Testing
+
+@Test func placeholderDelivery() { #expect(Bool(true)) }
