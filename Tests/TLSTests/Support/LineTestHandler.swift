@@ -3,7 +3,7 @@ import NIOCore
 import TLS
 
 /// Test-only line protocol behind the TLS handler: greets in channelActive and answers lines.
-/// INFO -> the session seen in TLSHandshakeCompleted; QUIT -> "+OK bye" and close;
+/// INFO -> the session seen in TLSHandshakeCompleted; EMPTY -> an empty write between two lines; QUIT -> "+OK bye" and close;
 /// STARTTLS (plaintext listeners only) -> "OK", then the TLS handler goes in at .first;
 /// anything else is echoed.
 final class LineTestHandler: ChannelInboundHandler {
@@ -37,6 +37,14 @@ final class LineTestHandler: ChannelInboundHandler {
                 let info = session
                 send(context, "INFO version=\(info?.version ?? "none") sni=\(info?.serverName ?? "none") "
                      + "alpn=\(info?.applicationProtocol ?? "none")")
+            case "EMPTY":
+                // An empty write between two lines: all three promises must complete in order.
+                let log = self.log
+                send(context, "+OK before empty", logAs: "write 1 done")
+                let empty = context.eventLoop.makePromise(of: Void.self)
+                empty.futureResult.whenSuccess { log.append("write 2 done") }
+                context.write(wrapOutboundOut(ByteBuffer()), promise: empty)
+                send(context, "+OK after empty", logAs: "write 3 done")
             case "QUIT":
                 send(context, "+OK bye")
                 context.close(promise: nil)
@@ -79,7 +87,13 @@ final class LineTestHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
-    private func send(_ context: ChannelHandlerContext, _ line: String) {
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: line + "\r\n")), promise: nil)
+    private func send(_ context: ChannelHandlerContext, _ line: String, logAs entry: String? = nil) {
+        var promise: EventLoopPromise<Void>?
+        if let entry {
+            let log = self.log
+            promise = context.eventLoop.makePromise()
+            promise!.futureResult.whenSuccess { log.append(entry) }
+        }
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: line + "\r\n")), promise: promise)
     }
 }
