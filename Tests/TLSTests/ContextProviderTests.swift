@@ -3,6 +3,7 @@ import Testing
 import TLS
 
 /// Reload: new connections see the new certificate; a broken file keeps the old context.
+/// Also the configurable minimum version, which a provider passes through.
 @Suite struct ContextProviderTests {
     @Test func reloadSwapsTheCertificateAndKeepsTheOldOneOnFailure() async throws {
         let scratch = try ScratchDirectory()
@@ -36,5 +37,19 @@ import TLS
             throw error
         }
         try await server.stop()
+    }
+
+    @Test func minimumVersionTLS13RefusesTLS12() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let files = try await Peers.opensslCertificate(commonName: "strict.example", key: "ec", in: scratch)
+        let provider = try TLSContextProvider(configuration: TLSServerConfiguration(certificate: files, minimumVersion: .tls13))
+        let server = try await TestServer.start(provider)
+        let refused = try await Peers.sClient(port: server.port, ["-tls1_2"], in: scratch)
+        let accepted = try await Peers.sClient(port: server.port, ["-tls1_3"], in: scratch)
+        try await server.stop()
+        #expect(!refused.output.contains("+OK ready"))
+        #expect(refused.output.contains("alert protocol version"))
+        #expect(accepted.output.contains("INFO version=TLSv1.3"))
     }
 }
