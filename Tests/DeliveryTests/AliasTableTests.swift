@@ -52,13 +52,11 @@ struct AliasTableTests {
         ("a@x: @x\n", "aliases:1: target \"@x\" of a@x is not a user name or an address"),
         ("a@X: bob\na@x: carol\n", "aliases:2: alias a@x is already defined on line 1"),
     ])
-    func errors(text: String, expected: String) {
-        #expect(throws: AliasFileError.self) { try AliasTable(text: text, path: "aliases", defaultDomain: "x") }
-        do {
-            _ = try AliasTable(text: text, path: "aliases", defaultDomain: "x")
-        } catch {
-            #expect(error.description == expected)
+    func errors(text: String, expected: String) throws {
+        let error = try #require(throws: AliasFileError.self) {
+            try AliasTable(text: text, path: "aliases", defaultDomain: "x")
         }
+        #expect(error.description == expected)
     }
 
     @Test("a missing file is named in the error")
