@@ -13,7 +13,8 @@ struct ConfigParser {
     func parse(_ document: TOMLTable, sourcePath: String?) throws -> LoftConfiguration {
         let root = TableReader(toml: document, path: "", file: file)
         try root.rejectUnknownKeys(known: [
-            "hostname", "domain", "data_dir", "user", "tls", "auth", "pop3", "limits", "listener",
+            "hostname", "domain", "data_dir", "user", "tls", "auth", "pop3", "submission", "delivery", "limits",
+            "listener",
         ])
         let hostname = try hostName(root, "hostname", required: true)!
         let domain = try hostName(root, "domain", required: false) ?? hostname
@@ -23,11 +24,15 @@ struct ConfigParser {
         let tls = try root.table("tls").map(parseTLS)
         let auth = try parseAuth(root)
         let pop3 = try root.table("pop3").map(parsePOP3) ?? POP3Settings()
+        let submission = try root.table("submission").map(parseSubmission) ?? SubmissionSettings()
+        let delivery = try root.table("delivery").map(parseDelivery)
+            ?? DeliverySettings(localDomains: [domain.lowercased()])
         let limits = try root.table("limits").map(parseLimits) ?? LimitSettings()
         let listeners = try parseListeners(root, hasTLS: tls != nil)
         return LoftConfiguration(
             hostname: hostname, domain: domain, dataDirectory: dataDirectory, user: user,
-            tls: tls, auth: auth, pop3: pop3, limits: limits, listeners: listeners, sourcePath: sourcePath)
+            tls: tls, auth: auth, pop3: pop3, submission: submission, delivery: delivery, limits: limits,
+            listeners: listeners, sourcePath: sourcePath)
     }
 
     // MARK: - Sections
@@ -96,6 +101,59 @@ struct ConfigParser {
         return pop3
     }
 
+    private func parseSubmission(_ section: TableReader) throws -> SubmissionSettings {
+        try section.rejectUnknownKeys(known: ["max_message_size", "max_recipients", "aliases_file", "idle_timeout"])
+        var submission = SubmissionSettings()
+        if let size = try section.size("max_message_size") {
+            guard size.value >= SubmissionSettings.minimumMaxMessageSize else {
+                throw section.error(
+                    "max_message_size", "must be at least 64K (RFC 5321 §4.5.3.1.7), got \"\(size.text)\"")
+            }
+            submission.maxMessageSize = size.value
+        }
+        if let count = try section.int("max_recipients") {
+            let range = SubmissionSettings.maxRecipientsRange
+            guard range.contains(count) else {
+                throw section.error(
+                    "max_recipients",
+                    "must be from \(range.lowerBound) (RFC 5321 §4.5.3.1.8) to \(range.upperBound), got \(count)")
+            }
+            submission.maxRecipients = count
+        }
+        if try section.string("aliases_file") != nil {
+            submission.aliasesFile = try path(section, "aliases_file")
+        }
+        if let timeout = try section.duration("idle_timeout") {
+            guard timeout.value >= SubmissionSettings.minimumIdleTimeout else {
+                let minimum = DurationText.format(SubmissionSettings.minimumIdleTimeout)
+                throw section.error(
+                    "idle_timeout", "must be at least \(minimum) (RFC 5321 §4.5.3.2.7), got \"\(timeout.text)\"")
+            }
+            submission.idleTimeout = timeout.value
+        }
+        return submission
+    }
+
+    private func parseDelivery(_ section: TableReader) throws -> DeliverySettings {
+        try section.rejectUnknownKeys(known: ["local_domains"])
+        guard let names = try section.stringArray("local_domains") else {
+            throw section.error("local_domains", "required, but missing (list at least one domain)")
+        }
+        guard !names.isEmpty else { throw section.error("local_domains", "must list at least one domain") }
+        var domains: [String] = []
+        for (index, name) in names.enumerated() {
+            let key = "local_domains[\(index)]"
+            guard Self.isHostName(name) else {
+                throw section.error(key, "must be a host name like \"example.org\", got \"\(name)\"")
+            }
+            if let first = domains.firstIndex(of: name.lowercased()) {
+                throw section.error(key, "duplicate domain \(name) (also local_domains[\(first)])")
+            }
+            domains.append(name.lowercased())
+        }
+        return DeliverySettings(localDomains: domains)
+    }
+
     private func parseLimits(_ section: TableReader) throws -> LimitSettings {
         try section.rejectUnknownKeys(known: ["shutdown_grace"])
         var limits = LimitSettings()
@@ -152,14 +210,19 @@ struct ConfigParser {
     /// A DNS host name (letters, digits, hyphens, dot-separated labels), optionally with a leading `*.`.
     private func hostName(_ table: TableReader, _ name: String, required: Bool, wildcard: Bool = false) throws -> String? {
         guard let text = required ? try table.requiredString(name) : try table.string(name) else { return nil }
+        guard Self.isHostName(text, wildcard: wildcard) else { throw table.error(name, "must be a host name like \"mail.example.org\", got \"\(text)\"") }
+        return text
+    }
+
+    /// Whether `text` is a DNS host name: dot-separated labels of letters, digits and inner hyphens,
+    /// optionally after a leading `*.` when `wildcard` is set.
+    static func isHostName(_ text: String, wildcard: Bool = false) -> Bool {
         let labels = (wildcard && text.hasPrefix("*.") ? String(text.dropFirst(2)) : text)
             .split(separator: ".", omittingEmptySubsequences: false)
-        let valid = text.utf8.count <= 253 && labels.allSatisfy { label in
+        return text.utf8.count <= 253 && labels.allSatisfy { label in
             (1...63).contains(label.count) && !label.hasPrefix("-") && !label.hasSuffix("-")
                 && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
         }
-        guard valid else { throw table.error(name, "must be a host name like \"mail.example.org\", got \"\(text)\"") }
-        return text
     }
 
     /// `path` if absolute, else `path` inside `base`; `.` and empty components are dropped. `..` is kept:

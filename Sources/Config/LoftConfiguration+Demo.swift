@@ -16,6 +16,8 @@ extension LoftConfiguration {
             listeners: [
                 ListenerConfiguration(protocol: .pop3, address: loopback(1110), tls: .starttls),
                 ListenerConfiguration(protocol: .pop3, address: loopback(1995), tls: .implicit),
+                ListenerConfiguration(protocol: .submission, address: loopback(1587), tls: .starttls),
+                ListenerConfiguration(protocol: .submission, address: loopback(1465), tls: .implicit),
             ])
     }
 }

@@ -19,6 +19,9 @@ public struct LoftConfiguration: Sendable, Equatable {
     public var tls: TLSSettings?
     public var auth: AuthSettings
     public var pop3: POP3Settings
+    public var submission: SubmissionSettings
+    /// The `[delivery]` section; `localDomains` defaults to `[domain]` (also when `init` gets nil).
+    public var delivery: DeliverySettings
     public var limits: LimitSettings
     /// The `[[listener]]` entries in file order; never empty in a loaded configuration.
     public var listeners: [ListenerConfiguration]
@@ -33,6 +36,8 @@ public struct LoftConfiguration: Sendable, Equatable {
         tls: TLSSettings? = nil,
         auth: AuthSettings,
         pop3: POP3Settings = POP3Settings(),
+        submission: SubmissionSettings = SubmissionSettings(),
+        delivery: DeliverySettings? = nil,
         limits: LimitSettings = LimitSettings(),
         listeners: [ListenerConfiguration],
         sourcePath: String? = nil
@@ -44,6 +49,8 @@ public struct LoftConfiguration: Sendable, Equatable {
         self.tls = tls
         self.auth = auth
         self.pop3 = pop3
+        self.submission = submission
+        self.delivery = delivery ?? DeliverySettings(localDomains: [self.domain.lowercased()])
         self.limits = limits
         self.listeners = listeners
         self.sourcePath = sourcePath

@@ -67,6 +67,30 @@ struct TableReader {
         return (duration, text)
     }
 
+    /// A size in bytes and the text it came from (for messages about its value).
+    func size(_ name: String) throws -> (value: Int, text: String)? {
+        guard let value = toml[name] else { return nil }
+        guard let text = value.string else {
+            throw error(name, "expected \(SizeText.expected) (a quoted string), got \(Self.noun(value.type))")
+        }
+        guard let size = SizeText.parse(text) else { throw error(name, "expected \(SizeText.expected), got \"\(text)\"") }
+        return (size, text)
+    }
+
+    /// An array of strings; element `i` is named `name[i]` in messages.
+    func stringArray(_ name: String) throws -> [String]? {
+        guard let value = toml[name] else { return nil }
+        guard let array = value.array else {
+            throw error(name, "expected an array of strings, got \(Self.noun(value.type))")
+        }
+        return try array.enumerated().map { index, element in
+            guard let text = element.string else {
+                throw error("\(name)[\(index)]", "expected a string, got \(Self.noun(element.type))")
+            }
+            return text
+        }
+    }
+
     /// One of `choices`, given as a string; the message lists every choice.
     func choice<Choice: RawRepresentable & CaseIterable>(_ name: String, of _: Choice.Type) throws -> Choice?
     where Choice.RawValue == String {
@@ -106,7 +130,7 @@ struct TableReader {
 
     /// The type's name with its article, as in "got an integer".
     static func noun(_ type: TOMLType) -> String {
-        let name = type.description
+        let name = type == .bool ? "boolean" : type.description
         return (name.first.map { "aeiou".contains($0) } ?? false ? "an " : "a ") + name
     }
 

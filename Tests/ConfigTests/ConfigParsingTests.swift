@@ -15,6 +15,11 @@ struct ConfigParsingTests {
         #expect(config.pop3.idleTimeout == .seconds(600))
         #expect(config.pop3.maxLineLength == 512)
         #expect(config.limits.shutdownGrace == .seconds(10))
+        #expect(config.submission.maxMessageSize == 52_428_800)
+        #expect(config.submission.maxRecipients == 100)
+        #expect(config.submission.aliasesFile == nil)
+        #expect(config.submission.idleTimeout == .seconds(300))
+        #expect(config.delivery.localDomains == ["mail.example.org"])
         #expect(config.listeners.first?.allowPlaintextAuth == false)
         #expect(config.sourcePath == "/etc/loft/loft.toml")
     }
@@ -73,6 +78,47 @@ struct ConfigParsingTests {
         let cwd = FileManager.default.currentDirectoryPath
         #expect(config.dataDirectory == cwd + "/conf/data")
         #expect(config.sourcePath == cwd + "/conf/loft.toml")
+    }
+
+    @Test("local_domains defaults to the domain, lowercased")
+    func localDomainsDefault() throws {
+        let text = ConfigFixtures.minimal.replacingOccurrences(of: "data_dir", with: "domain = \"Example.ORG\"\ndata_dir")
+        let config = try LoftConfiguration.parse(text, path: "loft.toml")
+        #expect(config.delivery.localDomains == ["example.org"])
+    }
+
+    @Test("submission and delivery settings are read; local domains are lowercased")
+    func submissionSettings() throws {
+        let directory = try ConfigFixtures.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("loft.toml")
+        try ConfigFixtures.write(ConfigFixtures.minimal + """
+            [submission]
+            max_message_size = "10M"
+            max_recipients = 500
+            aliases_file = "aliases"
+            idle_timeout = "10m"
+            [delivery]
+            local_domains = ["Example.org", "lists.example.org"]
+            """, to: file)
+        let config = try LoftConfiguration.load(path: file.path)
+        #expect(config.submission == SubmissionSettings(
+            maxMessageSize: 10 * 1024 * 1024, maxRecipients: 500,
+            aliasesFile: directory.path + "/aliases", idleTimeout: .seconds(600)))
+        #expect(config.delivery.localDomains == ["example.org", "lists.example.org"])
+    }
+
+    @Test("sizes in bytes, K, M and G (1K = 1024)", arguments: [
+        ("65536", 65536),
+        ("64K", 65536),
+        ("512k", 524_288),
+        ("50M", 52_428_800),
+        ("1G", 1_073_741_824),
+    ])
+    func sizes(text: String, expected: Int) throws {
+        let config = try LoftConfiguration.parse(
+            ConfigFixtures.minimal + "[submission]\nmax_message_size = \"\(text)\"\n", path: "loft.toml")
+        #expect(config.submission.maxMessageSize == expected)
     }
 
     @Test("durations in ms, s, m and h", arguments: [

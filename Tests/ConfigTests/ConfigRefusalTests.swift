@@ -39,6 +39,10 @@ struct ConfigRefusalTests {
                 #"loft.toml: tls.privat_key: unknown key (did you mean "private_key"?)"#),
         Refusal("unknown auth key", replacing: "[auth]", with: "[auth]\nscheme = \"SHA512-CRYPT\"",
                 "loft.toml: auth.scheme: unknown key"),
+        Refusal("misspelt submission key", ConfigFixtures.minimal + "[submission]\nmax_message_sise = \"1M\"\n",
+                #"loft.toml: submission.max_message_sise: unknown key (did you mean "max_message_size"?)"#),
+        Refusal("unknown delivery key", ConfigFixtures.minimal + "[delivery]\nrelay = \"smarthost\"\n",
+                "loft.toml: delivery.relay: unknown key"),
         Refusal("misspelt sni key",
                 ConfigFixtures.minimal + ConfigFixtures.tlsSection
                     + "[[tls.sni]]\nhostname = \"a.example\"\ncertificate = \"a.pem\"\nprivatekey = \"k.pem\"\n",
@@ -56,6 +60,19 @@ struct ConfigRefusalTests {
                 #"loft.toml: limits.shutdown_grace: expected a duration like "500ms", "2s", "10m" or "1h" (a quoted string), got an integer"#),
         Refusal("unquoted min_version", ConfigFixtures.minimal + ConfigFixtures.tlsSection + "min_version = 1.2\n",
                 #"loft.toml: tls.min_version: must be "1.2" or "1.3" (a quoted string), got a floating-point number"#),
+        Refusal("unquoted size", ConfigFixtures.minimal + "[submission]\nmax_message_size = 1000000\n",
+                #"loft.toml: submission.max_message_size: expected a size like "50M", "512K", "1G" or "1000" (bytes) (a quoted string), got an integer"#),
+        Refusal("quoted recipient count", ConfigFixtures.minimal + "[submission]\nmax_recipients = \"100\"\n",
+                "loft.toml: submission.max_recipients: expected an integer, got a string"),
+        Refusal("aliases file as a boolean", ConfigFixtures.minimal + "[submission]\naliases_file = true\n",
+                "loft.toml: submission.aliases_file: expected a string, got a boolean"),
+        Refusal("local domains as a string", ConfigFixtures.minimal + "[delivery]\nlocal_domains = \"example.org\"\n",
+                "loft.toml: delivery.local_domains: expected an array of strings, got a string"),
+        Refusal("local domain as an integer",
+                ConfigFixtures.minimal + "[delivery]\nlocal_domains = [\"example.org\", 7]\n",
+                "loft.toml: delivery.local_domains[1]: expected a string, got an integer"),
+        Refusal("submission as a string", "submission = \"on\"\n" + ConfigFixtures.minimal,
+                "loft.toml: submission: expected a table ([submission]), got a string"),
         Refusal("tls as a string", "tls = \"yes\"\n" + ConfigFixtures.minimal,
                 "loft.toml: tls: expected a table ([tls]), got a string"),
         Refusal("single listener table",
@@ -124,6 +141,25 @@ struct ConfigRefusalTests {
                 #"loft.toml: pop3.idle_timeout: must be at least 10m (RFC 1939 §3), got "5m""#),
         Refusal("POP3 line too short", ConfigFixtures.minimal + "[pop3]\nmax_line_length = 100\n",
                 "loft.toml: pop3.max_line_length: must be from 255 (RFC 2449 §4) to 65536 bytes, got 100"),
+        Refusal("message size below RFC 5321", ConfigFixtures.minimal + "[submission]\nmax_message_size = \"1000\"\n",
+                #"loft.toml: submission.max_message_size: must be at least 64K (RFC 5321 §4.5.3.1.7), got "1000""#),
+        Refusal("too few recipients", ConfigFixtures.minimal + "[submission]\nmax_recipients = 10\n",
+                "loft.toml: submission.max_recipients: must be from 100 (RFC 5321 §4.5.3.1.8) to 100000, got 10"),
+        Refusal("submission idle timeout below RFC 5321",
+                ConfigFixtures.minimal + "[submission]\nidle_timeout = \"1m\"\n",
+                #"loft.toml: submission.idle_timeout: must be at least 5m (RFC 5321 §4.5.3.2.7), got "1m""#),
+        Refusal("empty aliases file", ConfigFixtures.minimal + "[submission]\naliases_file = \"\"\n",
+                "loft.toml: submission.aliases_file: must not be empty"),
+        Refusal("no local domains", ConfigFixtures.minimal + "[delivery]\nlocal_domains = []\n",
+                "loft.toml: delivery.local_domains: must list at least one domain"),
+        Refusal("[delivery] without local_domains", ConfigFixtures.minimal + "[delivery]\n",
+                "loft.toml: delivery.local_domains: required, but missing (list at least one domain)"),
+        Refusal("local domain with an @",
+                ConfigFixtures.minimal + "[delivery]\nlocal_domains = [\"example.org\", \"user@example.net\"]\n",
+                #"loft.toml: delivery.local_domains[1]: must be a host name like "example.org", got "user@example.net""#),
+        Refusal("duplicate local domain",
+                ConfigFixtures.minimal + "[delivery]\nlocal_domains = [\"example.org\", \"EXAMPLE.org\"]\n",
+                "loft.toml: delivery.local_domains[1]: duplicate domain EXAMPLE.org (also local_domains[0])"),
         Refusal("failure delay max below the delay", replacing: "passwd_file = \"/etc/loft/passwd\"",
                 with: "passwd_file = \"/etc/loft/passwd\"\nfailure_delay = \"5s\"\nfailure_delay_max = \"1s\"",
                 #"loft.toml: auth.failure_delay_max: must be at least failure_delay ("5s"), got "1s""#),
@@ -135,6 +171,12 @@ struct ConfigRefusalTests {
     static let durations: [Refusal] = ["10 min", "2", "1.5s", "-1s", "10M", "s", "", "1d", "9999999999s"].map { text in
         Refusal("duration \"\(text)\"", ConfigFixtures.minimal + "[limits]\nshutdown_grace = \"\(text)\"\n",
                 #"loft.toml: limits.shutdown_grace: expected a duration like "500ms", "2s", "10m" or "1h", got ""#
+                    + text + "\"")
+    }
+
+    static let sizes: [Refusal] = ["50 M", "50MB", "1.5M", "-1", "M", "", "1T", "9999999999999"].map { text in
+        Refusal("size \"\(text)\"", ConfigFixtures.minimal + "[submission]\nmax_message_size = \"\(text)\"\n",
+                #"loft.toml: submission.max_message_size: expected a size like "50M", "512K", "1G" or "1000" (bytes), got ""#
                     + text + "\"")
     }
 
@@ -167,6 +209,9 @@ struct ConfigRefusalTests {
 
     @Test("out-of-range or inconsistent values are refused", arguments: invalidValues)
     func invalidValue(_ refusal: Refusal) { expectRefused(refusal) }
+
+    @Test("malformed sizes are refused", arguments: sizes)
+    func invalidSize(_ refusal: Refusal) { expectRefused(refusal) }
 
     @Test("malformed durations are refused", arguments: durations)
     func invalidDuration(_ refusal: Refusal) { expectRefused(refusal) }

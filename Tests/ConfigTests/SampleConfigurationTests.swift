@@ -18,6 +18,9 @@ struct SampleConfigurationTests {
         #expect(config.auth == AuthSettings(
             passwdFile: "/etc/loft/passwd", failureDelay: .seconds(2), failureDelayMax: .seconds(15)))
         #expect(config.pop3 == POP3Settings(idleTimeout: .seconds(600), maxLineLength: 512))
+        #expect(config.submission == SubmissionSettings(
+            maxMessageSize: 50 * 1024 * 1024, maxRecipients: 100, aliasesFile: nil, idleTimeout: .seconds(300)))
+        #expect(config.delivery == DeliverySettings(localDomains: ["example.org"]))
         #expect(config.limits == LimitSettings(shutdownGrace: .seconds(10)))
         #expect(config.listeners == [
             ListenerConfiguration(
@@ -25,6 +28,12 @@ struct SampleConfigurationTests {
                 allowPlaintextAuth: false),
             ListenerConfiguration(
                 protocol: .pop3, address: ListenAddress(host: "0.0.0.0", port: 995), tls: .implicit,
+                allowPlaintextAuth: false),
+            ListenerConfiguration(
+                protocol: .submission, address: ListenAddress(host: "0.0.0.0", port: 587), tls: .starttls,
+                allowPlaintextAuth: false),
+            ListenerConfiguration(
+                protocol: .submission, address: ListenAddress(host: "0.0.0.0", port: 465), tls: .implicit,
                 allowPlaintextAuth: false),
         ])
         #expect(config.sourcePath == ConfigFixtures.samplePath)
@@ -37,6 +46,8 @@ struct SampleConfigurationTests {
         #expect(config.auth.failureDelay == AuthSettings.defaultFailureDelay)
         #expect(config.auth.failureDelayMax == AuthSettings.defaultFailureDelayMax)
         #expect(config.pop3 == POP3Settings())
+        #expect(config.submission == SubmissionSettings())
+        #expect(config.delivery == DeliverySettings(localDomains: [config.domain]))
         #expect(config.limits == LimitSettings())
     }
 
@@ -55,6 +66,17 @@ struct SampleConfigurationTests {
             privateKey: "/etc/loft/tls/example.net/privkey.pem")])
     }
 
+    @Test("the commented-out submission settings parse once uncommented")
+    func sampleSubmissionExample() throws {
+        let sample = try String(contentsOfFile: ConfigFixtures.samplePath, encoding: .utf8)
+        let enabled = sample
+            .replacingOccurrences(of: "# max_recipients = 100", with: "max_recipients = 100")
+            .replacingOccurrences(of: "# aliases_file = ", with: "aliases_file = ")
+        let config = try LoftConfiguration.parse(enabled, path: "/etc/loft/loft.toml")
+        #expect(config.submission.maxRecipients == 100)
+        #expect(config.submission.aliasesFile == "/etc/loft/aliases")
+    }
+
     @Test("the demo listens on loopback at the standard ports plus 1000, with its files in one directory")
     func demo() {
         let config = LoftConfiguration.demo(directory: "/home/alice/loft-data")
@@ -65,9 +87,12 @@ struct SampleConfigurationTests {
         #expect(config.tls?.privateKey == "/home/alice/loft-data/tls/key.pem")
         #expect(config.tls?.minVersion == .tls12)
         #expect(config.auth.passwdFile == "/home/alice/loft-data/passwd")
-        #expect(config.listeners.map(\.address.description) == ["127.0.0.1:1110", "127.0.0.1:1995"])
-        #expect(config.listeners.map(\.protocol) == [.pop3, .pop3])
-        #expect(config.listeners.map(\.tls) == [.starttls, .implicit])
+        #expect(config.listeners.map(\.address.description)
+            == ["127.0.0.1:1110", "127.0.0.1:1995", "127.0.0.1:1587", "127.0.0.1:1465"])
+        #expect(config.listeners.map(\.protocol) == [.pop3, .pop3, .submission, .submission])
+        #expect(config.listeners.map(\.tls) == [.starttls, .implicit, .starttls, .implicit])
+        #expect(config.submission == SubmissionSettings())
+        #expect(config.delivery.localDomains == ["localhost"])
         #expect(config.listeners.allSatisfy { !$0.allowPlaintextAuth })
         #expect(config.sourcePath == nil)
     }

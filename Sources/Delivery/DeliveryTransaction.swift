@@ -1,0 +1,147 @@
+import Glibc
+import Synchronization
+
+/// One message being received by `SubmissionDelivery`: the bytes stream into a single file in
+/// `queue/tmp/` (never held whole in memory), then `commit()` places it everywhere at once or nowhere.
+///
+/// `Sendable` so SMTP can hand it from one thread-pool job to the next; calls are serialized internally.
+/// Dropping an uncommitted transaction aborts it.
+public final class DeliveryTransaction: Sendable {
+    /// The queue id, known from the start (for logs and the `250` reply).
+    public let queueID: String
+    /// The file in `queue/tmp/` the message is written to.
+    public let temporaryPath: String
+
+    private let maildirs: [String]
+    private let spoolEnvelope: SpoolEnvelope?
+    private let spool: Spool
+    private let faultHook: CommitFaultHook?
+
+    private struct State {
+        /// The open temporary file; nil once committed, failed or aborted.
+        var fd: Int32?
+        var counter = MessageSizeCounter()
+        var pending: [UInt8] = []
+    }
+
+    private let state: Mutex<State>
+
+    /// Chunks smaller than this are gathered before a `write(2)`, so line-sized pieces from DATA do not cost
+    /// one system call each.
+    private static let flushThreshold = 64 * 1024
+
+    init(
+        queueID: String, temporaryPath: String, fd: Int32, maildirs: [String], spoolEnvelope: SpoolEnvelope?,
+        spool: Spool, faultHook: CommitFaultHook?
+    ) {
+        self.queueID = queueID
+        self.temporaryPath = temporaryPath
+        self.maildirs = maildirs
+        self.spoolEnvelope = spoolEnvelope
+        self.spool = spool
+        self.faultHook = faultHook
+        self.state = Mutex(State(fd: fd))
+    }
+
+    deinit {
+        abort()
+    }
+
+    /// Appends bytes to the message.
+    /// - Throws: `DeliveryError.system` when the disk write fails (the transaction is then aborted), or
+    ///   `.transactionFinished` after `commit()`, a failure or `abort()`.
+    public func write(_ bytes: some Collection<UInt8>) throws {
+        try state.withLock { state in
+            guard let fd = state.fd else { throw DeliveryError.transactionFinished(queueID: queueID) }
+            state.counter.add(bytes)
+            state.pending.append(contentsOf: bytes)
+            if state.pending.count >= Self.flushThreshold {
+                do {
+                    try flush(&state, fd: fd)
+                } catch {
+                    discardTemporary(&state)
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Makes the message durable everywhere it goes, then returns its queue id:
+    /// 1. fsync the temporary file;
+    /// 2. for each local Maildir: hard-link it into `tmp/` (a copy across file systems), rename into
+    ///    `new/<unique>,S=<size>,W=<virtual size>`; then fsync every touched `new/`;
+    /// 3. with remote recipients: add the spool entry (message, then envelope, each durable);
+    /// 4. remove the temporary file.
+    ///
+    /// - Throws: `DeliveryError` (`.system` naming the call and file that failed, `.transactionFinished`);
+    ///   then every file this commit made visible is removed again (and the removal fsynced), the temporary
+    ///   file too, and the transaction is finished.
+    public func commit() throws -> String {
+        try state.withLock { state in
+            guard let fd = state.fd else { throw DeliveryError.transactionFinished(queueID: queueID) }
+            var placed: [String] = []  // files in Maildir tmp/ or new/ to remove on failure
+            var spooled = false
+            do {
+                try flush(&state, fd: fd)
+                try FileSystem.fsync(fd, path: temporaryPath)
+                try faultHook?(.synced)
+                var info = stat()
+                guard fstat(fd, &info) == 0 else { throw FileSystem.error("fstat", temporaryPath) }
+                let unique = MaildirUniqueName.make(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+                let finalName = MaildirUniqueName.withSizes(
+                    unique, size: state.counter.size, virtualSize: state.counter.virtualSize)
+                for (index, maildir) in maildirs.enumerated() {
+                    let temporary = maildir + "/tmp/" + unique
+                    try FileSystem.linkOrCopy(temporaryPath, temporary)
+                    placed.append(temporary)
+                    try faultHook?(.linkedIntoMaildir(index: index))
+                    let final = maildir + "/new/" + finalName
+                    try FileSystem.rename(temporary, final)
+                    placed[placed.count - 1] = final
+                    try faultHook?(.renamedIntoNew(index: index))
+                }
+                for maildir in maildirs { try FileSystem.fsyncDirectory(maildir + "/new") }
+                try faultHook?(.maildirsSynced)
+                if let spoolEnvelope {
+                    try spool.add(messageAt: temporaryPath, envelope: spoolEnvelope, checkpoint: faultHook)
+                    spooled = true
+                    try faultHook?(.spooled)
+                }
+            } catch {
+                undo(placed: placed, spooled: spooled)
+                discardTemporary(&state)
+                throw error
+            }
+            discardTemporary(&state)
+            return queueID
+        }
+    }
+
+    /// Abandons the message: closes and removes the temporary file. Does nothing once finished.
+    public func abort() {
+        state.withLock { discardTemporary(&$0) }
+    }
+
+    /// Takes back what a failed commit made visible, durably (best effort: the original error is what counts).
+    private func undo(placed: [String], spooled: Bool) {
+        for path in placed {
+            if (try? FileSystem.unlink(path)) == true, let slash = path.lastIndex(of: "/") {
+                _ = try? FileSystem.fsyncDirectory(String(path[..<slash]))
+            }
+        }
+        if spooled { _ = try? spool.remove(id: queueID) }
+    }
+
+    private func flush(_ state: inout State, fd: Int32) throws {
+        try state.pending.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: temporaryPath) }
+        state.pending.removeAll(keepingCapacity: true)
+    }
+
+    private func discardTemporary(_ state: inout State) {
+        guard let fd = state.fd else { return }
+        FileSystem.close(fd)
+        state.fd = nil
+        state.pending = []
+        _ = try? FileSystem.unlink(temporaryPath)
+    }
+}
