@@ -1,0 +1,27 @@
+/// Every SMTP submission limit with its default, in one place; `LoftServer` fills them from
+/// the configuration.
+public struct SMTPLimits: Sendable, Equatable {
+    /// Largest message accepted, in octets as received (after dot-unstuffing, before Loft's
+    /// added headers). Advertised as `SIZE` in the EHLO reply (RFC 1870 §4).
+    public var maxMessageSize = 50 * 1024 * 1024
+    /// Recipients of one transaction; RFC 5321 §4.5.3.1.8 asks for at least 100.
+    public var maxRecipients = 100
+    /// Octets of one command line including CRLF. RFC 5321 §4.5.3.1.4 sets 512, and
+    /// extensions (RFC 3461 DSN parameters, RFC 4954 AUTH initial responses) need more, so the
+    /// default is 2048.
+    public var maxCommandLineLength = 2048
+    /// Octets of one line of message text including CRLF (RFC 5321 §4.5.3.1.6). A longer line
+    /// gets the whole message rejected at its end; it is never cut.
+    public var maxTextLineLength = 1000
+    /// RFC 5321 §4.5.3.2.7: a server should wait at least 5 minutes for the next command.
+    public var idleTimeout: Duration = .seconds(300)
+    /// Octets of the header block held back to look for `Message-ID:` and `Date:`.
+    public var maxHeaderBytes = 256 * 1024
+    /// Failed authentications on one connection before it is closed.
+    public var maxAuthFailures = 3
+    /// Octets of pipelined input held while a command waits for a result (a password check,
+    /// a recipient check, a commit). More than that: `421 4.7.0` and close.
+    public var maxBufferedInput = 256 * 1024
+
+    public init() {}
+}

@@ -1,3 +1,0 @@
-import Testing
-
-@Test func placeholderSMTP() { #expect(Bool(true)) }
