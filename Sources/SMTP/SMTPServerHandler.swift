@@ -309,12 +309,13 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
         waitingForResult = true
         session.contentEnded()
         intake.finish { outcome in
+            let envelope = self.envelope
             self.intake = nil
-            defer { self.envelope = nil }
+            self.envelope = nil
             switch outcome {
             case .committed:
                 self.logger.info("message accepted", metadata: [
-                    "from": "\(self.envelope?.sender ?? "")", "recipients": "\(self.envelope?.recipients.count ?? 0)",
+                    "from": "\(envelope?.sender ?? "")", "recipients": "\(envelope?.recipients.count ?? 0)",
                     "size": "\(intake.size)",
                 ])
             case .rejected(let why):
