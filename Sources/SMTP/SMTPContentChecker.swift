@@ -46,34 +46,33 @@ public struct SMTPContentChecker: Sendable {
     /// Checks the next content bytes.
     public mutating func check(_ bytes: ByteBuffer) {
         size += bytes.readableBytes
+        if size > maxMessageSize {
+            // The size problem wins: the client should learn the message is too big to retry.
+            rejection = .tooLarge(limit: maxMessageSize)
+            return
+        }
         guard rejection == nil else { return }
         let cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
         for byte in bytes.readableBytesView {
             lineLength += 1
             if afterCR && byte != lf {
-                reject(.bareLineEnding)
+                rejection = .bareLineEnding
                 return
             }
             if byte == lf {
-                guard afterCR else { reject(.bareLineEnding); return }
+                guard afterCR else { rejection = .bareLineEnding; return }
                 lineLength = 0
             } else if lineLength > maxLineLength - 2 && byte != cr {
                 // The limit counts the CRLF, so text may fill all but two octets.
-                reject(.lineTooLong(limit: maxLineLength))
+                rejection = .lineTooLong(limit: maxLineLength)
                 return
             }
             afterCR = byte == cr
         }
-        if size > maxMessageSize { reject(.tooLarge(limit: maxMessageSize)) }
     }
 
     /// Call at the end of the content: a CR left at the very end is bare too.
     public mutating func finish() {
-        if rejection == nil && afterCR { reject(.bareLineEnding) }
-    }
-
-    private mutating func reject(_ reason: SMTPContentRejection) {
-        // The size problem wins: the client should learn the message is too big to retry.
-        rejection = size > maxMessageSize ? .tooLarge(limit: maxMessageSize) : reason
+        if rejection == nil && afterCR { rejection = .bareLineEnding }
     }
 }

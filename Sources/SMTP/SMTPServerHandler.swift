@@ -29,6 +29,8 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
     private var input = ByteBuffer()
     private var mode = Mode.commands
     private var intake: SMTPMessageIntake?
+    /// The envelope of the message in `intake`, for the log.
+    private var envelope: SMTPEnvelope?
     private var waitingForResult = false
     private var lastActivity = NIODeadline.now()
     private var idleTimer: Scheduled<Void>?
@@ -184,7 +186,9 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
             runBlocking({ backend.checkRecipient(address) }, context: context) { outcome in
                 switch outcome {
                 case .success(let check): return self.session.recipientChecked(check)
-                case .failure(let error): return self.session.recipientChecked(.unavailable("internal error: \(error)"))
+                case .failure(let error):
+                    self.logger.error("recipient check failed", metadata: ["to": "\(address)", "error": "\(error)"])
+                    return self.session.recipientChecked(.unavailable("temporary server error"))
                 }
             }
         case .receiveData(let envelope, let reply):
@@ -294,6 +298,7 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
             envelope: envelope, configuration: session.configuration, backend: backend,
             blockingWork: blockingWork, eventLoop: context.eventLoop
         )
+        self.envelope = envelope
         logger[metadataKey: "queue-id"] = "\(envelope.queueID)"
     }
 
@@ -304,10 +309,15 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
         waitingForResult = true
         session.contentEnded()
         intake.finish { outcome in
+            let envelope = self.envelope
             self.intake = nil
+            self.envelope = nil
             switch outcome {
             case .committed:
-                self.logger.info("message accepted", metadata: ["size": "\(intake.size)"])
+                self.logger.info("message accepted", metadata: [
+                    "from": "\(envelope?.sender ?? "")", "recipients": "\(envelope?.recipients.count ?? 0)",
+                    "size": "\(intake.size)",
+                ])
             case .rejected(let why):
                 self.logger.notice("message refused", metadata: ["reason": "\(why)"])
             case .failed(let why):

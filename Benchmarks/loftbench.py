@@ -1,0 +1,211 @@
+"""Shared set-up for the Loft POP3 benchmarks (Python 3 standard library only).
+
+`LoftUnderTest` builds a throw-away world in a temporary directory: an ECDSA P-256
+self-signed certificate, a passwd-file with SHA512-CRYPT (`$6$`) hashes, Maildirs with
+messages, and a config with two POP3 listeners on 127.0.0.1 port 0 (implicit TLS and STLS).
+It starts the release `loft serve`, reads the bound ports from its log, and on exit sends
+SIGTERM to that one PID and removes the directory.
+
+The `$6$` hashes (5,000 rounds) are chosen so that creating and verifying thousands of
+benchmark users is quick; production would use yescrypt, which costs more per login.
+"""
+
+import os
+import platform
+import re
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LOFT = os.environ.get("LOFT_BIN", os.path.join(REPO, ".build", "release", "loft"))
+LISTENING = re.compile(r"listener=pop3 (\S+):(\d+) tls=(\w+) .*listening")
+
+
+def password_for(name):
+    return "pw-" + name
+
+
+def message_bytes(index, size):
+    """An RFC 5322 message of exactly `size` bytes on disk, LF line endings as an MDA writes."""
+    head = (
+        "From: Bench Sender <sender@example.net>\n"
+        "To: user@example.org\n"
+        f"Subject: benchmark message {index}\n"
+        f"Message-ID: <bench-{index}@example.net>\n"
+        "Date: Mon, 01 Jan 2024 00:00:00 +0000\n"
+        "\n"
+    ).encode()
+    line = b"The quick brown fox jumps over the lazy dog, again and again and again.\n"
+    body = bytearray()
+    while len(head) + len(body) < size:
+        body += line
+    data = (head + bytes(body))[:size - 1] + b"\n"
+    assert len(data) == size
+    return data
+
+
+class LoftUnderTest:
+    """Context manager: `with LoftUnderTest(users, messages_per_user, size) as loft: ...`."""
+
+    def __init__(self, users, messages_per_user=0, message_size=4096):
+        self.users = list(users)
+        self.messages_per_user = messages_per_user
+        self.message_size = message_size
+        self.process = None
+        self.directory = None
+        self.ports = {}
+
+    # -- set-up -------------------------------------------------------------
+
+    def __enter__(self):
+        if not os.access(LOFT, os.X_OK):
+            sys.exit(f"{LOFT} not found: run `swift build -c release --product loft` in {REPO} first")
+        self.directory = tempfile.mkdtemp(prefix="loft-bench-")
+        try:
+            self._make_certificate()
+            self._make_passwd_file()
+            self._make_maildirs()
+            self._write_config()
+            self._start()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def path(self, *parts):
+        return os.path.join(self.directory, *parts)
+
+    def _make_certificate(self):
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+             "-nodes", "-days", "30", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+             "-keyout", self.path("key.pem"), "-out", self.path("cert.pem")],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def _make_passwd_file(self):
+        # One `openssl passwd -6` process hashes every password (one per input line, fresh salt each).
+        passwords = "".join(password_for(name) + "\n" for name in self.users)
+        hashes = subprocess.run(["openssl", "passwd", "-6", "-stdin"], input=passwords.encode(),
+                                check=True, capture_output=True).stdout.decode().split()
+        assert len(hashes) == len(self.users)
+        with open(self.path("passwd"), "w") as passwd:
+            for name, hashed in zip(self.users, hashes):
+                passwd.write(f"{name}:{hashed}\n")
+
+    def _make_maildirs(self):
+        stamp = int(time.time())
+        for name in self.users:
+            maildir = self.path("data", "mail", "example.org", name, "Maildir")
+            for sub in ("cur", "new", "tmp"):
+                os.makedirs(os.path.join(maildir, sub))
+            for index in range(self.messages_per_user):
+                # Maildir delivery: write into tmp/, rename into new/ (no fsync: set-up only).
+                unique = f"{stamp}.M{index}P{os.getpid()}.bench"
+                temporary = os.path.join(maildir, "tmp", unique)
+                with open(temporary, "wb") as message:
+                    message.write(message_bytes(index, self.message_size))
+                os.rename(temporary, os.path.join(maildir, "new", unique))
+
+    def _write_config(self):
+        with open(self.path("loft.toml"), "w") as config:
+            config.write(f"""hostname = "mail.example.org"
+domain = "example.org"
+data_dir = "{self.path('data')}"
+[tls]
+certificate = "{self.path('cert.pem')}"
+private_key = "{self.path('key.pem')}"
+[auth]
+passwd_file = "{self.path('passwd')}"
+[[listener]]
+protocol = "pop3"
+address = "127.0.0.1:0"
+tls = "implicit"
+[[listener]]
+protocol = "pop3"
+address = "127.0.0.1:0"
+tls = "starttls"
+""")
+
+    def _start(self):
+        self.log_path = self.path("loft.log")
+        log = open(self.log_path, "wb")
+        self.process = subprocess.Popen([LOFT, "serve", "--config", self.path("loft.toml")],
+                                        stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with open(self.log_path, errors="replace") as text:
+                for match in LISTENING.finditer(text.read()):
+                    self.ports[match.group(3)] = int(match.group(2))
+            if len(self.ports) == 2:
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError("loft did not start; its log:\n" + open(self.log_path, errors="replace").read())
+
+    # -- tear-down ----------------------------------------------------------
+
+    def __exit__(self, *exc):
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                print(f"loft (pid {self.process.pid}) ignored SIGTERM for 30 s; killing it", file=sys.stderr)
+                self.process.kill()
+                self.process.wait()
+        if self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+        return False
+
+    # -- measuring ----------------------------------------------------------
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def status(self, field):
+        """A field of /proc/PID/status, e.g. "VmRSS" (in kB) or "Threads"."""
+        with open(f"/proc/{self.pid}/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        raise KeyError(field)
+
+    def cpu_seconds(self):
+        """User + system CPU time the server has used so far."""
+        with open(f"/proc/{self.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def log_counts(self):
+        """How often each notable event appears in the server log (errors, failed logins...)."""
+        counts = {}
+        with open(self.log_path, errors="replace") as text:
+            for line in text:
+                for level in ("warning", "error", "critical", "notice"):
+                    if f" {level} " in line:
+                        counts[level] = counts.get(level, 0) + 1
+        return counts
+
+    def client_context(self):
+        """A client SSL context that trusts the benchmark certificate (made once, then shared)."""
+        if getattr(self, "_context", None) is None:
+            self._context = ssl.create_default_context(cafile=self.path("cert.pem"))
+        return self._context
+
+
+def machine():
+    """One line describing where the figures come from."""
+    openssl = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.strip()
+    swift = subprocess.run(["swift", "--version"], capture_output=True, text=True).stdout.splitlines()
+    swift = next((line for line in swift if "Swift version" in line), "swift ?")
+    return (f"nproc={os.cpu_count()} kernel={platform.release()} {openssl} | {swift} | "
+            f"Python {platform.python_version()} | {time.strftime('%Y-%m-%d %H:%M %Z')} | "
+            f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
