@@ -8,8 +8,11 @@ import Logging
 import NIOCore
 import NIOPosix
 import POP3
+import SMTP
 import Synchronization
 import TLS
+import Delivery
+import MailStore
 
 /// The whole `loft` process: every configured listener on one event loop group, the shared
 /// Auth and MailStore, graceful shutdown and reload.
@@ -41,6 +44,9 @@ public final class LoftServer: Sendable {
     private let connections = ConnectionRegistry()
     private let users: PasswdFileUserDatabase
     private let penalty: FailurePenalty
+    private let aliases: AliasTable?
+    private let pop3Backend: MaildirPOP3Backend
+    private let submissionBackend: SubmissionBackend
     private let tlsProviders: [ListenAddress: TLSContextProvider]
     private let running = Mutex<Running>(Running(serverChannels: []))
 
@@ -54,6 +60,27 @@ public final class LoftServer: Sendable {
             throw StartupError(description: "auth.passwd_file: \(error)")
         }
         self.penalty = FailurePenalty(initialDelay: configuration.auth.failureDelay, maximumDelay: configuration.auth.failureDelayMax)
+        do {
+            self.aliases = try configuration.submission.aliasesFile.map {
+                try AliasTable(path: $0, defaultDomain: configuration.domain)
+            }
+        } catch {
+            throw StartupError(description: "submission.aliases_file: \(error)")
+        }
+        let authenticator = Authenticator(users: users, penalty: penalty)
+        self.pop3Backend = MaildirPOP3Backend(
+            authenticator: authenticator, users: users, penalty: penalty, dataDirectory: configuration.dataDirectory)
+        do {
+            let delivery = try SubmissionDelivery(
+                dataDirectory: configuration.dataDirectory,
+                locator: MaildirLocator(dataDirectory: configuration.dataDirectory, defaultDomain: configuration.domain),
+                spool: try Spool(dataDirectory: configuration.dataDirectory))
+            self.submissionBackend = SubmissionBackend(
+                authenticator: authenticator, users: users, penalty: penalty, aliases: aliases,
+                delivery: delivery, localDomains: configuration.delivery.localDomains, logger: logger)
+        } catch {
+            throw StartupError(description: "data_dir: \(error)")
+        }
 
         var providers: [ListenAddress: TLSContextProvider] = [:]
         for listener in configuration.listeners where listener.tls != .none {
@@ -72,8 +99,8 @@ public final class LoftServer: Sendable {
             }
         }
         self.tlsProviders = providers
-        for listener in configuration.listeners where listener.protocol != .pop3 {
-            throw StartupError(description: "listener \(listener.address): protocol \"\(listener.protocol.rawValue)\" is not available in this version of Loft")
+        for listener in configuration.listeners where listener.protocol == .imap {
+            throw StartupError(description: "listener \(listener.address): protocol \"imap\" is not available in this version of Loft")
         }
 
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
@@ -99,15 +126,13 @@ public final class LoftServer: Sendable {
     public func start() throws -> [BoundListener] {
         threadPool.start()
         let blockingWork = ThreadPoolWorkRunner(pool: threadPool)
-        let authenticator = Authenticator(users: users, penalty: penalty)
-        let backend = MaildirPOP3Backend(authenticator: authenticator, users: users, penalty: penalty, dataDirectory: configuration.dataDirectory)
 
         var bound: [BoundListener] = []
         var channels: [any Channel] = []
         for listener in configuration.listeners {
             let channel: any Channel
             do {
-                channel = try bind(listener, backend: backend, blockingWork: blockingWork)
+                channel = try bind(listener, blockingWork: blockingWork)
             } catch {
                 for channel in channels { try? channel.close().wait() }
                 throw StartupError(description: "listener \(listener.address): cannot listen: \(error)")
@@ -127,17 +152,11 @@ public final class LoftServer: Sendable {
         return bound
     }
 
-    private func bind(_ listener: ListenerConfiguration, backend: MaildirPOP3Backend, blockingWork: ThreadPoolWorkRunner) throws -> any Channel {
+    private func bind(_ listener: ListenerConfiguration, blockingWork: ThreadPoolWorkRunner) throws -> any Channel {
         let provider = tlsProviders[listener.address]
         let connections = self.connections
-        var connectionLogger = logger
-        connectionLogger[metadataKey: "listener"] = "\(listener.protocol.rawValue) \(listener.address) tls=\(listener.tls.rawValue)"
-        let sessionConfiguration = POP3Session.Configuration(
-            tlsMode: listener.tls.pop3Mode,
-            allowPlaintextAuth: listener.allowPlaintextAuth,
-            limits: configuration.pop3Limits
-        )
-        let logger = connectionLogger
+        let makeProtocolHandler = protocolHandlerFactory(for: listener, blockingWork: blockingWork)
+        let baseLogger = logger
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -150,6 +169,10 @@ public final class LoftServer: Sendable {
             .childChannelInitializer { channel in
                 connections.add(channel)
                 return channel.eventLoop.makeCompletedFuture {
+                    // The bound address, so a port-0 listener logs its real port.
+                    var logger = baseLogger
+                    let local = channel.localAddress.map { "\($0.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? "?"):\($0.port ?? 0)" }
+                    logger[metadataKey: "listener"] = "\(listener.protocol.rawValue) \(local ?? "\(listener.address)") tls=\(listener.tls.rawValue)"
                     let pipeline = channel.pipeline.syncOperations
                     if listener.tls == .implicit, let provider {
                         try pipeline.addHandler(TLSServerHandler(context: provider.current))
@@ -160,14 +183,36 @@ public final class LoftServer: Sendable {
                             try pipeline.addHandler(TLSServerHandler(context: provider.current), position: .first)
                         }
                     }
-                    try pipeline.addHandler(POP3ServerHandler(
-                        configuration: sessionConfiguration, backend: backend, blockingWork: blockingWork,
-                        startTLS: startTLS, logger: logger
-                    ))
+                    try pipeline.addHandler(makeProtocolHandler(startTLS, logger))
                 }
             }
             .bind(host: listener.address.host, port: listener.address.port)
             .wait()
+    }
+
+    /// Builds the handler that speaks the listener's protocol on each new connection.
+    private func protocolHandlerFactory(
+        for listener: ListenerConfiguration, blockingWork: ThreadPoolWorkRunner
+    ) -> @Sendable (StartTLSUpgrade?, Logger) -> any ChannelHandler {
+        switch listener.protocol {
+        case .pop3:
+            let configuration = POP3Session.Configuration(
+                tlsMode: listener.tls.pop3Mode, allowPlaintextAuth: listener.allowPlaintextAuth, limits: configuration.pop3Limits)
+            let backend = pop3Backend
+            return { startTLS, logger in
+                POP3ServerHandler(configuration: configuration, backend: backend, blockingWork: blockingWork, startTLS: startTLS, logger: logger)
+            }
+        case .imap:
+            preconditionFailure("init refuses imap listeners until IMAP lands")
+        case .submission:
+            let configuration = SMTPServerConfiguration(
+                hostname: self.configuration.hostname, tlsMode: listener.tls.smtpMode,
+                allowPlaintextAuth: listener.allowPlaintextAuth, limits: self.configuration.submissionLimits)
+            let backend = submissionBackend
+            return { startTLS, logger in
+                SMTPServerHandler(configuration: configuration, backend: backend, blockingWork: blockingWork, startTLS: startTLS, logger: logger)
+            }
+        }
     }
 
     /// SIGHUP: certificates and the passwd-file are read again. New connections get the new
@@ -240,7 +285,25 @@ extension ListenerConfiguration.TLSMode {
     }
 }
 
+extension ListenerConfiguration.TLSMode {
+    var smtpMode: SMTPSession.TLSMode {
+        switch self {
+        case .none: .none
+        case .starttls: .startTLS
+        case .implicit: .implicit
+        }
+    }
+}
+
 extension LoftConfiguration {
+    var submissionLimits: SMTPLimits {
+        var limits = SMTPLimits()
+        limits.maxMessageSize = submission.maxMessageSize
+        limits.maxRecipients = submission.maxRecipients
+        limits.idleTimeout = submission.idleTimeout
+        return limits
+    }
+
     var pop3Limits: POP3Limits {
         var limits = POP3Limits()
         limits.idleTimeout = pop3.idleTimeout

@@ -19,7 +19,6 @@ public final class POP3ServerHandler: ChannelInboundHandler, RemovableChannelHan
     private var input = ByteBuffer()
     private var waitingForResult = false
     private var maildrop: (any POP3Maildrop)?
-    private var context: ChannelHandlerContext?
     private var clientIP = "unknown"
     private var lastActivity = NIODeadline.now()
     private var idleTimer: Scheduled<Void>?
@@ -44,7 +43,6 @@ public final class POP3ServerHandler: ChannelInboundHandler, RemovableChannelHan
     // MARK: - Channel events
 
     public func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
         if context.channel.isActive { start(context: context) }
     }
 

@@ -38,7 +38,8 @@ struct Subprocess {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             if ContinuousClock.now > deadline {
-                process.terminate()
+                // SIGKILL: children of the test runner inherit an ignored SIGTERM.
+                kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
                 throw TimedOut(command: ([executable] + arguments).joined(separator: " "))
             }

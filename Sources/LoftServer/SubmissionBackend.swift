@@ -1,0 +1,132 @@
+import Auth
+import Delivery
+import Logging
+import NIOCore
+import SMTP
+
+/// SMTP submission's view of the server: `Auth` for logins, the aliases file for who may send
+/// as whom, and `Delivery` for durable fan-out to local Maildirs and the outbound spool.
+final class SubmissionBackend: SMTPBackend {
+    private let authenticator: Authenticator
+    private let users: PasswdFileUserDatabase
+    private let penalty: FailurePenalty
+    private let aliases: AliasTable?
+    private let delivery: SubmissionDelivery
+    private let localDomains: Set<String>
+    private let logger: Logger
+
+    init(
+        authenticator: Authenticator, users: PasswdFileUserDatabase, penalty: FailurePenalty,
+        aliases: AliasTable?, delivery: SubmissionDelivery, localDomains: [String], logger: Logger
+    ) {
+        self.authenticator = authenticator
+        self.users = users
+        self.penalty = penalty
+        self.aliases = aliases
+        self.delivery = delivery
+        self.localDomains = Set(localDomains.map { $0.lowercased() })
+        self.logger = logger
+    }
+
+    func authenticate(username: String, password: String, clientIP: String) -> SMTPAuthResult {
+        switch authenticator.authenticate(login: username, password: password, clientIP: clientIP) {
+        case .success(let user): .success(login: user.login)
+        case .failure: .failure
+        case .temporaryFailure(let reason): .temporaryFailure(reason)
+        }
+    }
+
+    func failureDelay(clientIP: String) -> Duration {
+        penalty.delay(for: clientIP)
+    }
+
+    /// RFC 6409 §6.1: the sender must be the user's own address or an alias that maps to it.
+    func senderAllowed(_ address: String, login: String) -> Bool {
+        if users.lookup(address)?.login == login { return true }
+        let sender = Address(address)
+        return aliases?.aliases(of: login).contains { Address($0) == sender } ?? false
+    }
+
+    func checkRecipient(_ address: String) -> SMTPRecipientCheck {
+        let recipient = Address(address)
+        guard localDomains.contains(recipient.domain) else { return .remote }
+        return localUsers(for: address).isEmpty ? .unknownLocal : .local
+    }
+
+    func beginMessage(_ envelope: SMTPEnvelope) throws -> any SMTPMessageWriter {
+        var local: [LocalRecipient] = []
+        var remote: [RemoteRecipient] = []
+        for recipient in envelope.recipients {
+            if localDomains.contains(Address(recipient.address).domain) {
+                for user in localUsers(for: recipient.address) {
+                    local.append(try delivery.localRecipient(recipient.address, user: user.login, home: user.home))
+                }
+            } else {
+                remote.append(RemoteRecipient(
+                    address: recipient.address,
+                    notify: recipient.notify?.compactMap { DSNNotify(rawValue: $0.uppercased()) },
+                    orcpt: recipient.originalRecipient))
+            }
+        }
+        let transaction = try delivery.begin(DeliveryEnvelope(
+            sender: envelope.sender,
+            localRecipients: local,
+            remoteRecipients: remote,
+            authenticatedUser: envelope.authenticatedUser,
+            arrival: envelope.receivedAt,
+            bodyType: envelope.body == .eightBitMIME ? .eightBitMIME : .sevenBit,
+            smtputf8: envelope.smtpUTF8,
+            ret: envelope.ret.flatMap { DSNReturn(rawValue: $0.uppercased()) },
+            envid: envelope.envelopeID))
+        return DeliveryWriter(transaction: transaction, sessionQueueID: envelope.queueID, logger: logger)
+    }
+
+    /// The users a local address reaches: the user itself, or an alias's members.
+    private func localUsers(for address: String) -> [UserRecord] {
+        if let user = users.lookup(address) { return [user] }
+        guard let members = aliases?.expand(address) else { return [] }
+        return members.compactMap { users.lookup($0) }
+    }
+}
+
+/// `local@domain` with the domain lowercased (domains are case-insensitive; local parts are not).
+private struct Address: Equatable {
+    var localPart: Substring
+    var domain: String
+
+    init(_ text: String) {
+        if let at = text.lastIndex(of: "@") {
+            localPart = text[..<at]
+            domain = text[text.index(after: at)...].lowercased()
+        } else {
+            localPart = Substring(text)
+            domain = ""
+        }
+    }
+}
+
+/// One message on its way into Maildirs and the spool.
+private final class DeliveryWriter: SMTPMessageWriter {
+    private let transaction: DeliveryTransaction
+    private let sessionQueueID: String
+    private let logger: Logger
+
+    init(transaction: DeliveryTransaction, sessionQueueID: String, logger: Logger) {
+        self.transaction = transaction
+        self.sessionQueueID = sessionQueueID
+        self.logger = logger
+    }
+
+    func write(_ bytes: ByteBuffer) throws {
+        try transaction.write(bytes.readableBytesView)
+    }
+
+    func commit() throws {
+        let spoolID = try transaction.commit()
+        logger.debug("stored", metadata: ["id": "\(sessionQueueID)", "spool_id": "\(spoolID)"])
+    }
+
+    func abort() {
+        transaction.abort()
+    }
+}
