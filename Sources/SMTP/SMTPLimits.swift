@@ -22,6 +22,9 @@ public struct SMTPLimits: Sendable, Equatable {
     /// Octets of pipelined input held while a command waits for a result (a password check,
     /// a recipient check, a commit). More than that: `421 4.7.0` and close.
     public var maxBufferedInput = 256 * 1024
+    /// Octets of message content received but not yet written to disk; above this the
+    /// connection stops reading until the writes catch up (backpressure, not a rejection).
+    public var maxBufferedContent = 1024 * 1024
 
     public init() {}
 }

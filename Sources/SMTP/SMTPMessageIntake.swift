@@ -3,7 +3,10 @@ import NIOCore
 
 /// Glue-side storage of one message: content is checked, given Loft's header fields and
 /// written to the backend's writer on the thread pool, one write after the other, while the
-/// connection keeps reading. Lives on the channel's event loop.
+/// connection keeps reading. When more than `SMTPLimits.maxBufferedContent` octets wait for
+/// the disk, `backlogChanged(true)` asks the glue to stop reading until they drain to a
+/// quarter of that, so a slow disk never makes a message pile up in memory. Lives on the
+/// channel's event loop.
 final class SMTPMessageIntake {
     private var checker: SMTPContentChecker
     private var fixup: SMTPHeaderFixup
@@ -13,14 +16,21 @@ final class SMTPMessageIntake {
     private let blockingWork: any BlockingWorkRunner
     private let eventLoop: any EventLoop
     private var finished = false
+    private let highWater: Int
+    private var octetsInFlight = 0
+    private var backlogged = false
+    private let backlogChanged: (Bool) -> Void
 
     init(envelope: SMTPEnvelope, configuration: SMTPServerConfiguration, backend: any SMTPBackend,
-         blockingWork: any BlockingWorkRunner, eventLoop: any EventLoop) {
+         blockingWork: any BlockingWorkRunner, eventLoop: any EventLoop,
+         backlogChanged: @escaping (Bool) -> Void) {
         let limits = configuration.limits
         checker = SMTPContentChecker(maxMessageSize: limits.maxMessageSize, maxLineLength: limits.maxTextLineLength)
         fixup = SMTPHeaderFixup(envelope: envelope, hostname: configuration.hostname, maxHeaderBytes: limits.maxHeaderBytes)
         self.blockingWork = blockingWork
         self.eventLoop = eventLoop
+        self.highWater = limits.maxBufferedContent
+        self.backlogChanged = backlogChanged
         chain = blockingWork.run(on: eventLoop) { try backend.beginMessage(envelope) }
     }
 
@@ -80,6 +90,12 @@ final class SMTPMessageIntake {
 
     private func enqueue(_ bytes: ByteBuffer) {
         let blockingWork = self.blockingWork, eventLoop = self.eventLoop
+        let octets = bytes.readableBytes
+        octetsInFlight += octets
+        if !backlogged && octetsInFlight > highWater {
+            backlogged = true
+            backlogChanged(true)
+        }
         chain = chain.flatMap { writer in
             blockingWork.run(on: eventLoop) {
                 do {
@@ -90,6 +106,15 @@ final class SMTPMessageIntake {
                 }
                 return writer
             }
+        }
+        chain.assumeIsolated().whenComplete { _ in self.written(octets) }
+    }
+
+    private func written(_ octets: Int) {
+        octetsInFlight -= octets
+        if backlogged && octetsInFlight <= highWater / 4 {
+            backlogged = false
+            backlogChanged(false)
         }
     }
 }

@@ -297,7 +297,11 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
         intake = SMTPMessageIntake(
             envelope: envelope, configuration: session.configuration, backend: backend,
             blockingWork: blockingWork, eventLoop: context.eventLoop
-        )
+        ) { backlogged in
+            // Stop reading while the disk is behind; read on once it has caught up.
+            try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: !backlogged)
+            if !backlogged { context.read() }
+        }
         self.envelope = envelope
         logger[metadataKey: "queue-id"] = "\(envelope.queueID)"
     }
