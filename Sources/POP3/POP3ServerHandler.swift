@@ -18,10 +18,10 @@ public final class POP3ServerHandler: ChannelInboundHandler, RemovableChannelHan
     private var framer: LineFramer
     private var input = ByteBuffer()
     private var waitingForResult = false
+    private var started = false
     private var maildrop: (any POP3Maildrop)?
     private var clientIP = "unknown"
-    private var lastActivity = NIODeadline.now()
-    private var idleTimer: Scheduled<Void>?
+    private let idleTimer: IdleTimer
 
     public init(
         configuration: POP3Session.Configuration,
@@ -36,6 +36,7 @@ public final class POP3ServerHandler: ChannelInboundHandler, RemovableChannelHan
         self.startTLS = startTLS
         self.logger = logger
         self.framer = LineFramer(maxLineLength: configuration.limits.maxLineLength)
+        self.idleTimer = IdleTimer(timeout: configuration.limits.idleTimeout)
     }
 
     private var limits: POP3Limits { session.configuration.limits }
@@ -52,19 +53,23 @@ public final class POP3ServerHandler: ChannelInboundHandler, RemovableChannelHan
     }
 
     private func start(context: ChannelHandlerContext) {
-        guard idleTimer == nil else { return }
+        guard !started else { return }
+        started = true
         if let address = context.channel.remoteAddress {
             clientIP = address.ipAddress ?? "unknown"
             logger[metadataKey: "peer"] = "\(clientIP):\(address.port ?? 0)"
         }
         logger.info("connected")
         send(session.greeting, context: context)
-        scheduleIdleCheck(after: limits.idleTimeout, context: context)
+        idleTimer.start(on: context.eventLoop, isPaused: { self.waitingForResult || self.session.isClosed }) {
+            self.logger.info("idle timeout")
+            self.perform(self.session.idleTimeoutFired(), context: context)
+        }
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
-        lastActivity = .now()
+        idleTimer.touch()
         guard !session.isClosed else { return }
         if waitingForResult && input.readableBytes + bytes.readableBytes > limits.maxBufferedInput {
             perform(.replyAndClose("-ERR Too much pipelined input."), context: context)
@@ -96,7 +101,7 @@ public final class POP3ServerHandler: ChannelInboundHandler, RemovableChannelHan
 
     public func channelInactive(context: ChannelHandlerContext) {
         session.connectionClosed()
-        idleTimer?.cancel()
+        idleTimer.cancel()
         maildrop?.release()
         maildrop = nil
         logger.info("disconnected")
@@ -191,17 +196,11 @@ public final class POP3ServerHandler: ChannelInboundHandler, RemovableChannelHan
     /// The failure penalty delays only this client's attempt; the loop stays free.
     private func authenticate(username: String, password: String, context: ChannelHandlerContext) {
         waitingForResult = true
-        let delay = backend.failureDelay(clientIP: clientIP)
         let backend = self.backend
         let clientIP = self.clientIP
-        let eventLoop = context.eventLoop
-        let blockingWork = self.blockingWork
-        let result = eventLoop.flatScheduleTask(in: .nanoseconds(delay.nanoseconds)) {
-            blockingWork.run(on: eventLoop) {
-                backend.authenticate(username: username, password: password, clientIP: clientIP)
-            }
-        }.futureResult
-        result.assumeIsolated().whenComplete { outcome in
+        blockingWork.run(after: backend.failureDelay(clientIP: clientIP), on: context.eventLoop) {
+            backend.authenticate(username: username, password: password, clientIP: clientIP)
+        }.assumeIsolated().whenComplete { outcome in
             let authResult: POP3AuthResult
             switch outcome {
             case .success(let value): authResult = value
@@ -295,30 +294,5 @@ public final class POP3ServerHandler: ChannelInboundHandler, RemovableChannelHan
         guard context.channel.isActive else { return }
         perform(action, context: context)
         processInput(context: context)
-    }
-
-    // MARK: - Idle timeout (RFC 1939 §3)
-
-    private func scheduleIdleCheck(after delay: Duration, context: ChannelHandlerContext) {
-        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(delay.nanoseconds)) {
-            let idle = NIODeadline.now() - self.lastActivity
-            let timeout = TimeAmount.nanoseconds(self.limits.idleTimeout.nanoseconds)
-            if self.session.isClosed { return }
-            if idle >= timeout && !self.waitingForResult {
-                self.logger.info("idle timeout")
-                self.perform(self.session.idleTimeoutFired(), context: context)
-            } else {
-                let remaining = max(timeout - idle, .seconds(1))
-                self.scheduleIdleCheck(after: .nanoseconds(remaining.nanoseconds), context: context)
-            }
-        }
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds, for NIO's `TimeAmount`.
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -32,8 +32,8 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
     /// The envelope of the message in `intake`, for the log.
     private var envelope: SMTPEnvelope?
     private var waitingForResult = false
-    private var lastActivity = NIODeadline.now()
-    private var idleTimer: Scheduled<Void>?
+    private var started = false
+    private let idleTimer: IdleTimer
 
     /// - Parameters:
     ///   - startTLS: inserts the TLS handler; nil where STARTTLS is not offered.
@@ -51,6 +51,7 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
         self.startTLS = startTLS
         self.logger = logger
         self.framer = LineFramer(maxLineLength: configuration.limits.maxCommandLineLength)
+        self.idleTimer = IdleTimer(timeout: configuration.limits.idleTimeout)
     }
 
     private var limits: SMTPLimits { session.configuration.limits }
@@ -67,19 +68,23 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
     }
 
     private func start(context: ChannelHandlerContext) {
-        guard idleTimer == nil else { return }
+        guard !started else { return }
+        started = true
         if let address = context.channel.remoteAddress {
             session.clientIP = address.ipAddress ?? "unknown"
             logger[metadataKey: "peer"] = "\(session.clientIP):\(address.port ?? 0)"
         }
         logger.info("connected")
         send(session.greeting, context: context)
-        scheduleIdleCheck(after: limits.idleTimeout, context: context)
+        idleTimer.start(on: context.eventLoop, isPaused: { self.waitingForResult || self.session.isClosed }) {
+            self.logger.info("idle timeout")
+            self.perform(self.session.idleTimeoutFired(), context: context)
+        }
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
-        lastActivity = .now()
+        idleTimer.touch()
         guard !session.isClosed else { return }
         if waitingForResult && input.readableBytes + bytes.readableBytes > limits.maxBufferedInput {
             logger.notice("too much pipelined input")
@@ -109,7 +114,7 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
 
     public func channelInactive(context: ChannelHandlerContext) {
         session.connectionClosed()
-        idleTimer?.cancel()
+        idleTimer.cancel()
         intake?.cancel()
         intake = nil
         logger.info("disconnected")
@@ -265,16 +270,11 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
     /// The failure penalty delays only this client's attempt; the loop stays free.
     private func authenticate(username: String, password: String, context: ChannelHandlerContext) {
         waitingForResult = true
-        let delay = backend.failureDelay(clientIP: session.clientIP)
         let backend = self.backend
         let clientIP = session.clientIP
-        let eventLoop = context.eventLoop
-        let blockingWork = self.blockingWork
-        let check: @Sendable () -> EventLoopFuture<SMTPAuthResult> = { blockingWork.run(on: eventLoop) { backend.authenticate(username: username, password: password, clientIP: clientIP) } }
-        let result = delay > .zero
-            ? eventLoop.flatScheduleTask(in: .nanoseconds(delay.nanoseconds), check).futureResult
-            : check()
-        result.assumeIsolated().whenComplete { outcome in
+        blockingWork.run(after: backend.failureDelay(clientIP: clientIP), on: context.eventLoop) {
+            backend.authenticate(username: username, password: password, clientIP: clientIP)
+        }.assumeIsolated().whenComplete { outcome in
             let authResult: SMTPAuthResult
             switch outcome {
             case .success(let value): authResult = value
@@ -330,30 +330,5 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
             self.logger[metadataKey: "queue-id"] = nil
             self.resume(with: self.session.messageFinished(outcome), context: context)
         }
-    }
-
-    // MARK: - Idle timeout (RFC 5321 §4.5.3.2.7)
-
-    private func scheduleIdleCheck(after delay: Duration, context: ChannelHandlerContext) {
-        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(delay.nanoseconds)) {
-            let idle = NIODeadline.now() - self.lastActivity
-            let timeout = TimeAmount.nanoseconds(self.limits.idleTimeout.nanoseconds)
-            if self.session.isClosed { return }
-            if idle >= timeout && !self.waitingForResult {
-                self.logger.info("idle timeout")
-                self.perform(self.session.idleTimeoutFired(), context: context)
-            } else {
-                let remaining = max(timeout - idle, .seconds(1))
-                self.scheduleIdleCheck(after: .nanoseconds(remaining.nanoseconds), context: context)
-            }
-        }
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds, for NIO's `TimeAmount`.
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }
