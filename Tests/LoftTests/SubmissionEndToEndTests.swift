@@ -266,4 +266,33 @@ import Testing
             #expect(!text.contains("alice@example.org\"") || text.contains("\"sender\""))
         }
     }
+
+    @Test("a recipient whose Maildir cannot be written gets a 4xx, nothing is stored, the session goes on")
+    func brokenMaildir() async throws {
+        let server = try Self.server()
+        defer { server.cleanUpNow() }
+        // A plain file where alice's Maildir directory should be (root ignores permissions, so a
+        // chmod would not do).
+        let parent = URL(fileURLWithPath: server.aliceMaildir).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        try Data("not a directory".utf8).write(to: URL(fileURLWithPath: server.aliceMaildir))
+        try await server.start(expectedListeners: 3)
+        let result = try await Self.python("""
+        s = smtp("implicit", int(sys.argv[1]))
+        s.login("alice", \(LoftProcess.password.debugDescription))
+        s.mail("alice@example.org")
+        rcpt = s.rcpt("alice@example.org")[0]
+        code = s.data(b"Subject: lost?\\r\\n\\r\\nbody\\r\\n")[0] if rcpt == 250 else rcpt
+        print(json.dumps({"code": code, "noop": s.noop()[0]}))
+        s.quit()
+        """, ["\(server.port("implicit", protocol: "submission"))"])
+        #expect(result.status == 0, "\(result.errors)\n\(server.log)")
+        let codes = try JSONDecoder().decode([String: Int].self, from: result.stdout)
+        #expect(codes["code"].map { (400..<500).contains($0) } == true, "\(codes)")
+        #expect(codes["noop"] == 250)
+        let queue = "\(server.directory.path)/data/queue"
+        let leftovers = (FileManager.default.enumerator(atPath: queue)?.allObjects ?? []).compactMap { $0 as? String }
+            .filter { !["tmp", "messages", "envelopes"].contains($0) }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
 }
