@@ -104,16 +104,8 @@ public enum POSIXFile<Failure: SystemCallErrorRepresentable> {
         if fstat(fd, &info) != 0 { throw error("fstat", path) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Int(info.st_size))
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw error("read", path)
-            }
-            if count == 0 { return (bytes, info) }
-            bytes.append(contentsOf: chunk[0..<count])
-        }
+        try readChunks(fd, path: path) { bytes.append(contentsOf: $0) }
+        return (bytes, info)
     }
 
     /// Makes `destination` a second name of the file at `source` (`link(2)`); where a hard link is not
@@ -132,22 +124,27 @@ public enum POSIXFile<Failure: SystemCallErrorRepresentable> {
         defer { close(input) }
         let output = try open(destination, O_WRONLY | O_CREAT | O_EXCL)
         do {
-            var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-            while true {
-                let count = chunk.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress, $0.count) }
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    throw error("read", source)
-                }
-                if count == 0 { break }
-                try chunk.withUnsafeBytes { try writeAll(output, UnsafeRawBufferPointer(rebasing: $0[..<count]), path: destination) }
-            }
+            try readChunks(input, path: source) { try writeAll(output, $0, path: destination) }
             try fsync(output, path: destination)
             close(output)
         } catch {
             close(output)
             _ = try? unlink(destination)
             throw error
+        }
+    }
+
+    /// Reads `fd` to its end, handing each chunk read to `body`; `path` names the file in errors.
+    private static func readChunks(_ fd: Int32, path: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw error("read", path)
+            }
+            if count == 0 { return }
+            try chunk.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
         }
     }
 
