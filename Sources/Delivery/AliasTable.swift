@@ -160,7 +160,7 @@ public final class AliasTable: Sendable {
             guard let loaded = state.stamp else { return }  // built from text
             let current: FileStamp
             do {
-                guard let info = try FileSystem.status(path) else {
+                guard let info = try FileSystem.fileStatus(path) else {
                     state.lastReloadError = AliasFileError(path: path, problem: "the file is gone; keeping the aliases loaded before")
                     return
                 }

@@ -1,10 +1,11 @@
+public import MailStore
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Everything that can go wrong while delivering or spooling a message. Each case names the file involved
 /// and what is wrong, so the text can go straight into a log line.
-public enum DeliveryError: Error, CustomStringConvertible, Equatable, Sendable {
+public enum DeliveryError: SystemCallErrorRepresentable, CustomStringConvertible, Equatable, Sendable {
     /// A system call failed: `operation` is the call (`open`, `link`, `fsync`, `rename`, ...), `errno` its error.
     case system(operation: String, path: String, errno: Int32)
     /// `write`/`commit` on a transaction that was already committed, failed or aborted.

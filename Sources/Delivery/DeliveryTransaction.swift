@@ -1,4 +1,4 @@
-import Glibc
+import MailStore
 import Synchronization
 
 /// One message being received by `SubmissionDelivery`: the bytes stream into a single file in
@@ -17,30 +17,20 @@ public final class DeliveryTransaction: Sendable {
     private let spool: Spool
     private let faultHook: CommitFaultHook?
 
-    private struct State {
-        /// The open temporary file; nil once committed, failed or aborted.
-        var fd: Int32?
-        var counter = MessageSizeCounter()
-        var pending: [UInt8] = []
-    }
-
-    private let state: Mutex<State>
-
-    /// Chunks smaller than this are gathered before a `write(2)`, so line-sized pieces from DATA do not cost
-    /// one system call each.
-    private static let flushThreshold = 64 * 1024
+    /// The message file in `queue/tmp/`; closed and removed once committed, failed or aborted.
+    private let file: Mutex<StreamingMessageFile<DeliveryError>>
 
     init(
-        queueID: String, temporaryPath: String, fd: Int32, maildirs: [String], spoolEnvelope: SpoolEnvelope?,
+        queueID: String, file: StreamingMessageFile<DeliveryError>, maildirs: [String], spoolEnvelope: SpoolEnvelope?,
         spool: Spool, faultHook: CommitFaultHook?
     ) {
         self.queueID = queueID
-        self.temporaryPath = temporaryPath
+        self.temporaryPath = file.path
         self.maildirs = maildirs
         self.spoolEnvelope = spoolEnvelope
         self.spool = spool
         self.faultHook = faultHook
-        self.state = Mutex(State(fd: fd))
+        self.file = Mutex(file)
     }
 
     deinit {
@@ -51,18 +41,9 @@ public final class DeliveryTransaction: Sendable {
     /// - Throws: `DeliveryError.system` when the disk write fails (the transaction is then aborted), or
     ///   `.transactionFinished` after `commit()`, a failure or `abort()`.
     public func write(_ bytes: some Collection<UInt8>) throws {
-        try state.withLock { state in
-            guard let fd = state.fd else { throw DeliveryError.transactionFinished(queueID: queueID) }
-            state.counter.add(bytes)
-            state.pending.append(contentsOf: bytes)
-            if state.pending.count >= Self.flushThreshold {
-                do {
-                    try flush(&state, fd: fd)
-                } catch {
-                    discardTemporary(&state)
-                    throw error
-                }
-            }
+        try file.withLock { file in
+            guard file.isOpen else { throw DeliveryError.transactionFinished(queueID: queueID) }
+            try file.append(bytes)
         }
     }
 
@@ -77,19 +58,18 @@ public final class DeliveryTransaction: Sendable {
     ///   then every file this commit made visible is removed again (and the removal fsynced), the temporary
     ///   file too, and the transaction is finished.
     public func commit() throws -> String {
-        try state.withLock { state in
-            guard let fd = state.fd else { throw DeliveryError.transactionFinished(queueID: queueID) }
+        try file.withLock { file in
+            guard file.isOpen else { throw DeliveryError.transactionFinished(queueID: queueID) }
             var placed: [String] = []  // files in Maildir tmp/ or new/ to remove on failure
             var spooled = false
             do {
-                try flush(&state, fd: fd)
-                try FileSystem.fsync(fd, path: temporaryPath)
+                try file.flush()
+                try file.sync()
                 try faultHook?(.synced)
-                var info = stat()
-                guard fstat(fd, &info) == 0 else { throw FileSystem.error("fstat", temporaryPath) }
+                let info = try file.status()
                 let unique = MaildirUniqueName.make(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
                 let finalName = MaildirUniqueName.withSizes(
-                    unique, size: state.counter.size, virtualSize: state.counter.virtualSize)
+                    unique, size: file.sizes.size, virtualSize: file.sizes.virtualSize)
                 for (index, maildir) in maildirs.enumerated() {
                     let temporary = maildir + "/tmp/" + unique
                     try FileSystem.linkOrCopy(temporaryPath, temporary)
@@ -109,17 +89,17 @@ public final class DeliveryTransaction: Sendable {
                 }
             } catch {
                 undo(placed: placed, spooled: spooled)
-                discardTemporary(&state)
+                file.discard()
                 throw error
             }
-            discardTemporary(&state)
+            file.discard()
             return queueID
         }
     }
 
     /// Abandons the message: closes and removes the temporary file. Does nothing once finished.
     public func abort() {
-        state.withLock { discardTemporary(&$0) }
+        file.withLock { $0.discard() }
     }
 
     /// Takes back what a failed commit made visible, durably (best effort: the original error is what counts).
@@ -130,18 +110,5 @@ public final class DeliveryTransaction: Sendable {
             }
         }
         if spooled { _ = try? spool.remove(id: queueID) }
-    }
-
-    private func flush(_ state: inout State, fd: Int32) throws {
-        try state.pending.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: temporaryPath) }
-        state.pending.removeAll(keepingCapacity: true)
-    }
-
-    private func discardTemporary(_ state: inout State) {
-        guard let fd = state.fd else { return }
-        FileSystem.close(fd)
-        state.fd = nil
-        state.pending = []
-        _ = try? FileSystem.unlink(temporaryPath)
     }
 }

@@ -46,7 +46,7 @@ public final class Spool: Sendable {
         for name in try FileSystem.listDirectory(envelopesDirectory) where name.hasSuffix(".json") {
             let id = String(name.dropLast(".json".count))
             let messagePath = messagePath(id: id)
-            guard Self.isValidID(id), try FileSystem.status(messagePath) != nil else { continue }
+            guard Self.isValidID(id), try FileSystem.fileStatus(messagePath) != nil else { continue }
             let path = envelopesDirectory + "/" + name
             let envelope: SpoolEnvelope
             do {

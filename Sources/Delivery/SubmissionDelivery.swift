@@ -68,10 +68,10 @@ public final class SubmissionDelivery: Sendable {
             let id = Self.makeQueueID()
             let path = temporaryDirectory + "/" + id
             do {
-                let fd = try FileSystem.open(path, O_WRONLY | O_CREAT | O_EXCL)
+                let file = try StreamingMessageFile<DeliveryError>(creatingAt: path)
                 let spoolEnvelope = envelope.remoteRecipients.isEmpty ? nil : SpoolEnvelope(id: id, envelope: envelope)
                 return DeliveryTransaction(
-                    queueID: id, temporaryPath: path, fd: fd, maildirs: maildirs, spoolEnvelope: spoolEnvelope,
+                    queueID: id, file: file, maildirs: maildirs, spoolEnvelope: spoolEnvelope,
                     spool: spool, faultHook: faultHook)
             } catch DeliveryError.system(_, _, EEXIST) where attempt < 10 {
                 attempt += 1

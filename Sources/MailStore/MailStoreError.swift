@@ -2,7 +2,7 @@ import Glibc
 
 /// Everything that can go wrong in the Maildir store. Each case names the file involved and what is wrong,
 /// so the text can go straight into a log line.
-public enum MailStoreError: Error, CustomStringConvertible, Equatable, Sendable {
+public enum MailStoreError: SystemCallErrorRepresentable, CustomStringConvertible, Equatable, Sendable {
     /// A system call failed: `operation` is the call (`open`, `fsync`, `rename`, ...), `errno` its error.
     case system(operation: String, path: String, errno: Int32)
     /// The message file is gone from `new/` and `cur/` (expunged by another session or program).

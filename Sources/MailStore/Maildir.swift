@@ -130,7 +130,7 @@ public final class Maildir: Sendable {
         for _ in 0..<4 {
             guard let filePath = candidate else { break }
             do {
-                return try POSIX.readFile(filePath)
+                return try POSIX.readFile(filePath).bytes
             } catch MailStoreError.system(_, _, ENOENT) {
                 candidate = try locate(uniqueName: message.uniqueName)?.path
             }
@@ -288,11 +288,11 @@ public final class Maildir: Sendable {
         }
         let bytes: [UInt8]
         do {
-            bytes = try POSIX.readFile(filePath)
+            bytes = try POSIX.readFile(filePath).bytes
         } catch MailStoreError.system(_, _, ENOENT) {
             return nil
         }
-        let virtualSize = VirtualSizeCounter.virtualSize(of: bytes)
+        let virtualSize = MessageSizeCounter.virtualSize(of: bytes)
         record.setExtension("W", String(virtualSize))
         return (bytes.count, virtualSize, true)
     }
@@ -300,7 +300,7 @@ public final class Maildir: Sendable {
     private func readUIDList() throws -> DovecotUIDList? {
         let bytes: [UInt8]
         do {
-            bytes = try POSIX.readFile(uidListPath)
+            bytes = try POSIX.readFile(uidListPath).bytes
         } catch MailStoreError.system(_, _, ENOENT) {
             return nil
         }

@@ -1,4 +1,3 @@
-import Foundation
 import Glibc
 
 /// One delivery into a Maildir, streamed: bytes go to a file in `tmp/` as they arrive and are never held
@@ -24,35 +23,25 @@ public final class MaildirDeliveryWriter: Sendable {
 
     typealias FaultHook = @Sendable (Step) throws -> Void
 
-    private struct State {
-        var fd: Int32?
-        var counter = VirtualSizeCounter()
-        var pending: [UInt8] = []
-    }
-
     /// The path of the file in `tmp/`.
     public let temporaryPath: String
     private let maildirPath: String
     private let uniqueName: String
     private let faultHook: FaultHook?
-    private let state: LockedValue<State>
-
-    /// Chunks smaller than this are gathered before a `write(2)`, so line-sized pieces from SMTP DATA
-    /// do not cost one system call each.
-    private static let flushThreshold = 64 * 1024
+    private let file: LockedValue<StreamingMessageFile<MailStoreError>>
 
     init(maildirPath: String, faultHook: FaultHook?) throws {
         var attempt = 0
         while true {
-            let name = Self.makeUniqueName()
+            let name = MaildirUniqueName.makeSequential()
             let path = maildirPath + "/tmp/" + name
             do {
-                let fd = try POSIX.open(path, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+                let file = try StreamingMessageFile<MailStoreError>(creatingAt: path)
                 self.temporaryPath = path
                 self.maildirPath = maildirPath
                 self.uniqueName = name
                 self.faultHook = faultHook
-                self.state = LockedValue(State(fd: fd))
+                self.file = LockedValue(file)
                 return
             } catch MailStoreError.system(_, _, EEXIST) where attempt < 10 {
                 attempt += 1
@@ -68,18 +57,9 @@ public final class MaildirDeliveryWriter: Sendable {
     /// - Throws: `MailStoreError` when the disk write fails (the delivery is then aborted) or the
     ///   delivery was already committed or aborted.
     public func write(_ bytes: some Collection<UInt8>) throws {
-        try state.withLock { state in
-            guard let fd = state.fd else { throw MailStoreError.deliveryFinished(temporaryPath: temporaryPath) }
-            state.counter.add(bytes)
-            state.pending.append(contentsOf: bytes)
-            if state.pending.count >= Self.flushThreshold {
-                do {
-                    try flush(&state, fd: fd)
-                } catch {
-                    discardTemporary(&state)
-                    throw error
-                }
-            }
+        try file.withLock { file in
+            guard file.isOpen else { throw MailStoreError.deliveryFinished(temporaryPath: temporaryPath) }
+            try file.append(bytes)
         }
     }
 
@@ -88,20 +68,20 @@ public final class MaildirDeliveryWriter: Sendable {
     /// - Returns: the file name in `new/` (`<unique>,S=<size>,W=<virtual size>`).
     /// - Throws: `MailStoreError`; then nothing of the message is left in `tmp/`, `new/` or `cur/`.
     public func commit() throws -> String {
-        try state.withLock { state in
-            guard let fd = state.fd else { throw MailStoreError.deliveryFinished(temporaryPath: temporaryPath) }
+        try file.withLock { file in
+            guard file.isOpen else { throw MailStoreError.deliveryFinished(temporaryPath: temporaryPath) }
             do {
-                try flush(&state, fd: fd)
+                try file.flush()
                 try faultHook?(.written)
-                try POSIX.fsync(fd, path: temporaryPath)
+                try file.sync()
                 try faultHook?(.synced)
-                POSIX.close(fd)
-                state.fd = nil
+                file.close()
             } catch {
-                discardTemporary(&state)
+                file.discard()
                 throw error
             }
-            let finalName = "\(uniqueName),S=\(state.counter.size),W=\(state.counter.virtualSize)"
+            let finalName = MaildirUniqueName.withSizes(
+                uniqueName, size: file.sizes.size, virtualSize: file.sizes.virtualSize)
             let newDirectory = maildirPath + "/new"
             let finalPath = newDirectory + "/" + finalName
             do {
@@ -126,43 +106,6 @@ public final class MaildirDeliveryWriter: Sendable {
     /// Abandons the delivery: closes and removes the temporary file. Does nothing after `commit()` or a
     /// previous `abort()`.
     public func abort() {
-        state.withLock { discardTemporary(&$0) }
+        file.withLock { $0.discard() }
     }
-
-    private func flush(_ state: inout State, fd: Int32) throws {
-        try state.pending.withUnsafeBytes { try POSIX.writeAll(fd, $0, path: temporaryPath) }
-        state.pending.removeAll(keepingCapacity: true)
-    }
-
-    private func discardTemporary(_ state: inout State) {
-        guard let fd = state.fd else { return }
-        POSIX.close(fd)
-        state.fd = nil
-        state.pending = []
-        _ = try? POSIX.unlink(temporaryPath)
-    }
-
-    private static let deliveryCounter = LockedValue<UInt64>(0)
-
-    /// `<secs>.M<usecs>P<pid>Q<counter>.<host>`, unique per process through the counter and across
-    /// processes and machines through pid and host name (Maildir convention, as Dovecot names files).
-    private static func makeUniqueName() -> String {
-        let (seconds, microseconds) = POSIX.now()
-        let counter = deliveryCounter.withLock { value -> UInt64 in
-            value += 1
-            return value
-        }
-        return "\(seconds).M\(microseconds)P\(getpid())Q\(counter).\(hostName)"
-    }
-
-    /// The host name with `/` and `:` escaped as `\057` and `\072`, as the Maildir convention asks, and `,`
-    /// as `\054` so it cannot be mistaken for the `,S=` size fields.
-    private static let hostName: String = {
-        var buffer = [CChar](repeating: 0, count: 256)
-        let raw = gethostname(&buffer, buffer.count - 1) == 0
-            ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            : "localhost"
-        return raw.replacingOccurrences(of: "/", with: "\\057").replacingOccurrences(of: ":", with: "\\072")
-            .replacingOccurrences(of: ",", with: "\\054")
-    }()
 }
