@@ -95,16 +95,27 @@ public enum POSIXFile<Failure: SystemCallErrorRepresentable> {
         return names
     }
 
-    /// Reads the whole file at `path`, with the `stat` of exactly the version read.
-    /// Throws `.system(errno: ENOENT)` when it is missing.
+    /// Reads the file at `path` up to the size it had when opened, with the `stat` of exactly
+    /// that version. Throws `.system(errno: ENOENT)` when it is missing.
     public static func readFile(_ path: String) throws -> (bytes: [UInt8], status: stat) {
         let fd = try open(path, O_RDONLY)
         defer { close(fd) }
         var info = Glibc.stat()
         if fstat(fd, &info) != 0 { throw error("fstat", path) }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(info.st_size))
-        try readChunks(fd, path: path) { bytes.append(contentsOf: $0) }
+        // Straight into the array at the size fstat gave: a Maildir file never changes once it
+        // is visible (it is written in tmp/ and renamed), so no second pass for growth.
+        let bytes = try [UInt8](unsafeUninitializedCapacity: Int(info.st_size)) { buffer, count in
+            count = 0
+            while count < buffer.count {
+                let read = Glibc.read(fd, buffer.baseAddress! + count, buffer.count - count)
+                if read < 0 {
+                    if errno == EINTR { continue }
+                    throw error("read", path)
+                }
+                if read == 0 { break }
+                count += read
+            }
+        }
         return (bytes, info)
     }
 
