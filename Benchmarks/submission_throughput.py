@@ -9,7 +9,7 @@ message is measured by the client from writing MAIL FROM to reading the 250 afte
 before the timed part. Afterwards every recipient's `Maildir/new/` must hold exactly as many
 messages as got a 250, and every `tmp/` must be empty.
 
-Usage: Benchmarks/submission_throughput.py [S] [C]   (defaults 12, 16)
+Usage: Benchmarks/submission_throughput.py [S] [C] [MODES]   (defaults 12, 16, starttls,implicit)
 """
 
 import asyncio
@@ -25,6 +25,7 @@ from loftbench import LoftUnderTest, disk, machine, password_for
 
 SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 12
 CONNECTIONS = int(sys.argv[2]) if len(sys.argv) > 2 else 16
+MODES = sys.argv[3].split(",") if len(sys.argv) > 3 else ["starttls", "implicit"]
 MESSAGE_SIZE = 4096
 SUBJECT = b"Subject: submission benchmark"
 
@@ -219,7 +220,7 @@ async def main():
     good = True
     with LoftUnderTest(names, submission=True) as loft:
         await asyncio.sleep(1)
-        for mode in ("starttls", "implicit"):
+        for mode in MODES:
             good = await run(loft, mode, names) and good
         check_files(loft, names)
         print(f"RSS at the end            : {loft.status('VmRSS') / 1024:.1f} MiB")
