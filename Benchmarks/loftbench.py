@@ -1,8 +1,10 @@
-"""Shared set-up for the Loft POP3 benchmarks (Python 3 standard library only).
+"""Shared set-up for the Loft benchmarks (Python 3 standard library only).
 
 `LoftUnderTest` builds a throw-away world in a temporary directory: an ECDSA P-256
 self-signed certificate, a passwd-file with SHA512-CRYPT (`$6$`) hashes, Maildirs with
-messages, and a config with two POP3 listeners on 127.0.0.1 port 0 (implicit TLS and STLS).
+messages, and a config with two POP3 listeners on 127.0.0.1 port 0 (implicit TLS and STLS),
+plus, with `submission=True`, two submission listeners (STARTTLS and implicit TLS) and
+`example.org` as the local delivery domain.
 It starts the release `loft serve`, reads the bound ports from its log, and on exit sends
 SIGTERM to that one PID and removes the directory.
 
@@ -23,7 +25,7 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOFT = os.environ.get("LOFT_BIN", os.path.join(REPO, ".build", "release", "loft"))
-LISTENING = re.compile(r"listener=pop3 (\S+):(\d+) tls=(\w+) .*listening")
+LISTENING = re.compile(r"listener=(pop3|submission) (\S+):(\d+) tls=(\w+) .*listening")
 
 
 def password_for(name):
@@ -50,15 +52,21 @@ def message_bytes(index, size):
 
 
 class LoftUnderTest:
-    """Context manager: `with LoftUnderTest(users, messages_per_user, size) as loft: ...`."""
+    """Context manager: `with LoftUnderTest(users, messages_per_user, size) as loft: ...`.
 
-    def __init__(self, users, messages_per_user=0, message_size=4096):
+    `ports` maps the POP3 listeners' tls mode ("implicit", "starttls") to their bound port;
+    `submission_ports` does the same for the submission listeners (only with `submission=True`).
+    """
+
+    def __init__(self, users, messages_per_user=0, message_size=4096, submission=False):
         self.users = list(users)
         self.messages_per_user = messages_per_user
         self.message_size = message_size
+        self.submission = submission
         self.process = None
         self.directory = None
         self.ports = {}
+        self.submission_ports = {}
 
     # -- set-up -------------------------------------------------------------
 
@@ -130,6 +138,18 @@ protocol = "pop3"
 address = "127.0.0.1:0"
 tls = "starttls"
 """)
+            if self.submission:
+                config.write("""[delivery]
+local_domains = ["example.org"]
+[[listener]]
+protocol = "submission"
+address = "127.0.0.1:0"
+tls = "starttls"
+[[listener]]
+protocol = "submission"
+address = "127.0.0.1:0"
+tls = "implicit"
+""")
 
     def _start(self):
         self.log_path = self.path("loft.log")
@@ -141,8 +161,9 @@ tls = "starttls"
         while time.monotonic() < deadline:
             with open(self.log_path, errors="replace") as text:
                 for match in LISTENING.finditer(text.read()):
-                    self.ports[match.group(3)] = int(match.group(2))
-            if len(self.ports) == 2:
+                    ports = self.ports if match.group(1) == "pop3" else self.submission_ports
+                    ports[match.group(4)] = int(match.group(3))
+            if len(self.ports) == 2 and len(self.submission_ports) == (2 if self.submission else 0):
                 return
             if self.process.poll() is not None:
                 break
@@ -180,9 +201,13 @@ tls = "starttls"
 
     def cpu_seconds(self):
         """User + system CPU time the server has used so far."""
+        return sum(self.cpu_times())
+
+    def cpu_times(self):
+        """(user, system) CPU time the server has used so far, in seconds."""
         with open(f"/proc/{self.pid}/stat") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return int(fields[11]) / os.sysconf("SC_CLK_TCK"), int(fields[12]) / os.sysconf("SC_CLK_TCK")
 
     def log_counts(self):
         """How often each notable event appears in the server log (errors, failed logins...)."""
@@ -194,11 +219,33 @@ tls = "starttls"
                         counts[level] = counts.get(level, 0) + 1
         return counts
 
+    def maildir_new(self, name):
+        """The `new/` folder of a user's Maildir, where delivered messages land."""
+        return self.path("data", "mail", "example.org", name, "Maildir", "new")
+
     def client_context(self):
         """A client SSL context that trusts the benchmark certificate (made once, then shared)."""
         if getattr(self, "_context", None) is None:
             self._context = ssl.create_default_context(cafile=self.path("cert.pem"))
         return self._context
+
+
+def disk(path=None):
+    """One line describing the file system under `path` (default: the temporary directory)."""
+    path = path or tempfile.gettempdir()
+    found = subprocess.run(["findmnt", "-n", "-o", "SOURCE,FSTYPE,OPTIONS", "-T", path],
+                           capture_output=True, text=True).stdout.split()
+    source, fstype, options = (found + ["?", "?", "?"])[:3]
+    device = os.path.basename(source)
+    def sysfs(name):
+        try:
+            with open(f"/sys/block/{device}/queue/{name}") as value:
+                return value.read().strip()
+        except OSError:
+            return "?"
+    usage = shutil.disk_usage(path)
+    return (f"{path}: {source} {fstype} ({options}), {usage.total / 2**30:.0f} GiB, "
+            f"rotational={sysfs('rotational')} write_cache={sysfs('write_cache')}")
 
 
 def machine():
