@@ -1,5 +1,6 @@
 import Glibc
 public import MailStore
+import Synchronization
 
 /// The sink behind SMTP submission: takes an accepted message once, and on commit places it durably in
 /// every local recipient's Maildir and, for remote recipients, in the outbound `Spool`.
@@ -20,6 +21,9 @@ public final class SubmissionDelivery: Sendable {
     /// message is hard-linked rather than copied.
     public let spool: Spool
     private let faultHook: CommitFaultHook?
+    /// Maildirs already opened (created, path resolved): later deliveries only check that their
+    /// `tmp/` still exists instead of a mkdir and readlink per path component.
+    private let openedMaildirs = Mutex<[String: String]>([:])
 
     /// - Parameters:
     ///   - dataDirectory: the server's `data_dir`; `queue/tmp/` under it is created if missing.
@@ -60,7 +64,7 @@ public final class SubmissionDelivery: Sendable {
         }
         var maildirs: [String] = []
         for recipient in envelope.localRecipients {
-            let path = try Maildir.open(path: recipient.maildirPath, create: true).path
+            let path = try openMaildir(recipient.maildirPath)
             if !maildirs.contains(path) { maildirs.append(path) }
         }
         var attempt = 0
@@ -77,6 +81,16 @@ public final class SubmissionDelivery: Sendable {
                 attempt += 1
             }
         }
+    }
+
+    /// The canonical path of the Maildir at `path`, created if missing.
+    private func openMaildir(_ path: String) throws -> String {
+        if let opened = openedMaildirs.withLock({ $0[path] }), (try? FileSystem.fileStatus(opened + "/tmp")) != nil {
+            return opened
+        }
+        let opened = try Maildir.open(path: path, create: true).path
+        openedMaildirs.withLock { $0[path] = opened }
+        return opened
     }
 
     /// A queue id: 9 hex digits of seconds, 5 of microseconds, 5 random, so ids sort by arrival and two

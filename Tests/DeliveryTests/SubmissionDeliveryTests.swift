@@ -76,6 +76,25 @@ struct SubmissionDeliveryTests {
         #expect(fixture.directory.list("data/queue/tmp").isEmpty, "no temporary file is left")
     }
 
+    @Test("a Maildir removed after a delivery is made again for the next one")
+    func maildirRemovedBetweenDeliveries() throws {
+        let fixture = try Fixture()
+        defer { fixture.directory.remove() }
+        let bobOnly = DeliveryEnvelope(sender: "alice@example.org",
+                                       localRecipients: [try fixture.delivery.localRecipient("bob@example.org", user: "bob")])
+        for _ in 0..<2 {
+            let transaction = try fixture.delivery.begin(bobOnly)
+            try transaction.write(Self.message)
+            _ = try transaction.commit()
+        }
+        #expect(try fixture.messages(in: fixture.bob).count == 2)
+        try FileManager.default.removeItem(atPath: fixture.bob)
+        let transaction = try fixture.delivery.begin(bobOnly)
+        try transaction.write(Self.message)
+        _ = try transaction.commit()
+        #expect(try fixture.messages(in: fixture.bob) == [Self.message])
+    }
+
     @Test("new/ names carry the Maildir size fields")
     func fileNames() throws {
         let fixture = try Fixture()
