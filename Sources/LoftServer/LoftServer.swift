@@ -47,7 +47,9 @@ public final class LoftServer: Sendable {
     private let aliases: AliasTable?
     private let pop3Backend: MaildirPOP3Backend
     private let submissionBackend: SubmissionBackend
-    private let tlsProviders: [ListenAddress: TLSContextProvider]
+    /// One TLS context per protocol: the same certificates everywhere, but each protocol's
+    /// own strict-ALPN id. Shared by every listener (and connection) of that protocol.
+    private let tlsProviders: [ListenerConfiguration.ServiceProtocol: TLSContextProvider]
     private let running = Mutex<Running>(Running(serverChannels: []))
 
     /// Loads users and certificates (blocking, before any event loop work) and checks them.
@@ -82,8 +84,8 @@ public final class LoftServer: Sendable {
             throw StartupError(description: "data_dir: \(error)")
         }
 
-        var providers: [ListenAddress: TLSContextProvider] = [:]
-        for listener in configuration.listeners where listener.tls != .none {
+        var providers: [ListenerConfiguration.ServiceProtocol: TLSContextProvider] = [:]
+        for listener in configuration.listeners where listener.tls != .none && providers[listener.protocol] == nil {
             guard let tls = configuration.tls else {
                 throw StartupError(description: "listener \(listener.address): TLS needs a [tls] section")
             }
@@ -93,7 +95,7 @@ public final class LoftServer: Sendable {
                 for warning in provider.current.warnings {
                     logger.warning("certificate", metadata: ["warning": "\(warning)"])
                 }
-                providers[listener.address] = provider
+                providers[listener.protocol] = provider
             } catch {
                 throw StartupError(description: "tls: \(error)")
             }
@@ -153,7 +155,7 @@ public final class LoftServer: Sendable {
     }
 
     private func bind(_ listener: ListenerConfiguration, blockingWork: ThreadPoolWorkRunner) throws -> any Channel {
-        let provider = tlsProviders[listener.address]
+        let provider = listener.tls == .none ? nil : tlsProviders[listener.protocol]
         let connections = self.connections
         let makeProtocolHandler = protocolHandlerFactory(for: listener, blockingWork: blockingWork)
         let baseLogger = logger
@@ -218,13 +220,13 @@ public final class LoftServer: Sendable {
     /// SIGHUP: certificates and the passwd-file are read again. New connections get the new
     /// certificate; live ones keep theirs; a broken file keeps the old state and says why.
     public func reload() {
-        for (address, provider) in tlsProviders.sorted(by: { $0.key.description < $1.key.description }) {
+        for (service, provider) in tlsProviders.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             do {
                 let warnings = try provider.reload()
-                logger.info("reloaded certificates", metadata: ["listener": "\(address)"])
+                logger.info("reloaded certificates", metadata: ["protocol": "\(service.rawValue)"])
                 for warning in warnings { logger.warning("certificate", metadata: ["warning": "\(warning)"]) }
             } catch {
-                logger.error("certificate reload failed, keeping the old one", metadata: ["listener": "\(address)", "error": "\(error)"])
+                logger.error("certificate reload failed, keeping the old one", metadata: ["protocol": "\(service.rawValue)", "error": "\(error)"])
             }
         }
         do {

@@ -56,6 +56,22 @@ import Testing
         #expect(none.text.contains("+OK Loft POP3 server ready."))
     }
 
+    @Test("each protocol keeps its own ALPN id when POP3 and submission share a server")
+    func alpnPerProtocol() async throws {
+        let server = try LoftProcess(listeners: [("pop3", "implicit"), ("submission", "implicit")])
+        defer { server.cleanUpNow() }
+        try await server.start()
+        let pop3 = server.port("implicit")
+        let submission = server.port("implicit", protocol: "submission")
+        let pop3OnPOP3 = try await Self.sClient(port: pop3, startTLS: false, ["-alpn", "pop3"])
+        #expect(pop3OnPOP3.text.contains("ALPN protocol: pop3"), "\(pop3OnPOP3.text)")
+        let smtpOnSubmission = try await Self.sClient(port: submission, startTLS: false, ["-alpn", "smtp"])
+        #expect(smtpOnSubmission.text.contains("ALPN protocol: smtp"), "\(smtpOnSubmission.text)")
+        let pop3OnSubmission = try await Self.sClient(port: submission, startTLS: false, ["-alpn", "pop3"])
+        #expect(pop3OnSubmission.status != 0)
+        #expect(pop3OnSubmission.text.contains("no application protocol"), "\(pop3OnSubmission.text)")
+    }
+
     @Test("startup fails clearly when the key does not match the certificate")
     func keyMismatch() async throws {
         let server = try LoftProcess()
@@ -85,7 +101,8 @@ import Testing
         try await server.makeCertificate(commonName: "new.example.org", keyType: "rsa")
         server.signal(SIGHUP)
         let deadline = ContinuousClock.now + .seconds(10)
-        while server.log.components(separatedBy: "reloaded certificates").count < 3 && ContinuousClock.now < deadline {
+        // "reloaded passwd-file" is the last line a reload logs.
+        while !server.log.contains("reloaded passwd-file") && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(50))
         }
         let after = try await Self.sClient(port: port, startTLS: false, [])
