@@ -57,7 +57,4 @@ public struct LineFramer: Sendable {
             return .line(line)
         }
     }
-
-    /// True while the rest of an overlong line is being skipped.
-    public var isDiscarding: Bool { discardingOverlongLine }
 }

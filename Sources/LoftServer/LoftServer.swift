@@ -26,6 +26,12 @@ public final class LoftServer: Sendable {
             let host = self.host.contains(":") ? "[\(self.host)]" : self.host
             return "\(configuration.protocol.rawValue) \(host):\(port) tls=\(configuration.tls.rawValue)"
         }
+
+        init(_ configuration: ListenerConfiguration, localAddress: SocketAddress?) {
+            self.configuration = configuration
+            self.host = localAddress?.ipAddress ?? configuration.address.host
+            self.port = localAddress?.port ?? configuration.address.port
+        }
     }
 
     public struct StartupError: Error, CustomStringConvertible {
@@ -140,8 +146,7 @@ public final class LoftServer: Sendable {
                 throw StartupError(description: "listener \(listener.address): cannot listen: \(error)")
             }
             channels.append(channel)
-            let address = channel.localAddress
-            let entry = BoundListener(configuration: listener, host: address?.ipAddress ?? listener.address.host, port: address?.port ?? listener.address.port)
+            let entry = BoundListener(listener, localAddress: channel.localAddress)
             logger.info("listening", metadata: ["listener": "\(entry)"])
             bound.append(entry)
         }
@@ -173,8 +178,7 @@ public final class LoftServer: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     // The bound address, so a port-0 listener logs its real port.
                     var logger = baseLogger
-                    let local = channel.localAddress.map { "\($0.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? "?"):\($0.port ?? 0)" }
-                    logger[metadataKey: "listener"] = "\(listener.protocol.rawValue) \(local ?? "\(listener.address)") tls=\(listener.tls.rawValue)"
+                    logger[metadataKey: "listener"] = "\(BoundListener(listener, localAddress: channel.localAddress))"
                     let pipeline = channel.pipeline.syncOperations
                     if listener.tls == .implicit, let provider {
                         try pipeline.addHandler(TLSServerHandler(context: provider.current))

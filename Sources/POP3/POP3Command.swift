@@ -16,26 +16,6 @@ public enum POP3Command: Equatable, Sendable {
     case rset
     case noop
     case quit
-
-    /// Whether the logs may show the command's arguments (never a password or SASL payload).
-    public var logName: String {
-        switch self {
-        case .capa: "CAPA"
-        case .stls: "STLS"
-        case .user: "USER"
-        case .pass: "PASS"
-        case .auth: "AUTH"
-        case .stat: "STAT"
-        case .list: "LIST"
-        case .retr: "RETR"
-        case .top: "TOP"
-        case .uidl: "UIDL"
-        case .dele: "DELE"
-        case .rset: "RSET"
-        case .noop: "NOOP"
-        case .quit: "QUIT"
-        }
-    }
 }
 
 /// Why a line is not a valid command; `reply` is the text after `-ERR `.

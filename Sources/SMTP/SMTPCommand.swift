@@ -17,25 +17,6 @@ public enum SMTPCommand: Equatable, Sendable {
     case startTLS
     /// RFC 4954 §4; `initialResponse` is the base64 text as sent (`=` for empty).
     case auth(mechanism: String, initialResponse: String?)
-
-    /// The command name for logs: never a SASL payload.
-    public var logName: String {
-        switch self {
-        case .ehlo: "EHLO"
-        case .helo: "HELO"
-        case .mail: "MAIL"
-        case .rcpt: "RCPT"
-        case .data: "DATA"
-        case .bdat: "BDAT"
-        case .rset: "RSET"
-        case .noop: "NOOP"
-        case .quit: "QUIT"
-        case .help: "HELP"
-        case .vrfy: "VRFY"
-        case .startTLS: "STARTTLS"
-        case .auth: "AUTH"
-        }
-    }
 }
 
 /// `MAIL FROM:<reverse-path> [SP mail-parameters]` with the parameters Loft understands.
