@@ -50,7 +50,6 @@ public final class LoftServer: Sendable {
     private let connections = ConnectionRegistry()
     private let users: PasswdFileUserDatabase
     private let penalty: FailurePenalty
-    private let aliases: AliasTable?
     private let pop3Backend: MaildirPOP3Backend
     private let submissionBackend: SubmissionBackend
     /// One TLS context per protocol: the same certificates everywhere, but each protocol's
@@ -68,8 +67,9 @@ public final class LoftServer: Sendable {
             throw StartupError(description: "auth.passwd_file: \(error)")
         }
         self.penalty = FailurePenalty(initialDelay: configuration.auth.failureDelay, maximumDelay: configuration.auth.failureDelayMax)
+        let aliases: AliasTable?
         do {
-            self.aliases = try configuration.submission.aliasesFile.map {
+            aliases = try configuration.submission.aliasesFile.map {
                 try AliasTable(path: $0, defaultDomain: configuration.domain)
             }
         } catch {
@@ -98,8 +98,11 @@ public final class LoftServer: Sendable {
             let tlsConfiguration = Self.tlsConfiguration(tls, applicationProtocol: listener.protocol.alpnIdentifier)
             do {
                 let provider = try TLSContextProvider(configuration: tlsConfiguration)
-                for warning in provider.current.warnings {
-                    logger.warning("certificate", metadata: ["warning": "\(warning)"])
+                // The same files for every protocol: say what is wrong with them once.
+                if providers.isEmpty {
+                    for warning in provider.current.warnings {
+                        logger.warning("certificate", metadata: ["warning": "\(warning)"])
+                    }
                 }
                 providers[listener.protocol] = provider
             } catch {
