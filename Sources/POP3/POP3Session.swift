@@ -205,7 +205,7 @@ public struct POP3Session: Sendable {
             state = .authenticating
             return .authenticate(username: pendingUser, password: password)
         case (.authorization, .auth(nil, _)):
-            return .replyMultiline("+OK", SASLMechanism.allCases.map(\.rawValue))
+            return .replyMultiline("+OK SASL mechanisms follow", SASLMechanism.allCases.map(\.rawValue))
         case (.authorization, .auth(let mechanism?, let initialResponse)):
             guard plaintextAuthAllowed else { return plaintextRefused }
             guard var exchange = SASLExchange(mechanism: mechanism) else {
@@ -290,7 +290,7 @@ public struct POP3Session: Sendable {
             return .reply("+OK \(number) \(found.message.size)")
         case .uidl(nil):
             let live = messages.indices.filter { !deleted.contains($0) }
-            return .replyMultiline("+OK", live.map { "\($0 + 1) \(messages[$0].uniqueID)" })
+            return .replyMultiline("+OK Unique-ID listing follows", live.map { "\($0 + 1) \(messages[$0].uniqueID)" })
         case .uidl(let number?):
             guard let found = lookup(number) else { return noSuchMessage }
             return .reply("+OK \(number) \(found.message.uniqueID)")

@@ -108,7 +108,7 @@ import Testing
         #expect(s.lineReceived(ByteBuffer(string: "STAT")) == .reply("+OK 2 420"))
         #expect(s.lineReceived(ByteBuffer(string: "LIST 2")) == .reply("+OK 2 300"))
         #expect(s.lineReceived(ByteBuffer(string: "LIST 3")) == .reply("-ERR No such message."))
-        #expect(s.lineReceived(ByteBuffer(string: "UIDL")) == .replyMultiline("+OK", ["1 0000000100000005", "2 0000000200000005"]))
+        #expect(s.lineReceived(ByteBuffer(string: "UIDL")) == .replyMultiline("+OK Unique-ID listing follows", ["1 0000000100000005", "2 0000000200000005"]))
         #expect(s.lineReceived(ByteBuffer(string: "DELE 1")) == .reply("+OK Message 1 deleted."))
         #expect(s.lineReceived(ByteBuffer(string: "DELE 1")) == .reply("-ERR No such message."))
         #expect(s.lineReceived(ByteBuffer(string: "RETR 1")) == .reply("-ERR No such message."))
