@@ -72,6 +72,36 @@ import Testing
         #expect(pop3OnSubmission.text.contains("no application protocol"), "\(pop3OnSubmission.text)")
     }
 
+    @Test("[[tls.sni]]: a client asking for the other name gets the other certificate")
+    func sniFromConfig() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("loft-sni-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cert = directory.appendingPathComponent("other.pem").path, key = directory.appendingPathComponent("other.key").path
+        let made = try await Subprocess.run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+            "-nodes", "-days", "30", "-subj", "/CN=mail.example.net", "-keyout", key, "-out", cert])
+        #expect(made.status == 0)
+        let server = try LoftProcess(extraConfig: "")
+        defer { server.cleanUpNow() }
+        // [[tls.sni]] belongs to [tls]: insert it right after that table.
+        var config = try String(contentsOfFile: server.configPath, encoding: .utf8)
+        config = config.replacingOccurrences(of: "\n[auth]", with: """
+
+            [[tls.sni]]
+            hostname = "mail.example.net"
+            certificate = "\(cert)"
+            private_key = "\(key)"
+
+            [auth]
+            """)
+        try Data(config.utf8).write(to: URL(fileURLWithPath: server.configPath))
+        try await server.start()
+        let other = try await Self.sClient(port: server.port("implicit"), startTLS: false, ["-servername", "mail.example.net"])
+        #expect(other.text.contains("CN = mail.example.net"), "\(other.text)")
+        let plain = try await Self.sClient(port: server.port("implicit"), startTLS: false, ["-servername", "mail.example.org"])
+        #expect(plain.text.contains("CN = mail.example.org"), "\(plain.text)")
+    }
+
     @Test("startup fails clearly when the key does not match the certificate")
     func keyMismatch() async throws {
         let server = try LoftProcess()
