@@ -6,7 +6,7 @@ let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
 
 let package = Package(
     name: "Loft",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],  // Synchronization.Mutex; Loft itself targets Linux (Glibc)
     products: [
         .executable(name: "loft", targets: ["loft"]),
     ],
