@@ -180,13 +180,11 @@ public final class POP3ServerHandler: ChannelInboundHandler, RemovableChannelHan
             return
         }
         send(reply, context: context)
-        if input.readableBytes > 0 {
-            logger.notice("discarded plaintext pipelined after STLS", metadata: ["bytes": "\(input.readableBytes)"])
-        }
-        input.clear()
-        framer = LineFramer(maxLineLength: limits.maxLineLength)
         do {
-            try startTLS(context.pipeline.syncOperations)
+            let discarded = try startTLS.start(discarding: &input, framer: &framer, pipeline: context.pipeline.syncOperations)
+            if discarded > 0 {
+                logger.notice("discarded plaintext pipelined after STLS", metadata: ["bytes": "\(discarded)"])
+            }
         } catch {
             logger.error("could not start TLS", metadata: ["error": "\(error)"])
             context.close(promise: nil)

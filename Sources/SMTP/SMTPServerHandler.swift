@@ -254,13 +254,11 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
             return
         }
         send(reply, context: context)
-        if input.readableBytes > 0 {
-            logger.notice("discarded plaintext pipelined after STARTTLS", metadata: ["bytes": "\(input.readableBytes)"])
-        }
-        input.clear()
-        framer = LineFramer(maxLineLength: limits.maxCommandLineLength)
         do {
-            try startTLS(context.pipeline.syncOperations)
+            let discarded = try startTLS.start(discarding: &input, framer: &framer, pipeline: context.pipeline.syncOperations)
+            if discarded > 0 {
+                logger.notice("discarded plaintext pipelined after STARTTLS", metadata: ["bytes": "\(discarded)"])
+            }
         } catch {
             logger.error("could not start TLS", metadata: ["error": "\(error)"])
             context.close(promise: nil)
