@@ -12,6 +12,7 @@ The `$6$` hashes (5,000 rounds) are chosen so that creating and verifying thousa
 benchmark users is quick; production would use yescrypt, which costs more per login.
 """
 
+import asyncio
 import os
 import platform
 import re
@@ -256,3 +257,24 @@ def machine():
     return (f"nproc={os.cpu_count()} kernel={platform.release()} {openssl} | {swift} | "
             f"Python {platform.python_version()} | {time.strftime('%Y-%m-%d %H:%M %Z')} | "
             f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+async def churn(connect_and_quit, connections, rounds, submission=False, in_flight=64, settle_seconds=2):
+    """Rounds of `connections` short connections, first in plaintext on the STARTTLS port, then on
+    the implicit-TLS port; prints RSS after each round once every connection of it is closed.
+    `connect_and_quit(loft, port_kind, gate)` runs one connection under the semaphore `gate`."""
+    print(machine())
+    with LoftUnderTest(["nobody"], submission=submission) as loft:
+        gate = asyncio.Semaphore(in_flight)
+        await asyncio.sleep(1)
+        print(f"RSS at start: {loft.status('VmRSS')} kB")
+        for port_kind in ("starttls", "implicit"):
+            previous = loft.status("VmRSS")
+            for number in range(1, rounds + 1):
+                await asyncio.gather(*(connect_and_quit(loft, port_kind, gate) for _ in range(connections)))
+                await asyncio.sleep(settle_seconds)
+                rss = loft.status("VmRSS")
+                print(f"{port_kind:8} round {number}: {connections} connections closed, RSS {rss} kB "
+                      f"(+{rss - previous} kB = {(rss - previous) * 1024 / connections:,.0f} bytes per connection)")
+                previous = rss
+        print(f"server log warnings/errors: {loft.log_counts() or 'none'}")

@@ -12,12 +12,10 @@ Usage: Benchmarks/submission_churn_rss.py [N] [R]   (defaults 2000, 6)
 import asyncio
 import sys
 
-from loftbench import LoftUnderTest, machine
+from loftbench import churn
 
 CONNECTIONS = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 6
-IN_FLIGHT = 64
-SETTLE_SECONDS = 2
 
 
 async def expect(reader, code, what):
@@ -49,23 +47,5 @@ async def ehlo_and_quit(loft, port_kind, gate):
             pass
 
 
-async def main():
-    print(machine())
-    with LoftUnderTest(["nobody"], submission=True) as loft:
-        gate = asyncio.Semaphore(IN_FLIGHT)
-        await asyncio.sleep(1)
-        print(f"RSS at start: {loft.status('VmRSS')} kB")
-        for port_kind in ("starttls", "implicit"):
-            previous = loft.status("VmRSS")
-            for number in range(1, ROUNDS + 1):
-                await asyncio.gather(*(ehlo_and_quit(loft, port_kind, gate) for _ in range(CONNECTIONS)))
-                await asyncio.sleep(SETTLE_SECONDS)
-                rss = loft.status("VmRSS")
-                print(f"{port_kind:8} round {number}: {CONNECTIONS} connections closed, RSS {rss} kB "
-                      f"(+{rss - previous} kB = {(rss - previous) * 1024 / CONNECTIONS:,.0f} bytes per connection)")
-                previous = rss
-        print(f"server log warnings/errors: {loft.log_counts() or 'none'}")
-
-
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(churn(ehlo_and_quit, CONNECTIONS, ROUNDS, submission=True))
