@@ -24,6 +24,7 @@ let package = Package(
         // Layer 1
         .target(name: "LineProtocol", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
         // Layer 2

@@ -155,9 +155,31 @@ struct ConfigParser {
     }
 
     private func parseLimits(_ section: TableReader) throws -> LimitSettings {
-        try section.rejectUnknownKeys(known: ["shutdown_grace"])
+        try section.rejectUnknownKeys(known: [
+            "shutdown_grace", "max_connections", "max_connections_per_ip", "max_sessions_per_user_ip",
+            "login_timeout", "auth_threads", "disk_threads",
+        ])
         var limits = LimitSettings()
         if let grace = try section.duration("shutdown_grace") { limits.shutdownGrace = grace.value }
+        func count(_ key: String, in range: ClosedRange<Int>, _ target: inout Int) throws {
+            guard let value = try section.int(key) else { return }
+            guard range.contains(value) else {
+                throw section.error(key, "must be from \(range.lowerBound) to \(range.upperBound), got \(value)")
+            }
+            target = value
+        }
+        try count("max_connections", in: LimitSettings.countRange, &limits.maxConnections)
+        try count("max_connections_per_ip", in: LimitSettings.countRange, &limits.maxConnectionsPerIP)
+        try count("max_sessions_per_user_ip", in: LimitSettings.countRange, &limits.maxSessionsPerUserIP)
+        try count("auth_threads", in: LimitSettings.threadRange, &limits.authThreads)
+        try count("disk_threads", in: LimitSettings.threadRange, &limits.diskThreads)
+        if let timeout = try section.duration("login_timeout") {
+            guard timeout.value >= LimitSettings.minimumLoginTimeout else {
+                let minimum = DurationText.format(LimitSettings.minimumLoginTimeout)
+                throw section.error("login_timeout", "must be at least \(minimum), got \"\(timeout.text)\"")
+            }
+            limits.loginTimeout = timeout.value
+        }
         return limits
     }
 

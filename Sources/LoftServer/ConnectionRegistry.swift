@@ -1,18 +1,58 @@
 import NIOCore
 import Synchronization
 
-/// The live client connections of all listeners, so a shutdown can reach each one.
+/// The live client connections of all listeners: a shutdown reaches each one, and the
+/// connection limits (total and per client address) are checked here at accept time.
 final class ConnectionRegistry: Sendable {
-    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
-
-    func add(_ channel: any Channel) {
-        let id = ObjectIdentifier(channel)
-        channels.withLock { $0[id] = channel }
-        channel.closeFuture.whenComplete { [weak self] _ in
-            self?.channels.withLock { _ = $0.removeValue(forKey: id) }
-        }
+    enum Refusal: Sendable {
+        case tooManyConnections
+        case tooManyFromAddress
     }
 
-    var all: [any Channel] { channels.withLock { Array($0.values) } }
-    var count: Int { channels.withLock { $0.count } }
+    private struct State {
+        var channels: [ObjectIdentifier: any Channel] = [:]
+        var perAddress: [String: Int] = [:]
+    }
+
+    private let maxConnections: Int
+    private let maxPerAddress: Int
+    private let state = Mutex(State())
+
+    init(maxConnections: Int, maxPerAddress: Int) {
+        self.maxConnections = maxConnections
+        self.maxPerAddress = maxPerAddress
+    }
+
+    /// Counts `channel` in (until it closes), or says which limit it would break. A refused
+    /// channel is still tracked until closed, so shutdown reaches it too, but counts for no limit.
+    func admit(_ channel: any Channel) -> Refusal? {
+        let id = ObjectIdentifier(channel)
+        let address = channel.remoteAddress?.ipAddress ?? "unknown"
+        let refusal: Refusal? = state.withLock { state in
+            let refusal: Refusal?
+            if state.channels.count >= maxConnections {
+                refusal = .tooManyConnections
+            } else if state.perAddress[address, default: 0] >= maxPerAddress {
+                refusal = .tooManyFromAddress
+            } else {
+                refusal = nil
+                state.perAddress[address, default: 0] += 1
+            }
+            state.channels[id] = channel
+            return refusal
+        }
+        let counted = refusal == nil
+        channel.closeFuture.whenComplete { [weak self] _ in
+            self?.state.withLock { state in
+                state.channels.removeValue(forKey: id)
+                guard counted else { return }
+                state.perAddress[address, default: 1] -= 1
+                if state.perAddress[address] == 0 { state.perAddress.removeValue(forKey: address) }
+            }
+        }
+        return refusal
+    }
+
+    var all: [any Channel] { state.withLock { Array($0.channels.values) } }
+    var count: Int { state.withLock { $0.channels.count } }
 }

@@ -46,8 +46,13 @@ public final class LoftServer: Sendable {
     public let configuration: LoftConfiguration
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
-    private let threadPool: NIOThreadPool
-    private let connections = ConnectionRegistry()
+    /// Disk work (Maildir, fsync, rename) and password checks run on pools of their own, so a
+    /// flood of logins cannot delay message commits.
+    private let diskPool: NIOThreadPool
+    private let passwordPool: NIOThreadPool
+    private let connections: ConnectionRegistry
+    private let sessions: SessionCounter
+    private let refusalLog = RateLimitedLog()
     private let users: PasswdFileUserDatabase
     private let penalty: FailurePenalty
     private let pop3Backend: MaildirPOP3Backend
@@ -115,7 +120,11 @@ public final class LoftServer: Sendable {
         }
 
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        self.threadPool = NIOThreadPool(numberOfThreads: max(4, System.coreCount * 2))
+        self.diskPool = NIOThreadPool(numberOfThreads: configuration.limits.diskThreads)
+        self.passwordPool = NIOThreadPool(numberOfThreads: configuration.limits.authThreads)
+        self.connections = ConnectionRegistry(
+            maxConnections: configuration.limits.maxConnections, maxPerAddress: configuration.limits.maxConnectionsPerIP)
+        self.sessions = SessionCounter(maxPerUserAddress: configuration.limits.maxSessionsPerUserIP)
     }
 
     private static func tlsConfiguration(_ tls: TLSSettings, applicationProtocol: String) -> TLSServerConfiguration {
@@ -135,15 +144,19 @@ public final class LoftServer: Sendable {
     /// main thread: glibc carries `setuid` to every thread it can signal, and a main thread
     /// parked by an async `main` (dispatch_main) would otherwise keep root.
     public func start() throws -> [BoundListener] {
-        threadPool.start()
-        let blockingWork = ThreadPoolWorkRunner(pool: threadPool)
+        diskPool.start()
+        passwordPool.start()
+        FileDescriptorLimit.raiseToHardLimit()
+        let services = ConnectionServices(
+            blockingWork: ThreadPoolWorkRunner(pool: diskPool), passwordWork: ThreadPoolWorkRunner(pool: passwordPool),
+            logins: sessions)
 
         var bound: [BoundListener] = []
         var channels: [any Channel] = []
         for listener in configuration.listeners {
             let channel: any Channel
             do {
-                channel = try bind(listener, blockingWork: blockingWork)
+                channel = try bind(listener, services: services)
             } catch {
                 for channel in channels { try? channel.close().wait() }
                 throw StartupError(description: "listener \(listener.address): cannot listen: \(error)")
@@ -162,10 +175,12 @@ public final class LoftServer: Sendable {
         return bound
     }
 
-    private func bind(_ listener: ListenerConfiguration, blockingWork: ThreadPoolWorkRunner) throws -> any Channel {
+    private func bind(_ listener: ListenerConfiguration, services: ConnectionServices) throws -> any Channel {
         let provider = listener.tls == .none ? nil : tlsProviders[listener.protocol]
         let connections = self.connections
-        let makeProtocolHandler = protocolHandlerFactory(for: listener, blockingWork: blockingWork)
+        let makeProtocolHandler = protocolHandlerFactory(for: listener)
+        let refusalLine = listener.protocol.refusal(hostname: configuration.hostname)
+        let refusalLog = self.refusalLog
         let baseLogger = logger
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
@@ -177,7 +192,7 @@ public final class LoftServer: Sendable {
         }
         return try bootstrap
             .childChannelInitializer { channel in
-                connections.add(channel)
+                let refusal = connections.admit(channel)
                 return channel.eventLoop.makeCompletedFuture {
                     // The bound address, so a port-0 listener logs its real port.
                     var logger = baseLogger
@@ -186,13 +201,20 @@ public final class LoftServer: Sendable {
                     if listener.tls == .implicit, let provider {
                         try pipeline.addHandler(TLSServerHandler(context: provider.current))
                     }
-                    var startTLS: StartTLSUpgrade?
+                    if let refusal {
+                        refusalLog.notice("connection refused", logger, metadata: [
+                            "peer": "\(channel.remoteAddress?.ipAddress ?? "unknown")", "reason": "\(refusal.reason)",
+                        ])
+                        try pipeline.addHandler(ConnectionRefusalHandler(line: refusalLine))
+                        return
+                    }
+                    var services = services
                     if listener.tls == .starttls, let provider {
-                        startTLS = StartTLSUpgrade { pipeline in
+                        services.startTLS = StartTLSUpgrade { pipeline in
                             try pipeline.addHandler(TLSServerHandler(context: provider.current), position: .first)
                         }
                     }
-                    try pipeline.addHandler(makeProtocolHandler(startTLS, logger))
+                    try pipeline.addHandler(makeProtocolHandler(services, logger))
                 }
             }
             .bind(host: listener.address.host, port: listener.address.port)
@@ -201,25 +223,25 @@ public final class LoftServer: Sendable {
 
     /// Builds the handler that speaks the listener's protocol on each new connection.
     private func protocolHandlerFactory(
-        for listener: ListenerConfiguration, blockingWork: ThreadPoolWorkRunner
-    ) -> @Sendable (StartTLSUpgrade?, Logger) -> any ChannelHandler {
+        for listener: ListenerConfiguration
+    ) -> @Sendable (ConnectionServices, Logger) -> any ChannelHandler {
         switch listener.protocol {
         case .pop3:
             let configuration = POP3Session.Configuration(
-                tlsMode: listener.tls.pop3Mode, allowPlaintextAuth: listener.allowPlaintextAuth, limits: configuration.pop3Limits)
+                tlsMode: listener.tls.lineMode, allowPlaintextAuth: listener.allowPlaintextAuth, limits: configuration.pop3Limits)
             let backend = pop3Backend
-            return { startTLS, logger in
-                POP3ServerHandler(configuration: configuration, backend: backend, blockingWork: blockingWork, startTLS: startTLS, logger: logger)
+            return { services, logger in
+                POP3ServerHandler(configuration: configuration, backend: backend, services: services, logger: logger)
             }
         case .imap:
             preconditionFailure("init refuses imap listeners until IMAP lands")
         case .submission:
             let configuration = SMTPServerConfiguration(
-                hostname: self.configuration.hostname, tlsMode: listener.tls.smtpMode,
+                hostname: self.configuration.hostname, tlsMode: listener.tls.lineMode,
                 allowPlaintextAuth: listener.allowPlaintextAuth, limits: self.configuration.submissionLimits)
             let backend = submissionBackend
-            return { startTLS, logger in
-                SMTPServerHandler(configuration: configuration, backend: backend, blockingWork: blockingWork, startTLS: startTLS, logger: logger)
+            return { services, logger in
+                SMTPServerHandler(configuration: configuration, backend: backend, services: services, logger: logger)
             }
         }
     }
@@ -267,7 +289,8 @@ public final class LoftServer: Sendable {
             logger.warning("force-closing sessions after the grace period", metadata: ["connections": "\(remaining.count)"])
             for channel in remaining { try? channel.close().wait() }
         }
-        try? threadPool.syncShutdownGracefully()
+        try? diskPool.syncShutdownGracefully()
+        try? passwordPool.syncShutdownGracefully()
         try? group.syncShutdownGracefully()
         logger.info("stopped")
     }
@@ -284,18 +307,28 @@ extension ListenerConfiguration.ServiceProtocol {
     }
 }
 
-extension ListenerConfiguration.TLSMode {
-    var pop3Mode: POP3Session.TLSMode {
+extension ListenerConfiguration.ServiceProtocol {
+    /// What a client over a connection limit is told before the connection closes.
+    func refusal(hostname: String) -> String {
         switch self {
-        case .none: .none
-        case .starttls: .startTLS
-        case .implicit: .implicit
+        case .pop3: "-ERR [SYS/TEMP] Too many connections, try again later."
+        case .imap: "* BYE [UNAVAILABLE] Too many connections, try again later."
+        case .submission: "421 4.7.0 \(hostname) Too many connections, try again later"
+        }
+    }
+}
+
+extension ConnectionRegistry.Refusal {
+    var reason: String {
+        switch self {
+        case .tooManyConnections: "limits.max_connections reached"
+        case .tooManyFromAddress: "limits.max_connections_per_ip reached"
         }
     }
 }
 
 extension ListenerConfiguration.TLSMode {
-    var smtpMode: SMTPSession.TLSMode {
+    var lineMode: TLSMode {
         switch self {
         case .none: .none
         case .starttls: .startTLS
@@ -310,6 +343,8 @@ extension LoftConfiguration {
         limits.maxMessageSize = submission.maxMessageSize
         limits.maxRecipients = submission.maxRecipients
         limits.idleTimeout = submission.idleTimeout
+        limits.loginTimeout = self.limits.loginTimeout
+        limits.maxDiscardedContent = submission.maxMessageSize
         return limits
     }
 
@@ -317,6 +352,7 @@ extension LoftConfiguration {
         var limits = POP3Limits()
         limits.idleTimeout = pop3.idleTimeout
         limits.maxLineLength = pop3.maxLineLength
+        limits.loginTimeout = self.limits.loginTimeout
         return limits
     }
 }

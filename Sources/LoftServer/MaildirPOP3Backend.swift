@@ -67,8 +67,8 @@ final class MaildirPOP3Maildrop: POP3Maildrop {
         self.releaseLock = Mutex(release)
     }
 
-    func retrieve(_ index: Int) throws -> [UInt8] {
-        try maildir.read(stored[index])
+    func openMessage(_ index: Int) throws -> any POP3MessageReader {
+        try maildir.openMessage(stored[index])
     }
 
     func delete(_ indices: [Int]) throws {
@@ -88,3 +88,5 @@ private func hex8(_ value: UInt32) -> String {
     let digits = String(value, radix: 16, uppercase: true)
     return String(repeating: "0", count: 8 - digits.count) + digits
 }
+
+extension MessageFileReader: POP3MessageReader {}

@@ -125,12 +125,18 @@ public final class Maildir: Sendable {
     /// `new/` to `cur/`), it is found again by its unique name.
     /// - Throws: `MailStoreError.messageVanished` when the message is no longer in the Maildir.
     public func read(_ message: MaildirMessage) throws -> [UInt8] {
+        try withCurrentPath(of: message) { try POSIX.readFile($0).bytes }
+    }
+
+    /// Runs `body` on the message's file path; where the file is not there (ENOENT: renamed by
+    /// another session), finds it again by its unique name and retries. A file can be renamed
+    /// again between finding and opening it: a few attempts, then give up.
+    func withCurrentPath<T>(of message: MaildirMessage, _ body: (String) throws -> T) throws -> T {
         var candidate: String? = path + "/" + message.relativePath
-        // A file can be renamed again between finding and opening it: a few attempts, then give up.
         for _ in 0..<4 {
             guard let filePath = candidate else { break }
             do {
-                return try POSIX.readFile(filePath).bytes
+                return try body(filePath)
             } catch MailStoreError.system(_, _, ENOENT) {
                 candidate = try locate(uniqueName: message.uniqueName)?.path
             }

@@ -1,3 +1,5 @@
+import LineProtocol
+
 /// What POP3 needs from the rest of the server. `LoftServer` implements it with `Auth` and
 /// `MailStore`; tests can use an in-memory one. Methods marked blocking are always called on
 /// a thread pool, never on an event loop.
@@ -10,12 +12,7 @@ public protocol POP3Backend: Sendable {
     func openMaildrop(login: String) throws(POP3MaildropError) -> any POP3Maildrop
 }
 
-public enum POP3AuthResult: Sendable, Equatable {
-    /// `login` is the canonical user name (`local@domain`).
-    case success(login: String)
-    case failure
-    case temporaryFailure(String)
-}
+public typealias POP3AuthResult = LoginResult
 
 public enum POP3MaildropError: Error, Sendable, Equatable {
     /// Another session of the same user holds the maildrop.
@@ -39,10 +36,18 @@ public struct POP3MessageInfo: Sendable, Equatable {
 /// A locked maildrop. `release()` must be called exactly once when the session ends.
 public protocol POP3Maildrop: AnyObject, Sendable {
     var messages: [POP3MessageInfo] { get }
-    /// Blocking. The message's stored bytes; `index` is zero-based.
-    func retrieve(_ index: Int) throws -> [UInt8]
+    /// Blocking. Opens the message for reading in chunks; `index` is zero-based.
+    func openMessage(_ index: Int) throws -> any POP3MessageReader
     /// Blocking. Removes the messages; returns only once the removal is on disk.
     func delete(_ indices: [Int]) throws
     /// Non-blocking. Drops the session's lock.
     func release()
+}
+
+/// One stored message open for reading. Blocking; used by one transfer at a time.
+public protocol POP3MessageReader: AnyObject, Sendable {
+    /// The next bytes as stored, at most `maxBytes`; fewer only at the end of the message.
+    func read(upTo maxBytes: Int) throws -> [UInt8]
+    /// Closes the file early (also done when the reader is dropped).
+    func close()
 }

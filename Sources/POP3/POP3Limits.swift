@@ -4,9 +4,12 @@ public struct POP3Limits: Sendable, Equatable {
     public var maxLineLength = 512
     /// RFC 1939 §3: the autologout timer is at least 10 minutes.
     public var idleTimeout: Duration = .seconds(600)
+    /// Time from connect to a successful login; then the connection is closed.
+    public var loginTimeout: Duration? = .seconds(120)
     /// Failed logins on one connection before it is closed.
     public var maxAuthFailures = 3
-    /// Bytes of pipelined input held while a command is being served.
+    /// Bytes of pipelined input held while a command is being served; at this much, reading
+    /// pauses until the session catches up.
     public var maxBufferedInput = 64 * 1024
 
     public init() {}

@@ -2,228 +2,155 @@ import LineProtocol
 import Logging
 import NIOCore
 
-/// Channel glue for one POP3 connection: frames lines, feeds the `POP3Session`, and carries
-/// out its actions. Blocking work (password checks, Maildir access) runs on `blockingWork`;
-/// while it runs no further pipelined line is read (RFC 2449 §6.6 keeps responses in order).
-public final class POP3ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
-    public typealias InboundIn = ByteBuffer
-    public typealias OutboundOut = ByteBuffer
+/// The channel handler of one POP3 connection: the shared skeleton driven by `POP3Connection`.
+public typealias POP3ServerHandler = LineConnectionHandler<POP3Connection>
 
-    private var session: POP3Session
-    private let backend: any POP3Backend
-    private let blockingWork: any BlockingWorkRunner
-    private let startTLS: StartTLSUpgrade?
-    private var logger: Logger
+extension LineConnectionHandler where Driver == POP3Connection {
+    public convenience init(
+        configuration: POP3Session.Configuration,
+        backend: any POP3Backend,
+        services: ConnectionServices,
+        logger: Logger
+    ) {
+        let limits = configuration.limits
+        self.init(
+            driver: POP3Connection(configuration: configuration, backend: backend),
+            limits: ConnectionLimits(
+                maxBufferedInput: limits.maxBufferedInput, idleTimeout: limits.idleTimeout, loginTimeout: limits.loginTimeout),
+            services: services, logger: logger)
+    }
 
-    private var framer: LineFramer
-    private var input = ByteBuffer()
-    private var waitingForResult = false
-    private var started = false
-    private var maildrop: (any POP3Maildrop)?
-    private var clientIP = "unknown"
-    private let idleTimer: IdleTimer
-
-    public init(
+    public convenience init(
         configuration: POP3Session.Configuration,
         backend: any POP3Backend,
         blockingWork: any BlockingWorkRunner,
         startTLS: StartTLSUpgrade?,
         logger: Logger
     ) {
+        self.init(configuration: configuration, backend: backend,
+                  services: ConnectionServices(blockingWork: blockingWork, startTLS: startTLS), logger: logger)
+    }
+}
+
+/// POP3 on the connection skeleton: frames lines, feeds the `POP3Session`, and carries out its
+/// actions. Blocking work (password checks, Maildir access) runs off the event loop; while it
+/// runs no further pipelined line is read (RFC 2449 §6.6 keeps responses in order).
+public final class POP3Connection: LineProtocolDriver {
+    /// Bytes of a message read from disk at a time for RETR and TOP.
+    static let retrieveChunkSize = 64 * 1024
+
+    private var session: POP3Session
+    private let backend: any POP3Backend
+    private var framer: LineFramer
+    private var maildrop: (any POP3Maildrop)?
+
+    init(configuration: POP3Session.Configuration, backend: any POP3Backend) {
         self.session = POP3Session(configuration: configuration)
         self.backend = backend
-        self.blockingWork = blockingWork
-        self.startTLS = startTLS
-        self.logger = logger
         self.framer = LineFramer(maxLineLength: configuration.limits.maxLineLength)
-        self.idleTimer = IdleTimer(timeout: configuration.limits.idleTimeout)
     }
 
-    private var limits: POP3Limits { session.configuration.limits }
+    public var isClosed: Bool { session.isClosed }
 
-    // MARK: - Channel events
-
-    public func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { start(context: context) }
+    public func start(_ connection: LineConnection) {
+        connection.send(session.greeting)
     }
 
-    public func channelActive(context: ChannelHandlerContext) {
-        start(context: context)
-        context.fireChannelActive()
-    }
-
-    private func start(context: ChannelHandlerContext) {
-        guard !started else { return }
-        started = true
-        if let address = context.channel.remoteAddress {
-            clientIP = address.ipAddress ?? "unknown"
-            logger[metadataKey: "peer"] = "\(clientIP):\(address.port ?? 0)"
+    public func processInput(_ connection: LineConnection) -> Bool {
+        guard let frame = framer.next(from: &connection.input) else { return false }
+        switch frame {
+        case .line(let line): perform(session.lineReceived(line), connection)
+        case .tooLong: perform(session.lineTooLong(), connection)
         }
-        logger.info("connected")
-        send(session.greeting, context: context)
-        idleTimer.start(on: context.eventLoop, isPaused: { self.waitingForResult || self.session.isClosed }) {
-            self.logger.info("idle timeout")
-            self.perform(self.session.idleTimeoutFired(), context: context)
-        }
+        return true
     }
 
-    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = unwrapInboundIn(data)
-        idleTimer.touch()
-        guard !session.isClosed else { return }
-        if waitingForResult && input.readableBytes + bytes.readableBytes > limits.maxBufferedInput {
-            perform(.replyAndClose("-ERR Too much pipelined input."), context: context)
-            return
-        }
-        input.writeBuffer(&bytes)
-        processInput(context: context)
+    public func tlsEstablished(_ info: TLSSessionInfo, _ connection: LineConnection) {
+        session.tlsEstablished()
     }
 
-    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        switch event {
-        case let event as TLSHandshakeCompleted:
-            session.tlsEstablished()
-            logger[metadataKey: "tls"] = "\(event.info.version) \(event.info.cipher)"
-            logger.info("TLS established", metadata: [
-                "version": "\(event.info.version)", "cipher": "\(event.info.cipher)",
-                "sni": "\(event.info.serverName ?? "-")",
-            ])
-            processInput(context: context)
-        case is ServerShuttingDown:
-            // A commit of deletions in flight finishes and answers QUIT itself.
-            if !session.isCommitting && !session.isClosed {
-                perform(session.serverShuttingDown(), context: context)
-            }
-        default:
-            context.fireUserInboundEventTriggered(event)
-        }
+    public func shutdownRequested(_ connection: LineConnection) {
+        // A commit of deletions in flight finishes and answers QUIT itself.
+        if !session.isCommitting { perform(session.serverShuttingDown(), connection) }
     }
 
-    public func channelInactive(context: ChannelHandlerContext) {
+    public func timedOut(beforeLogin: Bool, _ connection: LineConnection) {
+        perform(beforeLogin ? session.loginTimeoutFired() : session.idleTimeoutFired(), connection)
+    }
+
+    public func tooMuchInput(_ connection: LineConnection) {
+        perform(session.tooMuchPipelinedInput(), connection)
+    }
+
+    public func connectionClosed(_ connection: LineConnection) {
         session.connectionClosed()
-        idleTimer.cancel()
         maildrop?.release()
         maildrop = nil
-        logger.info("disconnected")
-        context.fireChannelInactive()
-    }
-
-    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.notice("connection error", metadata: ["error": "\(error)"])
-        context.close(promise: nil)
-    }
-
-    // MARK: - Lines
-
-    private func processInput(context: ChannelHandlerContext) {
-        while !waitingForResult, !session.isClosed, let frame = framer.next(from: &input) {
-            switch frame {
-            case .line(let line):
-                perform(session.lineReceived(line), context: context)
-            case .tooLong:
-                perform(session.lineTooLong(), context: context)
-            }
-        }
-        input.discardReadBytes()
     }
 
     // MARK: - Actions
 
-    private func perform(_ action: POP3Session.Action, context: ChannelHandlerContext) {
+    private func perform(_ action: POP3Session.Action, _ connection: LineConnection) {
         switch action {
         case .none:
             break
         case .reply(let line):
-            send(line, context: context)
+            connection.send(line)
         case .replyMultiline(let first, let lines):
-            var buffer = context.channel.allocator.buffer(capacity: 64 + lines.count * 24)
+            var buffer = connection.allocator.buffer(capacity: 64 + lines.count * 24)
             buffer.writeString(first)
             buffer.writeStaticString("\r\n")
             DotStuffing.encode(lines.joined(separator: "\r\n").utf8, into: &buffer)
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            connection.write(buffer)
         case .replyAndClose(let line):
-            closeAfter(line, context: context)
+            connection.sendAndClose(line)
         case .startTLS(let reply):
-            upgradeToTLS(reply: reply, context: context)
-        case .authenticate(let username, let password):
-            authenticate(username: username, password: password, context: context)
-        case .openMaildrop(let login):
-            openMaildrop(login: login, context: context)
-        case .retrieve(let index, let size, let topLines):
-            retrieve(index: index, size: size, topLines: topLines, context: context)
-        case .commitDeletions(let indices):
-            commitDeletions(indices, context: context)
-        }
-    }
-
-    private func send(_ line: String, context: ChannelHandlerContext) {
-        var buffer = context.channel.allocator.buffer(capacity: line.utf8.count + 2)
-        buffer.writeString(line)
-        buffer.writeStaticString("\r\n")
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-    }
-
-    private func closeAfter(_ line: String, context: ChannelHandlerContext) {
-        var buffer = context.channel.allocator.buffer(capacity: line.utf8.count + 2)
-        buffer.writeString(line)
-        buffer.writeStaticString("\r\n")
-        context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
-        }
-    }
-
-    /// RFC 2595 §4 and CVE-2011-0411: the reply goes out in plaintext, every byte the client
-    /// pipelined after STLS is thrown away, and TLS sits in front before the next read.
-    private func upgradeToTLS(reply: String, context: ChannelHandlerContext) {
-        guard let startTLS else {
-            send("-ERR STLS is not offered on this port.", context: context)
-            return
-        }
-        send(reply, context: context)
-        do {
-            let discarded = try startTLS.start(discarding: &input, framer: &framer, pipeline: context.pipeline.syncOperations)
-            if discarded > 0 {
-                logger.notice("discarded plaintext pipelined after STLS", metadata: ["bytes": "\(discarded)"])
+            if !connection.startTLS(after: "STLS", framer: &framer, sendingReply: { connection.send(reply) }) {
+                connection.send("-ERR STLS is not offered on this port.")
             }
-        } catch {
-            logger.error("could not start TLS", metadata: ["error": "\(error)"])
-            context.close(promise: nil)
+        case .authenticate(let username, let password):
+            authenticate(username: username, password: password, connection)
+        case .openMaildrop(let login):
+            openMaildrop(login: login, connection)
+        case .retrieve(let index, let size, let topLines):
+            retrieve(index: index, size: size, topLines: topLines, connection)
+        case .commitDeletions(let indices):
+            commitDeletions(indices, connection)
         }
     }
 
     /// The failure penalty delays only this client's attempt; the loop stays free.
-    private func authenticate(username: String, password: String, context: ChannelHandlerContext) {
-        waitingForResult = true
+    private func authenticate(username: String, password: String, _ connection: LineConnection) {
         let backend = self.backend
-        let clientIP = self.clientIP
-        blockingWork.run(after: backend.failureDelay(clientIP: clientIP), on: context.eventLoop) {
+        let clientIP = connection.clientIP
+        connection.checkPassword(after: backend.failureDelay(clientIP: clientIP)) {
             backend.authenticate(username: username, password: password, clientIP: clientIP)
-        }.assumeIsolated().whenComplete { outcome in
-            let authResult: POP3AuthResult
-            switch outcome {
-            case .success(let value): authResult = value
-            case .failure(let error): authResult = .temporaryFailure("\(error)")
-            }
-            switch authResult {
-            case .success(let login): self.logger.info("login", metadata: ["user": "\(login)", "outcome": "ok"])
-            case .failure: self.logger.notice("login", metadata: ["user": "\(username)", "outcome": "failed"])
+        } then: { result in
+            switch result {
+            case .success(let login):
+                connection.logger.info("login", metadata: ["user": "\(login)", "outcome": "ok"])
+                guard connection.loggedIn(as: login) else {
+                    self.perform(self.session.tooManySessions(), connection)
+                    return
+                }
+            case .failure:
+                connection.logger.notice("login", metadata: ["user": "\(username)", "outcome": "failed"])
             case .temporaryFailure(let why):
-                self.logger.error("login", metadata: ["user": "\(username)", "outcome": "tempfail", "error": "\(why)"])
+                connection.logger.error("login", metadata: ["user": "\(username)", "outcome": "tempfail", "error": "\(why)"])
             }
-            self.resume(with: self.session.authenticated(authResult), context: context)
+            self.perform(self.session.authenticated(result), connection)
         }
     }
 
-    private func openMaildrop(login: String, context: ChannelHandlerContext) {
-        waitingForResult = true
+    private func openMaildrop(login: String, _ connection: LineConnection) {
         let backend = self.backend
-        blockingWork.run(on: context.eventLoop) { () -> Result<any POP3Maildrop, POP3MaildropError> in
+        connection.runBlocking { () -> Result<any POP3Maildrop, POP3MaildropError> in
             do throws(POP3MaildropError) {
                 return .success(try backend.openMaildrop(login: login))
             } catch {
                 return .failure(error)
             }
-        }.assumeIsolated().whenComplete { outcome in
+        } then: { outcome in
             let opened: Result<any POP3Maildrop, POP3MaildropError>
             switch outcome {
             case .success(let result): opened = result
@@ -236,61 +163,50 @@ public final class POP3ServerHandler: ChannelInboundHandler, RemovableChannelHan
                     return
                 }
                 self.maildrop = maildrop
-                self.logger[metadataKey: "user"] = "\(login)"
-                self.resume(with: self.session.maildropOpened(.success(maildrop.messages)), context: context)
+                connection.logger[metadataKey: "user"] = "\(login)"
+                self.perform(self.session.maildropOpened(.success(maildrop.messages)), connection)
             case .failure(let error):
-                self.logger.notice("maildrop not opened", metadata: ["user": "\(login)", "error": "\(error)"])
-                self.resume(with: self.session.maildropOpened(.failure(error)), context: context)
+                connection.logger.notice("maildrop not opened", metadata: ["user": "\(login)", "error": "\(error)"])
+                self.perform(self.session.maildropOpened(.failure(error)), connection)
             }
         }
     }
 
-    private func retrieve(index: Int, size: Int, topLines: Int?, context: ChannelHandlerContext) {
+    /// RETR and TOP stream the message from disk in chunks, dot-stuffed on the way; the next
+    /// chunk is read only once the last one could be written, so a large message (or a client
+    /// that pipelines RETRs and never reads) costs one chunk of memory, not the message.
+    private func retrieve(index: Int, size: Int, topLines: Int?, _ connection: LineConnection) {
         guard let maildrop else { return }
-        waitingForResult = true
-        blockingWork.run(on: context.eventLoop) { () -> ByteBuffer in
-            let message = try maildrop.retrieve(index)
-            var buffer = ByteBufferAllocator().buffer(capacity: message.count + message.count / 16 + 32)
-            buffer.writeString("+OK \(size) octets\r\n")
-            DotStuffing.encode(message, bodyLineLimit: topLines, into: &buffer)
-            return buffer
-        }.assumeIsolated().whenComplete { outcome in
-            switch outcome {
-            case .success(let buffer):
-                guard !self.session.isClosed else { return }
-                context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
-                self.resume(with: .none, context: context)
-            case .failure(let error):
-                self.logger.error("message could not be read", metadata: ["error": "\(error)"])
-                self.resume(with: self.session.retrieveFailed(), context: context)
+        let transfer = MessageTransfer(
+            maildrop: maildrop, index: index, firstLine: "+OK \(size) octets", bodyLineLimit: topLines)
+        connection.stream({ try transfer.nextChunk() }) { outcome in
+            if case .failure(let error) = outcome {
+                connection.logger.error("message could not be read", metadata: ["error": "\(error)"])
+                if transfer.hasSentAnything {
+                    connection.close()  // a response cut off mid-way cannot be repaired
+                } else {
+                    self.perform(self.session.retrieveFailed(), connection)
+                }
             }
         }
     }
 
     /// RFC 1939 §6: only now are messages removed, and +OK goes out once that is on disk.
-    private func commitDeletions(_ indices: [Int], context: ChannelHandlerContext) {
+    private func commitDeletions(_ indices: [Int], _ connection: LineConnection) {
         guard let maildrop else { return }
-        waitingForResult = true
-        blockingWork.run(on: context.eventLoop) {
+        connection.runBlocking {
             try maildrop.delete(indices)
-        }.assumeIsolated().whenComplete { outcome in
+        } then: { outcome in
             let success: Bool
             switch outcome {
             case .success:
                 success = true
-                self.logger.info("messages deleted", metadata: ["count": "\(indices.count)"])
+                connection.logger.info("messages deleted", metadata: ["count": "\(indices.count)"])
             case .failure(let error):
                 success = false
-                self.logger.error("deleting messages failed", metadata: ["error": "\(error)"])
+                connection.logger.error("deleting messages failed", metadata: ["error": "\(error)"])
             }
-            self.resume(with: self.session.deletionsCommitted(success: success), context: context)
+            self.perform(self.session.deletionsCommitted(success: success), connection)
         }
-    }
-
-    private func resume(with action: POP3Session.Action, context: ChannelHandlerContext) {
-        waitingForResult = false
-        guard context.channel.isActive else { return }
-        perform(action, context: context)
-        processInput(context: context)
     }
 }

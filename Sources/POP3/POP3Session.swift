@@ -1,4 +1,5 @@
 import Auth
+import LineProtocol
 import NIOCore
 
 /// The POP3 session as a state machine (RFC 1939 §3): AUTHORIZATION → TRANSACTION → UPDATE.
@@ -7,9 +8,7 @@ import NIOCore
 /// action the channel glue must carry out. The glue feeds no new line while an action that
 /// waits for a result (`authenticate`, `openMaildrop`, `retrieve`, `commitDeletions`) is running.
 public struct POP3Session: Sendable {
-    public enum TLSMode: Sendable, Equatable {
-        case none, startTLS, implicit
-    }
+    public typealias TLSMode = LineProtocol.TLSMode
 
     public struct Configuration: Sendable {
         public var tlsMode: TLSMode
@@ -161,6 +160,12 @@ public struct POP3Session: Sendable {
             : .replyAndClose("-ERR [SYS/TEMP] Some deleted messages could not be removed.")
     }
 
+    /// The client did not log in within the login timeout.
+    public mutating func loginTimeoutFired() -> Action {
+        state = .closed
+        return .replyAndClose("-ERR Login timed out, closing.")
+    }
+
     public mutating func idleTimeoutFired() -> Action {
         state = .closed
         return .replyAndClose("-ERR Disconnected for inactivity.")
@@ -169,6 +174,18 @@ public struct POP3Session: Sendable {
     /// A dropped connection: nothing is deleted (RFC 1939 §6).
     public mutating func connectionClosed() {
         state = .closed
+    }
+
+    /// The user already has as many sessions from this address as allowed.
+    public mutating func tooManySessions() -> Action {
+        state = .closed
+        return .replyAndClose("-ERR [SYS/TEMP] Too many sessions for this user from your address.")
+    }
+
+    /// The client kept sending while its input was not being read.
+    public mutating func tooMuchPipelinedInput() -> Action {
+        state = .closed
+        return .replyAndClose("-ERR Too much pipelined input.")
     }
 
     public mutating func serverShuttingDown() -> Action {

@@ -1,3 +1,4 @@
+import LineProtocol
 import NIOCore
 
 /// What SMTP submission needs from the rest of the server. `LoftServer` implements it with
@@ -17,12 +18,7 @@ public protocol SMTPBackend: Sendable {
     func beginMessage(_ envelope: SMTPEnvelope) throws -> any SMTPMessageWriter
 }
 
-public enum SMTPAuthResult: Sendable, Equatable {
-    /// `login` is the canonical user name (`local@domain`).
-    case success(login: String)
-    case failure
-    case temporaryFailure(String)
-}
+public typealias SMTPAuthResult = LoginResult
 
 /// The backend's answer for one RCPT TO address.
 public enum SMTPRecipientCheck: Sendable, Equatable {

@@ -15,12 +15,19 @@ public struct SMTPLimits: Sendable, Equatable {
     public var maxTextLineLength = 1000
     /// RFC 5321 §4.5.3.2.7: a server should wait at least 5 minutes for the next command.
     public var idleTimeout: Duration = .seconds(300)
+    /// Time from connect to a successful AUTH; then the connection is closed.
+    public var loginTimeout: Duration? = .seconds(120)
+    /// After a message is refused for its size, the rest of its DATA is read and thrown away
+    /// (so the client reads the refusal) for at most this long ...
+    public var discardTimeout: Duration = .seconds(60)
+    /// ... and at most this many octets past `maxMessageSize`; then the connection is closed.
+    public var maxDiscardedContent = 50 * 1024 * 1024
     /// Octets of the header block held back to look for `Message-ID:` and `Date:`.
     public var maxHeaderBytes = 256 * 1024
     /// Failed authentications on one connection before it is closed.
     public var maxAuthFailures = 3
     /// Octets of pipelined input held while a command waits for a result (a password check,
-    /// a recipient check, a commit). More than that: `421 4.7.0` and close.
+    /// a recipient check, a commit); at this much, reading pauses until the session catches up.
     public var maxBufferedInput = 256 * 1024
     /// Octets of message content received but not yet written to disk; above this the
     /// connection stops reading until the writes catch up (backpressure, not a rejection).

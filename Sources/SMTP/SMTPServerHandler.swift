@@ -2,15 +2,42 @@ import LineProtocol
 import Logging
 import NIOCore
 
-/// Channel glue for one submission connection: frames command lines, reads DATA and BDAT
-/// content, feeds the `SMTPSession`, and carries out its actions. Blocking work (password
-/// checks, sender and recipient checks, storage) runs on `blockingWork`; while a command waits
-/// for its result no further pipelined line is read, so replies keep their order
-/// (RFC 2920 §3).
-public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
-    public typealias InboundIn = ByteBuffer
-    public typealias OutboundOut = ByteBuffer
+/// The channel handler of one submission connection: the shared skeleton driven by
+/// `SMTPConnection`.
+public typealias SMTPServerHandler = LineConnectionHandler<SMTPConnection>
 
+extension LineConnectionHandler where Driver == SMTPConnection {
+    public convenience init(
+        configuration: SMTPServerConfiguration,
+        backend: any SMTPBackend,
+        services: ConnectionServices,
+        logger: Logger
+    ) {
+        let limits = configuration.limits
+        self.init(
+            driver: SMTPConnection(configuration: configuration, backend: backend),
+            limits: ConnectionLimits(
+                maxBufferedInput: limits.maxBufferedInput, idleTimeout: limits.idleTimeout, loginTimeout: limits.loginTimeout),
+            services: services, logger: logger)
+    }
+
+    public convenience init(
+        configuration: SMTPServerConfiguration,
+        backend: any SMTPBackend,
+        blockingWork: any BlockingWorkRunner,
+        startTLS: StartTLSUpgrade?,
+        logger: Logger
+    ) {
+        self.init(configuration: configuration, backend: backend,
+                  services: ConnectionServices(blockingWork: blockingWork, startTLS: startTLS), logger: logger)
+    }
+}
+
+/// Submission on the connection skeleton: frames command lines, reads DATA and BDAT content,
+/// feeds the `SMTPSession`, and carries out its actions. Blocking work (password checks,
+/// sender and recipient checks, storage) runs off the event loop; while a command waits for
+/// its result no further pipelined line is read, so replies keep their order (RFC 2920 §3).
+public final class SMTPConnection: LineProtocolDriver {
     /// What the next input bytes are.
     private enum Mode {
         case commands
@@ -21,187 +48,152 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
 
     private var session: SMTPSession
     private let backend: any SMTPBackend
-    private let blockingWork: any BlockingWorkRunner
-    private let startTLS: StartTLSUpgrade?
-    private var logger: Logger
-
     private var framer: LineFramer
-    private var input = ByteBuffer()
     private var mode = Mode.commands
     private var intake: SMTPMessageIntake?
     /// The envelope of the message in `intake`, for the log.
     private var envelope: SMTPEnvelope?
-    private var waitingForResult = false
-    private var started = false
-    private let idleTimer: IdleTimer
+    /// Closes the connection if a refused message's content is still arriving when it fires.
+    private var discardDeadline: Scheduled<Void>?
 
-    /// - Parameters:
-    ///   - startTLS: inserts the TLS handler; nil where STARTTLS is not offered.
-    ///   - blockingWork: runs backend calls and storage off the event loop.
-    public init(
-        configuration: SMTPServerConfiguration,
-        backend: any SMTPBackend,
-        blockingWork: any BlockingWorkRunner,
-        startTLS: StartTLSUpgrade?,
-        logger: Logger
-    ) {
+    init(configuration: SMTPServerConfiguration, backend: any SMTPBackend) {
         self.session = SMTPSession(configuration: configuration)
         self.backend = backend
-        self.blockingWork = blockingWork
-        self.startTLS = startTLS
-        self.logger = logger
         self.framer = LineFramer(maxLineLength: configuration.limits.maxCommandLineLength)
-        self.idleTimer = IdleTimer(timeout: configuration.limits.idleTimeout)
     }
 
     private var limits: SMTPLimits { session.configuration.limits }
 
-    // MARK: - Channel events
+    public var isClosed: Bool { session.isClosed }
 
-    public func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { start(context: context) }
+    public func start(_ connection: LineConnection) {
+        session.clientIP = connection.clientIP
+        send(session.greeting, connection)
     }
 
-    public func channelActive(context: ChannelHandlerContext) {
-        start(context: context)
-        context.fireChannelActive()
+    public func tlsEstablished(_ info: TLSSessionInfo, _ connection: LineConnection) {
+        session.tlsEstablished(info)
     }
 
-    private func start(context: ChannelHandlerContext) {
-        guard !started else { return }
-        started = true
-        if let address = context.channel.remoteAddress {
-            session.clientIP = address.ipAddress ?? "unknown"
-            logger[metadataKey: "peer"] = "\(session.clientIP):\(address.port ?? 0)"
-        }
-        logger.info("connected")
-        send(session.greeting, context: context)
-        idleTimer.start(on: context.eventLoop, isPaused: { self.waitingForResult || self.session.isClosed }) {
-            self.logger.info("idle timeout")
-            self.perform(self.session.idleTimeoutFired(), context: context)
-        }
+    public func shutdownRequested(_ connection: LineConnection) {
+        perform(session.serverShuttingDown(), connection)
     }
 
-    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = unwrapInboundIn(data)
-        idleTimer.touch()
-        guard !session.isClosed else { return }
-        if waitingForResult && input.readableBytes + bytes.readableBytes > limits.maxBufferedInput {
-            logger.notice("too much pipelined input")
-            perform(session.tooMuchPipelinedInput(), context: context)
-            return
-        }
-        input.writeBuffer(&bytes)
-        processInput(context: context)
+    public func timedOut(beforeLogin: Bool, _ connection: LineConnection) {
+        perform(beforeLogin ? session.loginTimeoutFired() : session.idleTimeoutFired(), connection)
     }
 
-    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        switch event {
-        case let event as TLSHandshakeCompleted:
-            session.tlsEstablished(event.info)
-            logger[metadataKey: "tls"] = "\(event.info.version) \(event.info.cipher)"
-            logger.info("TLS established", metadata: [
-                "version": "\(event.info.version)", "cipher": "\(event.info.cipher)",
-                "sni": "\(event.info.serverName ?? "-")",
-            ])
-            processInput(context: context)
-        case is ServerShuttingDown:
-            if !session.isClosed { perform(session.serverShuttingDown(), context: context) }
-        default:
-            context.fireUserInboundEventTriggered(event)
-        }
+    public func tooMuchInput(_ connection: LineConnection) {
+        perform(session.tooMuchPipelinedInput(), connection)
     }
 
-    public func channelInactive(context: ChannelHandlerContext) {
+    public func connectionClosed(_ connection: LineConnection) {
         session.connectionClosed()
-        idleTimer.cancel()
+        discardDeadline?.cancel()
+        discardDeadline = nil
         intake?.cancel()
         intake = nil
-        logger.info("disconnected")
-        context.fireChannelInactive()
-    }
-
-    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.notice("connection error", metadata: ["error": "\(error)"])
-        context.close(promise: nil)
     }
 
     // MARK: - Input
 
-    private func processInput(context: ChannelHandlerContext) {
-        reading: while !waitingForResult, !session.isClosed {
-            switch mode {
-            case .commands:
-                guard let frame = framer.next(from: &input) else { break reading }
-                switch frame {
-                case .line(let line): perform(session.lineReceived(line), context: context)
-                case .tooLong: perform(session.lineTooLong(), context: context)
-                }
-            case .data(var receiver):
-                var content = context.channel.allocator.buffer(capacity: input.readableBytes)
-                let ended = receiver.consume(&input, into: &content)
-                mode = .data(receiver)
-                if content.readableBytes > 0 { intake?.append(content) }
-                guard ended else { break reading }
-                mode = .commands
-                finishMessage(context: context)
-            case .chunk(var reader, let discardReply):
-                while let part = reader.take(from: &input) {
-                    if discardReply == nil { intake?.append(part) }
-                }
-                mode = .chunk(reader, discardReply: discardReply)
-                guard reader.isComplete else { break reading }
-                mode = .commands
-                if let discardReply {
-                    send(discardReply, context: context)
-                } else if reader.isLast || intake?.rejection != nil {
-                    finishMessage(context: context)
-                } else {
-                    perform(session.chunkReceived(size: reader.size), context: context)
-                }
+    public func processInput(_ connection: LineConnection) -> Bool {
+        switch mode {
+        case .commands:
+            guard let frame = framer.next(from: &connection.input) else { return false }
+            switch frame {
+            case .line(let line): perform(session.lineReceived(line), connection)
+            case .tooLong: perform(session.lineTooLong(), connection)
+            }
+            return true
+        case .data(var receiver):
+            var content = connection.allocator.buffer(capacity: connection.input.readableBytes)
+            let ended = receiver.consume(&connection.input, into: &content)
+            mode = .data(receiver)
+            if content.readableBytes > 0 { intake?.append(content) }
+            guard ended else { return checkDiscarding(connection) }
+            mode = .commands
+            finishMessage(connection)
+            return true
+        case .chunk(var reader, let discardReply):
+            while let part = reader.take(from: &connection.input) {
+                if discardReply == nil { intake?.append(part) }
+            }
+            mode = .chunk(reader, discardReply: discardReply)
+            guard reader.isComplete else { return checkDiscarding(connection) }
+            mode = .commands
+            if let discardReply {
+                send(discardReply, connection)
+            } else if reader.isLast || intake?.rejection != nil {
+                finishMessage(connection)
+            } else {
+                perform(session.chunkReceived(size: reader.size), connection)
+            }
+            return true
+        }
+    }
+
+    /// Content of a message refused for its size is read and thrown away (so the client can
+    /// read the refusal), but only up to `maxDiscardedContent` octets and within the discard
+    /// deadline. Returns false: more input is needed.
+    private func checkDiscarding(_ connection: LineConnection) -> Bool {
+        guard let intake, case .tooLarge = intake.rejection else { return false }
+        if intake.size - limits.maxMessageSize > limits.maxDiscardedContent {
+            connection.logger.notice("refused message still arriving past the discard cap, closing")
+            perform(session.discardLimitReached(), connection)
+        } else if discardDeadline == nil {
+            discardDeadline = connection.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(limits.discardTimeout)) {
+                guard self.intake != nil, !self.session.isClosed else { return }
+                connection.logger.notice("refused message still arriving past the discard deadline, closing")
+                self.perform(self.session.discardLimitReached(), connection)
             }
         }
-        input.discardReadBytes()
+        return false
     }
 
     // MARK: - Actions
 
-    private func perform(_ action: SMTPSession.Action, context: ChannelHandlerContext) {
+    private func perform(_ action: SMTPSession.Action, _ connection: LineConnection) {
         switch action {
         case .none:
             break
         case .reply(let reply):
-            if reply.code >= 400 { logger.info("rejected", metadata: ["reply": "\(reply)"]) }
-            send(reply, context: context)
+            if reply.code >= 400 { connection.logger.info("rejected", metadata: ["reply": "\(reply)"]) }
+            send(reply, connection)
         case .close(let replies):
-            closeAfter(replies, context: context)
+            var buffer = connection.allocator.buffer(capacity: 128)
+            for reply in replies { buffer.writeString(reply.encoded) }
+            connection.writeAndClose(buffer)
         case .startTLS(let reply):
-            upgradeToTLS(reply: reply, context: context)
+            if !connection.startTLS(after: "STARTTLS", framer: &framer, sendingReply: { send(reply, connection) }) {
+                send(SMTPReply(454, "4.7.0 TLS not available"), connection)
+            }
         case .authenticate(let username, let password):
-            authenticate(username: username, password: password, context: context)
+            authenticate(username: username, password: password, connection)
         case .checkSender(let address, let login):
             let backend = self.backend
-            runBlocking({ backend.senderAllowed(address, login: login) }, context: context) { outcome in
+            connection.runBlocking({ backend.senderAllowed(address, login: login) }) { outcome in
                 let allowed = (try? outcome.get()) ?? false
-                if !allowed { self.logger.notice("sender refused", metadata: ["from": "\(address)"]) }
-                return self.session.senderChecked(allowed: allowed)
+                if !allowed { connection.logger.notice("sender refused", metadata: ["from": "\(address)"]) }
+                self.perform(self.session.senderChecked(allowed: allowed), connection)
             }
         case .checkRecipient(let address):
             let backend = self.backend
-            runBlocking({ backend.checkRecipient(address) }, context: context) { outcome in
+            connection.runBlocking({ backend.checkRecipient(address) }) { outcome in
                 switch outcome {
-                case .success(let check): return self.session.recipientChecked(check)
+                case .success(let check):
+                    self.perform(self.session.recipientChecked(check), connection)
                 case .failure(let error):
-                    self.logger.error("recipient check failed", metadata: ["to": "\(address)", "error": "\(error)"])
-                    return self.session.recipientChecked(.unavailable("temporary server error"))
+                    connection.logger.error("recipient check failed", metadata: ["to": "\(address)", "error": "\(error)"])
+                    self.perform(self.session.recipientChecked(.unavailable("temporary server error")), connection)
                 }
             }
         case .receiveData(let envelope, let reply):
-            send(reply, context: context)
-            openMessage(envelope, context: context)
+            send(reply, connection)
+            openMessage(envelope, connection)
             mode = .data(SMTPDataReceiver())
         case .receiveChunk(let size, let last, let begin):
-            if let begin { openMessage(begin, context: context) }
+            if let begin { openMessage(begin, connection) }
             mode = .chunk(SMTPChunkReader(size: size, last: last), discardReply: nil)
         case .discardChunk(let size, let reply):
             mode = .chunk(SMTPChunkReader(size: size, last: false), discardReply: reply)
@@ -213,120 +205,73 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
         }
     }
 
-    private func send(_ reply: SMTPReply, context: ChannelHandlerContext) {
-        var buffer = context.channel.allocator.buffer(capacity: 64)
+    private func send(_ reply: SMTPReply, _ connection: LineConnection) {
+        var buffer = connection.allocator.buffer(capacity: 64)
         buffer.writeString(reply.encoded)
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-    }
-
-    private func closeAfter(_ replies: [SMTPReply], context: ChannelHandlerContext) {
-        var buffer = context.channel.allocator.buffer(capacity: 128)
-        for reply in replies { buffer.writeString(reply.encoded) }
-        context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
-        }
-    }
-
-    /// Runs `work` on the thread pool, holding further input until `next` hands back the
-    /// session's action for the result.
-    private func runBlocking<T: Sendable>(
-        _ work: @escaping @Sendable () throws -> T, context: ChannelHandlerContext,
-        then next: @escaping (Result<T, any Error>) -> SMTPSession.Action
-    ) {
-        waitingForResult = true
-        blockingWork.run(on: context.eventLoop, work).assumeIsolated().whenComplete { outcome in
-            self.resume(with: next(outcome), context: context)
-        }
-    }
-
-    private func resume(with action: SMTPSession.Action, context: ChannelHandlerContext) {
-        waitingForResult = false
-        guard context.channel.isActive, !session.isClosed || action != .none else { return }
-        perform(action, context: context)
-        processInput(context: context)
-    }
-
-    /// RFC 3207 §4.2 and CVE-2011-0411: the reply goes out in plaintext, every byte the client
-    /// pipelined after STARTTLS is thrown away, and TLS sits in front before the next read.
-    private func upgradeToTLS(reply: SMTPReply, context: ChannelHandlerContext) {
-        guard let startTLS else {
-            send(SMTPReply(454, "4.7.0 TLS not available"), context: context)
-            return
-        }
-        send(reply, context: context)
-        do {
-            let discarded = try startTLS.start(discarding: &input, framer: &framer, pipeline: context.pipeline.syncOperations)
-            if discarded > 0 {
-                logger.notice("discarded plaintext pipelined after STARTTLS", metadata: ["bytes": "\(discarded)"])
-            }
-        } catch {
-            logger.error("could not start TLS", metadata: ["error": "\(error)"])
-            context.close(promise: nil)
-        }
+        connection.write(buffer)
     }
 
     /// The failure penalty delays only this client's attempt; the loop stays free.
-    private func authenticate(username: String, password: String, context: ChannelHandlerContext) {
-        waitingForResult = true
+    private func authenticate(username: String, password: String, _ connection: LineConnection) {
         let backend = self.backend
         let clientIP = session.clientIP
-        blockingWork.run(after: backend.failureDelay(clientIP: clientIP), on: context.eventLoop) {
+        connection.checkPassword(after: backend.failureDelay(clientIP: clientIP)) {
             backend.authenticate(username: username, password: password, clientIP: clientIP)
-        }.assumeIsolated().whenComplete { outcome in
-            let authResult: SMTPAuthResult
-            switch outcome {
-            case .success(let value): authResult = value
-            case .failure(let error): authResult = .temporaryFailure("\(error)")
-            }
-            switch authResult {
+        } then: { result in
+            switch result {
             case .success(let login):
-                self.logger[metadataKey: "user"] = "\(login)"
-                self.logger.info("login", metadata: ["user": "\(login)", "outcome": "ok"])
+                connection.logger[metadataKey: "user"] = "\(login)"
+                connection.logger.info("login", metadata: ["user": "\(login)", "outcome": "ok"])
+                guard connection.loggedIn(as: login) else {
+                    self.perform(self.session.tooManySessions(), connection)
+                    return
+                }
             case .failure:
-                self.logger.notice("login", metadata: ["user": "\(username)", "outcome": "failed"])
+                connection.logger.notice("login", metadata: ["user": "\(username)", "outcome": "failed"])
             case .temporaryFailure(let why):
-                self.logger.error("login", metadata: ["user": "\(username)", "outcome": "tempfail", "error": "\(why)"])
+                connection.logger.error("login", metadata: ["user": "\(username)", "outcome": "tempfail", "error": "\(why)"])
             }
-            self.resume(with: self.session.authenticated(authResult), context: context)
+            self.perform(self.session.authenticated(result), connection)
         }
     }
 
-    private func openMessage(_ envelope: SMTPEnvelope, context: ChannelHandlerContext) {
+    private func openMessage(_ envelope: SMTPEnvelope, _ connection: LineConnection) {
         intake = SMTPMessageIntake(
             envelope: envelope, configuration: session.configuration, backend: backend,
-            blockingWork: blockingWork, eventLoop: context.eventLoop
+            blockingWork: connection.services.blockingWork, eventLoop: connection.eventLoop
         ) { backlogged in
             // Stop reading while the disk is behind; read on once it has caught up.
-            try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: !backlogged)
-            if !backlogged { context.read() }
+            connection.setStorageBacklogged(backlogged)
         }
         self.envelope = envelope
-        logger[metadataKey: "queue-id"] = "\(envelope.queueID)"
+        connection.logger[metadataKey: "queue-id"] = "\(envelope.queueID)"
     }
 
     /// The content is complete: commit or abort, and only then reply (RFC 5321 §4.1.1.4:
     /// 250 means the message is safely stored).
-    private func finishMessage(context: ChannelHandlerContext) {
+    private func finishMessage(_ connection: LineConnection) {
         guard let intake else { return }
-        waitingForResult = true
+        discardDeadline?.cancel()
+        discardDeadline = nil
         session.contentEnded()
+        connection.suspendInput()
         intake.finish { outcome in
             let envelope = self.envelope
             self.intake = nil
             self.envelope = nil
             switch outcome {
             case .committed:
-                self.logger.info("message accepted", metadata: [
+                connection.logger.info("message accepted", metadata: [
                     "from": "\(envelope?.sender ?? "")", "recipients": "\(envelope?.recipients.count ?? 0)",
                     "size": "\(intake.size)",
                 ])
             case .rejected(let why):
-                self.logger.notice("message refused", metadata: ["reason": "\(why)"])
+                connection.logger.notice("message refused", metadata: ["reason": "\(why)"])
             case .failed(let why):
-                self.logger.error("message not stored", metadata: ["error": "\(why)"])
+                connection.logger.error("message not stored", metadata: ["error": "\(why)"])
             }
-            self.logger[metadataKey: "queue-id"] = nil
-            self.resume(with: self.session.messageFinished(outcome), context: context)
+            connection.logger[metadataKey: "queue-id"] = nil
+            connection.resumeInput { self.perform(self.session.messageFinished(outcome), connection) }
         }
     }
 }

@@ -10,9 +10,7 @@ import NIOCore
 /// The glue feeds no new line while an action that waits for a result is running, and while
 /// DATA or BDAT content is being read.
 public struct SMTPSession: Sendable {
-    public enum TLSMode: Sendable, Equatable {
-        case none, startTLS, implicit
-    }
+    public typealias TLSMode = LineProtocol.TLSMode
 
     public enum Action: Equatable, Sendable {
         case none
@@ -235,6 +233,25 @@ public struct SMTPSession: Sendable {
         return .reply(reply)
     }
 
+    /// Content kept arriving after the message was refused for its size, past the discard cap
+    /// or the discard deadline: the transaction is refused and the connection closed.
+    public mutating func discardLimitReached() -> Action {
+        state = .closed
+        return .close([SMTPReply(552, "5.3.4 Message size exceeds fixed limit of \(limits.maxMessageSize) octets, closing")])
+    }
+
+    /// The user already has as many sessions from this address as allowed.
+    public mutating func tooManySessions() -> Action {
+        state = .closed
+        return .close([SMTPReply(421, "4.7.0 \(hostname) Too many sessions for this user from your address, closing")])
+    }
+
+    /// The client did not authenticate within the login timeout.
+    public mutating func loginTimeoutFired() -> Action {
+        state = .closed
+        return .close([SMTPReply(421, "4.4.2 \(hostname) Error: login timeout exceeded")])
+    }
+
     public mutating func idleTimeoutFired() -> Action {
         state = .closed
         return .close([SMTPReply(421, "4.4.2 \(hostname) Error: timeout exceeded")])
@@ -416,6 +433,12 @@ public struct SMTPSession: Sendable {
 
     /// RFC 3030 §2–3.
     private mutating func bdatCommand(size: Int, last: Bool) -> Action {
+        // A chunk larger than a whole message can never be taken, and its octets are too many to
+        // read and throw away: refuse it and close, before any arithmetic on its size.
+        guard size <= limits.maxMessageSize else {
+            state = .closed
+            return .close([SMTPReply(552, "5.3.4 BDAT chunk of \(size) octets exceeds the message size limit of \(limits.maxMessageSize) octets, closing")])
+        }
         guard case .transaction(var transaction) = state else {
             return .discardChunk(size: size, reply: SMTPReply(503, "5.5.1 Need MAIL command"))
         }

@@ -15,9 +15,22 @@ final class MemoryMaildrop: POP3Maildrop {
     let deleted = Mutex<[Int]>([])
     let released = Mutex(false)
 
-    func retrieve(_ index: Int) throws -> [UInt8] { Self.bodies[index] }
+    func openMessage(_ index: Int) throws -> any POP3MessageReader { MemoryMessageReader(Self.bodies[index]) }
     func delete(_ indices: [Int]) throws { deleted.withLock { $0 += indices } }
     func release() { released.withLock { $0 = true } }
+}
+
+/// Hands out `bytes` in pieces of the size asked for.
+final class MemoryMessageReader: POP3MessageReader {
+    private let bytes: Mutex<ArraySlice<UInt8>>
+    init(_ bytes: [UInt8]) { self.bytes = Mutex(bytes[...]) }
+    func read(upTo maxBytes: Int) throws -> [UInt8] {
+        bytes.withLock { rest in
+            defer { rest = rest.dropFirst(maxBytes) }
+            return Array(rest.prefix(maxBytes))
+        }
+    }
+    func close() {}
 }
 
 struct MemoryPOP3Backend: POP3Backend {

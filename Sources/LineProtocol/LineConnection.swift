@@ -1,0 +1,317 @@
+import Logging
+import NIOCore
+
+/// The connection skeleton every line protocol shares: the input buffer and its cap, reading
+/// paused while output is not writable (backpressure), the idle and login timers, STARTTLS,
+/// password checks behind the failure penalty, blocking work with wait/resume, the login
+/// slot, and the send/close calls. A protocol's driver decides what the bytes mean.
+///
+/// While a command waits for blocking work, no further input is processed, so replies keep
+/// their order (RFC 2449 §6.6, RFC 2920 §3). Reading pauses while any of these holds, and
+/// resumes when none does: output is not writable, `input` holds `maxBufferedInput` bytes,
+/// or the driver reported a storage backlog. Memory per connection stays bounded whatever
+/// the client sends or fails to read.
+///
+/// Not Sendable: use it on its channel's event loop only.
+public final class LineConnection {
+    /// Bytes received and not yet consumed by the driver.
+    public var input = ByteBuffer()
+    /// The client's address, "unknown" for a socket without one.
+    public private(set) var clientIP = "unknown"
+    public var logger: Logger
+    public let limits: ConnectionLimits
+    public let services: ConnectionServices
+    /// Whether a command waits for blocking work (its result resumes input processing).
+    public private(set) var isWaiting = false
+
+    private unowned let driver: any LineProtocolDriver
+    /// Set while the handler is in an active pipeline; cleared on close (no retain cycle).
+    private var context: ChannelHandlerContext?
+    private var started = false
+    private let idleTimer: IdleTimer
+    private var loginTimer: Scheduled<Void>?
+    private var loginLease: LoginLease?
+    private var storageBacklogged = false
+    private var readPending = false
+    private var isShutDown = false
+    /// Runs once output is writable again (a long response waiting to send its next chunk).
+    private var writableContinuation: (() -> Void)?
+
+    init(driver: any LineProtocolDriver, limits: ConnectionLimits, services: ConnectionServices, logger: Logger) {
+        self.driver = driver
+        self.limits = limits
+        self.services = services
+        self.logger = logger
+        self.idleTimer = IdleTimer(timeout: limits.idleTimeout)
+    }
+
+    /// The channel's event loop; only valid while the connection is open.
+    public var eventLoop: any EventLoop { context!.eventLoop }
+    public var allocator: ByteBufferAllocator { context?.channel.allocator ?? ByteBufferAllocator() }
+    /// Whether the socket is still open.
+    public var isActive: Bool { context?.channel.isActive ?? false }
+
+    // MARK: - Output
+
+    /// Writes `line` and CRLF, and flushes.
+    public func send(_ line: String) {
+        var buffer = allocator.buffer(capacity: line.utf8.count + 2)
+        buffer.writeString(line)
+        buffer.writeStaticString("\r\n")
+        write(buffer)
+    }
+
+    /// Writes and flushes bytes exactly as given.
+    public func write(_ buffer: ByteBuffer, promise: EventLoopPromise<Void>? = nil) {
+        guard let context else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        context.writeAndFlush(NIOAny(buffer), promise: promise)
+    }
+
+    /// Writes `buffer`, then closes the connection once it is out.
+    public func writeAndClose(_ buffer: ByteBuffer) {
+        guard let context else { return }
+        context.writeAndFlush(NIOAny(buffer)).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    /// Writes `line` and CRLF, then closes.
+    public func sendAndClose(_ line: String) {
+        var buffer = allocator.buffer(capacity: line.utf8.count + 2)
+        buffer.writeString(line)
+        buffer.writeStaticString("\r\n")
+        writeAndClose(buffer)
+    }
+
+    public func close() {
+        context?.close(promise: nil)
+    }
+
+    /// Whether output may be written without piling up: false while the socket's send buffer
+    /// and NIO's queue hold more than the high-water mark.
+    public var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    // MARK: - Blocking work
+
+    /// Runs `work` on the disk pool; input waits until `then` has run on the event loop.
+    /// `then` is skipped when the connection closed meanwhile.
+    public func runBlocking<T: Sendable>(
+        _ work: @escaping @Sendable () throws -> T, then: @escaping (Result<T, any Error>) -> Void
+    ) {
+        run(services.blockingWork, after: .zero, work, then: then)
+    }
+
+    /// Checks a password on the password pool after this address's failure penalty (the wait
+    /// holds no thread and no event loop); input waits meanwhile.
+    public func checkPassword(
+        after delay: Duration, _ work: @escaping @Sendable () -> LoginResult, then: @escaping (LoginResult) -> Void
+    ) {
+        run(services.passwordWork, after: delay, work) { outcome in
+            switch outcome {
+            case .success(let result): then(result)
+            case .failure(let error): then(.temporaryFailure("\(error)"))
+            }
+        }
+    }
+
+    private func run<T: Sendable>(
+        _ runner: any BlockingWorkRunner, after delay: Duration,
+        _ work: @escaping @Sendable () throws -> T, then: @escaping (Result<T, any Error>) -> Void
+    ) {
+        guard let context else { return }
+        suspendInput()
+        runner.run(after: delay, on: context.eventLoop, work).assumeIsolated().whenComplete { outcome in
+            self.resumeInput { then(outcome) }
+        }
+    }
+
+    /// Holds input processing while the driver waits for work it started itself.
+    public func suspendInput() {
+        isWaiting = true
+    }
+
+    /// Ends `suspendInput`: runs `body` if the connection is still open, then reads on.
+    public func resumeInput(_ body: () -> Void) {
+        isWaiting = false
+        guard isActive else { return }
+        body()
+        processInput()
+    }
+
+    /// Sends a long response in pieces, each made by `nextChunk` on the disk pool (which says
+    /// when it made the last one). The next piece is made only once output is writable again,
+    /// so a client that does not read holds one piece plus NIO's high-water mark, not the
+    /// whole response. Input waits until `then` has run.
+    public func stream(
+        _ nextChunk: @escaping @Sendable () throws -> (chunk: ByteBuffer, isLast: Bool),
+        then: @escaping (Result<Void, any Error>) -> Void
+    ) {
+        runBlocking(nextChunk) { outcome in
+            switch outcome {
+            case .failure(let error):
+                then(.failure(error))
+            case .success((let chunk, true)):
+                self.write(chunk)
+                then(.success(()))
+            case .success((let chunk, false)):
+                self.write(chunk)
+                self.isWaiting = true  // until the rest is out
+                self.whenWritable { self.stream(nextChunk, then: then) }
+            }
+        }
+    }
+
+    private func whenWritable(_ body: @escaping () -> Void) {
+        if isWritable {
+            body()
+        } else {
+            writableContinuation = body
+        }
+    }
+
+    /// Admits the session of `user` (the per user+address limit) and stops the login timer.
+    /// Returns false when the user has too many sessions from this address: refuse and close.
+    public func loggedIn(as user: String) -> Bool {
+        loginTimer?.cancel()
+        loginTimer = nil
+        guard let logins = services.logins else { return true }
+        guard let lease = logins.admit(user: user, clientIP: clientIP) else {
+            logger.notice("too many sessions for this user from this address", metadata: ["user": "\(user)"])
+            return false
+        }
+        loginLease?.release()
+        loginLease = lease
+        return true
+    }
+
+    // MARK: - STARTTLS
+
+    /// RFC 2595 §4, RFC 3207 §4.2 and CVE-2011-0411: sends the reply in plaintext, throws away
+    /// every byte the client pipelined after the command, and puts TLS in front before the
+    /// next read. Returns false where STARTTLS is not offered (nothing was sent).
+    public func startTLS(after command: String, framer: inout LineFramer, sendingReply sendReply: () -> Void) -> Bool {
+        guard let startTLS = services.startTLS, let context else { return false }
+        sendReply()
+        do {
+            let discarded = try startTLS.start(discarding: &input, framer: &framer, pipeline: context.pipeline.syncOperations)
+            if discarded > 0 {
+                logger.notice("discarded plaintext pipelined after \(command)", metadata: ["bytes": "\(discarded)"])
+            }
+        } catch {
+            logger.error("could not start TLS", metadata: ["error": "\(error)"])
+            close()
+        }
+        return true
+    }
+
+    // MARK: - Reading
+
+    /// The driver's storage is behind (true) or has caught up (false): reading pauses meanwhile.
+    public func setStorageBacklogged(_ backlogged: Bool) {
+        storageBacklogged = backlogged
+        if !backlogged { readIfWanted() }
+    }
+
+    /// Runs the driver over the buffered input until it needs more bytes, must wait for a
+    /// result, or may not write.
+    public func processInput() {
+        while !isWaiting, !driver.isClosed, context != nil, driver.processInput(self) {}
+        input.discardReadBytes()
+        readIfWanted()
+    }
+
+    private var wantsInput: Bool {
+        !storageBacklogged && input.readableBytes < limits.maxBufferedInput && isWritable
+    }
+
+    private func readIfWanted() {
+        guard readPending, wantsInput, let context else { return }
+        readPending = false
+        context.read()
+    }
+
+    // MARK: - Channel events (called by LineConnectionHandler)
+
+    func attach(_ context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { start() }
+    }
+
+    func start() {
+        guard !started, let context else { return }
+        started = true
+        if let address = context.channel.remoteAddress {
+            clientIP = address.ipAddress ?? "unknown"
+            logger[metadataKey: "peer"] = "\(clientIP):\(address.port ?? 0)"
+        }
+        logger.info("connected")
+        driver.start(self)
+        idleTimer.start(on: context.eventLoop, isPaused: { [unowned self] in isWaiting || driver.isClosed }) { [unowned self] in
+            logger.info("idle timeout")
+            driver.timedOut(beforeLogin: false, self)
+        }
+        if let loginTimeout = limits.loginTimeout {
+            loginTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(loginTimeout)) { [unowned self] in
+                loginTimer = nil
+                guard !driver.isClosed else { return }
+                logger.info("login timeout")
+                driver.timedOut(beforeLogin: true, self)
+            }
+        }
+    }
+
+    func received(_ bytes: inout ByteBuffer) {
+        idleTimer.touch()
+        guard !driver.isClosed else { return }
+        // Reading pauses at the cap; a client that keeps sending past twice that (what one
+        // more socket read can bring, at most) is not pipelining but flooding.
+        if input.readableBytes + bytes.readableBytes > 2 * limits.maxBufferedInput + 64 * 1024 {
+            logger.notice("too much pipelined input")
+            driver.tooMuchInput(self)
+            return
+        }
+        input.writeBuffer(&bytes)
+        processInput()
+    }
+
+    func read() {
+        readPending = true
+        readIfWanted()
+    }
+
+    func writabilityChanged() {
+        guard isWritable else { return }
+        if let continuation = writableContinuation {
+            writableContinuation = nil
+            continuation()
+        } else {
+            processInput()
+        }
+    }
+
+    func tlsEstablished(_ info: TLSSessionInfo) {
+        logger[metadataKey: "tls"] = "\(info.version) \(info.cipher)"
+        logger.info("TLS established", metadata: [
+            "version": "\(info.version)", "cipher": "\(info.cipher)", "sni": "\(info.serverName ?? "-")",
+        ])
+        driver.tlsEstablished(info, self)
+        processInput()
+    }
+
+    func closed() {
+        guard !isShutDown else { return }
+        isShutDown = true
+        writableContinuation = nil
+        idleTimer.cancel()
+        loginTimer?.cancel()
+        loginTimer = nil
+        loginLease?.release()
+        loginLease = nil
+        driver.connectionClosed(self)
+        logger.info("disconnected")
+        context = nil
+    }
+}
