@@ -18,6 +18,7 @@ import Testing
         import threading
         out = open(sys.argv[2], "a", buffering=1)
         lock = threading.Lock()
+        errors = []
         def submit(worker):
             try:
                 s = smtp("implicit", int(sys.argv[1]))
@@ -28,14 +29,22 @@ import Testing
                     s.sendmail("alice@example.org", ["alice@example.org"], body.encode())
                     with lock:
                         out.write(token + "\\n")
+            except (smtplib.SMTPServerDisconnected, ConnectionError, ssl.SSLEOFError, ssl.SSLZeroReturnError):
+                pass  # the server was killed under us: expected
             except Exception as e:
-                pass
+                with lock:
+                    errors.append("worker %d: %r" % (worker, e))
         threads = [threading.Thread(target=submit, args=(w,)) for w in range(2)]
         for t in threads: t.start()
         for t in threads: t.join()
+        if errors:
+            sys.stderr.write("\\n".join(errors) + "\\n")
+            sys.exit(1)
         """, "\(server.port("implicit", protocol: "submission"))", accepted.path]
         client.standardOutput = FileHandle.nullDevice
-        client.standardError = FileHandle.nullDevice
+        let clientErrors = server.directory.appendingPathComponent("client-errors")
+        try Data().write(to: clientErrors)
+        client.standardError = try FileHandle(forWritingTo: clientErrors)
         try client.run()
         defer { if client.isRunning { client.terminate() } }
 
@@ -46,6 +55,9 @@ import Testing
         }
         server.signal(SIGKILL)
         while client.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        // Only the connection loss the SIGKILL causes may end a client; anything else is a failure.
+        let clientErrorText = try String(contentsOf: clientErrors, encoding: .utf8)
+        #expect(client.terminationStatus == 0, "\(clientErrorText)")
         await server.stop()
 
         let acceptedTokens = try String(contentsOf: accepted, encoding: .utf8).split(separator: "\n").map(String.init)

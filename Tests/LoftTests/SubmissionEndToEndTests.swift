@@ -261,9 +261,12 @@ import Testing
         let envelopes = files.filter { $0.hasSuffix(".json") }
         #expect(envelopes.count == 1, "\(files)")
         if let envelope = envelopes.first {
-            let text = try String(contentsOfFile: "\(queue)/\(envelope)", encoding: .utf8)
-            #expect(text.contains("bob@elsewhere.example"))
-            #expect(!text.contains("alice@example.org\"") || text.contains("\"sender\""))
+            // Only the remote recipient is queued; alice (local) appears only as the sender.
+            let data = try Data(contentsOf: URL(fileURLWithPath: "\(queue)/\(envelope)"))
+            let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            #expect(json["sender"] as? String == "alice@example.org")
+            let recipients = (json["recipients"] as? [[String: Any]])?.map { $0["address"] as? String }
+            #expect(recipients == ["bob@elsewhere.example"], "\(json)")
         }
     }
 
