@@ -140,12 +140,21 @@ public final class Maildir: Sendable {
 
     // MARK: - Deleting
 
-    /// Deletes messages for good (POP3 UPDATE state, IMAP EXPUNGE): unlinks their files, fsyncs `cur/` and
-    /// `new/`, and drops them from `dovecot-uidlist`. Returns only once all of that is durable.
+    /// Deletes messages for good (POP3 UPDATE state, IMAP EXPUNGE): drops them from `dovecot-uidlist`, then
+    /// unlinks their files and fsyncs `cur/` and `new/`. Returns only once all of that is durable.
     /// A message already gone (deleted by another session) is not an error. Their UIDs are never reused.
+    ///
+    /// The uidlist goes first so that a thrown error tells the truth: if its rewrite fails, no file was
+    /// touched. (A file whose unlink then fails stays, and the next `synchronize` gives it a new UID.)
     public func delete(_ messages: [MaildirMessage]) throws {
         guard !messages.isEmpty else { return }
         try withExclusiveAccess {
+            if var list = try readUIDList() {
+                let deleted = Set(messages.map { "\($0.uid) \($0.uniqueName)" })
+                let before = list.records.count
+                list.records.removeAll { deleted.contains("\($0.uid) \($0.uniqueName)") }
+                if list.records.count != before { try writeUIDList(list) }
+            }
             for message in messages {
                 // Unlink where it was; if it is not there (renamed meanwhile), find it by its unique name.
                 // Found nowhere means already deleted, which is fine.
@@ -158,11 +167,6 @@ public final class Maildir: Sendable {
             }
             try POSIX.fsyncDirectory(path + "/cur")
             try POSIX.fsyncDirectory(path + "/new")
-            guard var list = try readUIDList() else { return }
-            let deleted = Set(messages.map { "\($0.uid) \($0.uniqueName)" })
-            let before = list.records.count
-            list.records.removeAll { deleted.contains("\($0.uid) \($0.uniqueName)") }
-            if list.records.count != before { try writeUIDList(list) }
         }
     }
 
