@@ -181,10 +181,14 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
             authenticate(username: username, password: password, context: context)
         case .checkSender(let address, let login):
             let backend = self.backend
-            runBlocking({ backend.senderAllowed(address, login: login) }, context: context) { outcome in
-                let allowed = (try? outcome.get()) ?? false
-                if !allowed { self.logger.notice("sender refused", metadata: ["from": "\(address)"]) }
-                return self.session.senderChecked(allowed: allowed)
+            runBlocking({ try backend.checkSender(address, login: login) }, context: context) { outcome in
+                var check = SMTPSenderCheck.unavailable("temporary server error")
+                switch outcome {
+                case .success(let result): check = result
+                case .failure(let error): self.logger.error("sender check failed", metadata: ["from": "\(address)", "error": "\(error)"])
+                }
+                if check != .allowed { self.logger.notice("sender not accepted", metadata: ["from": "\(address)", "check": "\(check)"]) }
+                return self.session.senderChecked(check)
             }
         case .checkRecipient(let address):
             let backend = self.backend
