@@ -1,5 +1,6 @@
 import MailStore
 import Synchronization
+import POSIXSupport
 
 /// One message being received by `SubmissionDelivery`: the bytes stream into a single file in
 /// `queue/tmp/` (never held whole in memory), then `commit()` places it everywhere at once or nowhere.

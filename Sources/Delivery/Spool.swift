@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import POSIXSupport
 
 /// The outbound queue on disk, under `<data_dir>/queue/`:
 ///

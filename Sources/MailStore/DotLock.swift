@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+import POSIXSupport
 
 /// A dotlock file (`<file>.lock`) created with `O_CREAT|O_EXCL`, the lock Dovecot takes around
 /// `dovecot-uidlist` changes. A lock not touched for `staleAfter` belongs to a crashed process and is

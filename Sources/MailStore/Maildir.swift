@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import POSIXSupport
 
 /// One Maildir++ folder (INBOX is the Maildir root): `tmp/`, `new/`, `cur/`, plus Dovecot's
 /// `dovecot-uidlist` for UIDs (DESIGN.md "Storage: Maildir").
