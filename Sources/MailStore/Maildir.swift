@@ -15,9 +15,6 @@ public final class Maildir: Sendable {
     private let processLock: NSLock
     private let faultHook = LockedValue<MaildirDeliveryWriter.FaultHook?>(nil)
 
-    /// Files in `tmp/` older than this are leftovers of crashed deliveries (Maildir convention: 36 hours).
-    static let staleTemporaryAge = 36 * 3600
-
     private var uidListPath: String { path + "/dovecot-uidlist" }
 
     private init(path: String) {
@@ -74,7 +71,7 @@ public final class Maildir: Sendable {
     /// - Throws: `MailStoreError` (`.corruptUIDList` leaves the broken file for the admin to inspect).
     public func synchronize() throws -> MaildirSnapshot {
         try withExclusiveAccess {
-            try removeStaleTemporaryFiles()
+            _ = try MaildirSweep.removeStaleTemporaryFiles(inMaildir: path)
             try moveNewToCur()
             var files = try scanMessageFiles()
             let existing = try readUIDList()
@@ -223,17 +220,6 @@ public final class Maildir: Sendable {
         let dotLock = try DotLock.acquire(path: uidListPath + ".lock")
         defer { dotLock.release() }
         return try body()
-    }
-
-    private func removeStaleTemporaryFiles() throws {
-        let directory = path + "/tmp"
-        let cutoff = POSIX.now().seconds - Self.staleTemporaryAge
-        for name in try POSIX.listDirectory(directory) {
-            let filePath = directory + "/" + name
-            if let info = try POSIX.fileStatus(filePath), info.st_mtim.tv_sec < cutoff {
-                try POSIX.unlink(filePath)
-            }
-        }
     }
 
     private func moveNewToCur() throws {

@@ -3,6 +3,27 @@ import Testing
 
 /// A `250` after DATA means the message is on disk: SIGKILL the server mid-stream and count.
 @Suite(.serialized) struct CrashSafetyEndToEndTests {
+    @Test("start-up removes what a crash left: all of queue/tmp, Maildir tmp/ files older than 36 hours")
+    func startupSweep() async throws {
+        let server = try SubmissionEndToEndTests.server()
+        defer { server.cleanUpNow() }
+        try server.deliverToAlice(Array("Subject: kept\r\n\r\nhi\r\n".utf8))
+        let queueTmp = server.directory.path + "/data/queue/tmp"
+        try FileManager.default.createDirectory(atPath: queueTmp, withIntermediateDirectories: true)
+        let old = Date(timeIntervalSinceNow: -37 * 3600)
+        let files = [(queueTmp + "/orphan", Date()), (server.aliceMaildir + "/tmp/old", old),
+                     (server.aliceMaildir + "/tmp/young", Date())]
+        for (path, date) in files {
+            try Data("partial".utf8).write(to: URL(fileURLWithPath: path))
+            try FileManager.default.setAttributes([.modificationDate: date], ofItemAtPath: path)
+        }
+        try await server.start(expectedListeners: 3)
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: queueTmp)) == [])
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: server.aliceMaildir + "/tmp")) == ["young"])
+        #expect(server.aliceMessageFiles().count == 1)
+        #expect(server.log.contains("removed=1"), "\(server.log)")
+    }
+
     @Test("after SIGKILL mid-stream, every message that got 250 is in the Maildir exactly once, none partial")
     func killDuringSubmissions() async throws {
         let server = try SubmissionEndToEndTests.server()
