@@ -22,6 +22,9 @@ let package = Package(
         .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
 
         // Layer 1
+        // POSIXSupport: the POSIX file helpers (errors in the caller's type, whole-file reads, FileStamp)
+        // shared by MailStore, Delivery, Auth and Config. No dependencies.
+        .target(name: "POSIXSupport", dependencies: [], swiftSettings: strict),
         .target(name: "LineProtocol", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -32,9 +35,10 @@ let package = Package(
             "COpenSSL", "LineProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: strict),
-        .target(name: "Auth", dependencies: ["CCrypt"], swiftSettings: strict),
-        .target(name: "MailStore", dependencies: [], swiftSettings: strict),
+        .target(name: "Auth", dependencies: ["CCrypt", "POSIXSupport"], swiftSettings: strict),
+        .target(name: "MailStore", dependencies: ["POSIXSupport"], swiftSettings: strict),
         .target(name: "Config", dependencies: [
+            "POSIXSupport",
             .product(name: "TOMLKit", package: "TOMLKit"),
         ], swiftSettings: strict),
 
@@ -50,7 +54,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
-        .target(name: "Delivery", dependencies: ["MailStore"], swiftSettings: strict),
+        .target(name: "Delivery", dependencies: ["MailStore", "POSIXSupport"], swiftSettings: strict),
 
         // Layer 4
         .target(name: "LoftServer", dependencies: [
@@ -77,7 +81,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: strict),
         .testTarget(name: "AuthTests", dependencies: ["Auth"], swiftSettings: strict),
-        .testTarget(name: "MailStoreTests", dependencies: ["MailStore"], swiftSettings: strict),
+        .testTarget(name: "MailStoreTests", dependencies: ["MailStore", "POSIXSupport"], swiftSettings: strict),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strict),
         .testTarget(name: "POP3Tests", dependencies: [
             "POP3", "LineProtocol", "MailStore", "Auth",

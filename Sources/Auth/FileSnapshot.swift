@@ -1,8 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import POSIXSupport
 
-/// Small POSIX file helpers (blocking) used by the passwd-file code.
+/// Small POSIX file helpers (blocking) used by the passwd-file code, worded as `PasswdFileError`s.
 enum FileSnapshot {
     /// `stat(2)` of `path`, or the `errno` text.
     static func stamp(of path: String) -> Result<FileStamp, PasswdFileError> {
@@ -11,27 +12,21 @@ enum FileSnapshot {
         return .success(FileStamp(st))
     }
 
-    /// Reads the whole file and the stamp of exactly the version read (via `fstat` on the open fd).
+    /// Reads the whole file (a regular file only) and the stamp of exactly the version read.
     static func read(_ path: String) throws(PasswdFileError) -> (bytes: [UInt8], stamp: FileStamp) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw error(path, "cannot open") }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw error(path, "cannot stat") }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw PasswdFileError(path: path, message: "not a regular file") }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(st.st_size))
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw error(path, "cannot read")
+        do {
+            let file = try POSIXFile<SystemCallError>.readFile(path) { info in
+                guard (info.st_mode & S_IFMT) == S_IFREG else { throw PasswdFileError(path: path, message: "not a regular file") }
             }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[..<count])
+            return (file.bytes, FileStamp(file.status))
+        } catch let failure as SystemCallError {
+            let action = failure.operation == "fstat" ? "stat" : failure.operation
+            throw PasswdFileError(path: path, message: "cannot \(action): \(failure.reason)")
+        } catch let error as PasswdFileError {
+            throw error
+        } catch {
+            throw PasswdFileError(path: path, message: "\(error)")  // not reached: readFile throws only the above
         }
-        return (bytes, FileStamp(st))
     }
 
     /// An error naming the file, the action and the current `errno`.

@@ -1,3 +1,4 @@
+import POSIXSupport
 import Synchronization
 
 /// Users from a Dovecot-style passwd-file, reloaded automatically when the file changes.

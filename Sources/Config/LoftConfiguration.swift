@@ -1,4 +1,5 @@
 internal import Foundation
+internal import POSIXSupport
 internal import TOMLKit
 
 /// The whole configuration of a Loft server, read from one TOML file (`/etc/loft/loft.toml` by default;
@@ -88,25 +89,13 @@ public struct LoftConfiguration: Sendable, Equatable {
     /// Reads a whole file as UTF-8 text with POSIX calls, so errors say plainly what is wrong.
     private static func readText(path: String) throws -> String {
         func failure(_ problem: String) -> ConfigError { ConfigError(file: path, key: "", problem: problem) }
-        func systemError() -> ConfigError { failure("cannot read the file: \(String(cString: strerror(errno)))") }
-
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw systemError() }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw systemError() }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw failure("cannot read the file: not a regular file") }
-
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw systemError()
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
+        let bytes: [UInt8]
+        do {
+            bytes = try POSIXFile<SystemCallError>.readFile(path) { info in
+                guard (info.st_mode & S_IFMT) == S_IFREG else { throw failure("cannot read the file: not a regular file") }
+            }.bytes
+        } catch let error as SystemCallError {
+            throw failure("cannot read the file: \(error.reason)")
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw failure("the file is not valid UTF-8 text")

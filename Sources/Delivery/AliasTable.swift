@@ -1,4 +1,5 @@
 import Synchronization
+import POSIXSupport
 
 /// Aliases from a file of lines `alias@domain: target[, target...]`, reloaded when the file changes.
 ///

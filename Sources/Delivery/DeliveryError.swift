@@ -1,4 +1,4 @@
-public import MailStore
+public import POSIXSupport
 #if canImport(Glibc)
 import Glibc
 #endif

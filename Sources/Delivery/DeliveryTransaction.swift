@@ -1,5 +1,6 @@
 import MailStore
 import Synchronization
+import POSIXSupport
 
 /// One message being received by `SubmissionDelivery`: the bytes stream into a single file in
 /// `queue/tmp/` (never held whole in memory), then `commit()` places it everywhere at once or nowhere.
@@ -104,11 +105,31 @@ public final class DeliveryTransaction: Sendable {
 
     /// Takes back what a failed commit made visible, durably (best effort: the original error is what counts).
     private func undo(placed: [String], spooled: Bool) {
-        for path in placed {
-            if (try? FileSystem.unlink(path)) == true, let slash = path.lastIndex(of: "/") {
-                _ = try? FileSystem.fsyncDirectory(String(path[..<slash]))
-            }
-        }
+        for path in placed { Self.takeBack(path) }
         if spooled { _ = try? spool.remove(id: queueID) }
+    }
+
+    /// Removes the file this commit placed at `path` (`<maildir>/tmp/<name>` or `<maildir>/new/<name>`) wherever
+    /// it is now, then fsyncs the directory it was removed from. A POP3/IMAP session synchronizing the Maildir
+    /// may already have moved `new/<name>` to `cur/<name>:2,<flags>` (and renamed it again for a flag change),
+    /// so it is looked for by name in `new/` and `cur/` with any info suffix, a few times.
+    private static func takeBack(_ path: String) {
+        guard let slash = path.lastIndex(of: "/") else { return }
+        let directory = String(path[..<slash])
+        let name = String(path[path.index(after: slash)...])
+        var candidate: String? = path
+        for _ in 0..<4 {
+            guard let current = candidate else { return }
+            if (try? FileSystem.unlink(current)) == true {
+                if let end = current.lastIndex(of: "/") { _ = try? FileSystem.fsyncDirectory(String(current[..<end])) }
+                return
+            }
+            guard directory.hasSuffix("/new") else { return }  // tmp/ files are never moved by others
+            let maildir = String(directory.dropLast("/new".count))
+            candidate = ["/new/", "/cur/"].lazy.compactMap { subdirectory -> String? in
+                let names = (try? FileSystem.listDirectory(maildir + subdirectory)) ?? []
+                return names.first { $0 == name || $0.hasPrefix(name + ":") }.map { maildir + subdirectory + $0 }
+            }.first
+        }
     }
 }

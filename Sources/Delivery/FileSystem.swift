@@ -1,4 +1,4 @@
-import MailStore
+import POSIXSupport
 
-/// The POSIX file calls of `MailStore`, reporting failures as `DeliveryError.system`.
+/// The POSIX file calls of `POSIXSupport`, reporting failures as `DeliveryError.system`.
 typealias FileSystem = POSIXFile<DeliveryError>

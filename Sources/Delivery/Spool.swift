@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import POSIXSupport
 
 /// The outbound queue on disk, under `<data_dir>/queue/`:
 ///
@@ -33,6 +34,24 @@ public final class Spool: Sendable {
         for subdirectory in [temporaryDirectory, messagesDirectory, envelopesDirectory] {
             try FileSystem.makeDirectory(subdirectory)
         }
+    }
+
+    /// Removes every file in `queue/tmp/` last modified before `cutoff`: messages being received and envelopes
+    /// being written when an earlier run crashed (a finished or failed transaction leaves nothing there).
+    /// Call it at start-up with a time before this process accepted any mail, so no transaction of its own
+    /// can be in flight. Returns how many files were removed.
+    /// - Throws: `DeliveryError.system` when the directory cannot be read or a file not removed.
+    public func removeTemporaryFiles(modifiedBefore cutoff: timespec) throws -> Int {
+        var removed = 0
+        for name in try FileSystem.listDirectory(temporaryDirectory) {
+            let path = temporaryDirectory + "/" + name
+            guard let info = try FileSystem.fileStatus(path), info.st_mode & S_IFMT == S_IFREG else { continue }
+            let modified = info.st_mtim
+            let older = modified.tv_sec < cutoff.tv_sec || (modified.tv_sec == cutoff.tv_sec && modified.tv_nsec < cutoff.tv_nsec)
+            if older, try FileSystem.unlink(path) { removed += 1 }
+        }
+        if removed > 0 { try FileSystem.fsyncDirectory(temporaryDirectory) }
+        return removed
     }
 
     /// The complete entries, oldest arrival first (ties by id). Messages without an envelope are ignored.

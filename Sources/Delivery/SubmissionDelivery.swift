@@ -1,6 +1,7 @@
 import Glibc
 public import MailStore
 import Synchronization
+import POSIXSupport
 
 /// The sink behind SMTP submission: takes an accepted message once, and on commit places it durably in
 /// every local recipient's Maildir and, for remote recipients, in the outbound `Spool`.

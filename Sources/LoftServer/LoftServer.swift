@@ -94,6 +94,7 @@ public final class LoftServer: Sendable {
         } catch {
             throw StartupError(description: "data_dir: \(error)")
         }
+        StartupSweep.run(dataDirectory: configuration.dataDirectory, logger: logger)  // crash leftovers
 
         var providers: [ListenerConfiguration.ServiceProtocol: TLSContextProvider] = [:]
         for listener in configuration.listeners where listener.tls != .none && providers[listener.protocol] == nil {

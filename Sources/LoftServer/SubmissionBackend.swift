@@ -41,10 +41,19 @@ final class SubmissionBackend: SMTPBackend {
     }
 
     /// RFC 6409 §6.1: the sender must be the user's own address or an alias that maps to it.
-    func senderAllowed(_ address: String, login: String) -> Bool {
-        if users.lookup(address)?.login == login { return true }
+    /// A "no" is only final when the aliases and passwd files on disk are the versions loaded: while one
+    /// cannot be (re)loaded (gone for a moment, unreadable, broken), an alias added to it is unknown, so
+    /// the answer is a temporary failure the client retries.
+    func checkSender(_ address: String, login: String) -> SMTPSenderCheck {
+        if users.lookup(address)?.login == login { return .allowed }
         let sender = Address(address)
-        return aliases?.aliases(of: login).contains { Address($0) == sender } ?? false
+        if aliases?.aliases(of: login).contains(where: { Address($0) == sender }) == true { return .allowed }
+        let problem: (any Error)? = aliases?.lastReloadError ?? users.lastReloadError
+        if let problem {
+            logger.warning("sender check undecided", metadata: ["from": "\(address)", "problem": "\(problem)"])
+            return .unavailable("the address list cannot be read, try again later")
+        }
+        return .refused
     }
 
     func checkRecipient(_ address: String) -> SMTPRecipientCheck {

@@ -1,4 +1,5 @@
 import Glibc
+public import POSIXSupport
 
 /// Everything that can go wrong in the Maildir store. Each case names the file involved and what is wrong,
 /// so the text can go straight into a log line.

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import POSIXSupport
 
 /// One Maildir++ folder (INBOX is the Maildir root): `tmp/`, `new/`, `cur/`, plus Dovecot's
 /// `dovecot-uidlist` for UIDs (DESIGN.md "Storage: Maildir").
@@ -13,9 +14,6 @@ public final class Maildir: Sendable {
     public let path: String
     private let processLock: NSLock
     private let faultHook = LockedValue<MaildirDeliveryWriter.FaultHook?>(nil)
-
-    /// Files in `tmp/` older than this are leftovers of crashed deliveries (Maildir convention: 36 hours).
-    static let staleTemporaryAge = 36 * 3600
 
     private var uidListPath: String { path + "/dovecot-uidlist" }
 
@@ -73,7 +71,7 @@ public final class Maildir: Sendable {
     /// - Throws: `MailStoreError` (`.corruptUIDList` leaves the broken file for the admin to inspect).
     public func synchronize() throws -> MaildirSnapshot {
         try withExclusiveAccess {
-            try removeStaleTemporaryFiles()
+            _ = try MaildirSweep.removeStaleTemporaryFiles(inMaildir: path)
             try moveNewToCur()
             var files = try scanMessageFiles()
             let existing = try readUIDList()
@@ -146,12 +144,21 @@ public final class Maildir: Sendable {
 
     // MARK: - Deleting
 
-    /// Deletes messages for good (POP3 UPDATE state, IMAP EXPUNGE): unlinks their files, fsyncs `cur/` and
-    /// `new/`, and drops them from `dovecot-uidlist`. Returns only once all of that is durable.
+    /// Deletes messages for good (POP3 UPDATE state, IMAP EXPUNGE): drops them from `dovecot-uidlist`, then
+    /// unlinks their files and fsyncs `cur/` and `new/`. Returns only once all of that is durable.
     /// A message already gone (deleted by another session) is not an error. Their UIDs are never reused.
+    ///
+    /// The uidlist goes first so that a thrown error tells the truth: if its rewrite fails, no file was
+    /// touched. (A file whose unlink then fails stays, and the next `synchronize` gives it a new UID.)
     public func delete(_ messages: [MaildirMessage]) throws {
         guard !messages.isEmpty else { return }
         try withExclusiveAccess {
+            if var list = try readUIDList() {
+                let deleted = Set(messages.map { "\($0.uid) \($0.uniqueName)" })
+                let before = list.records.count
+                list.records.removeAll { deleted.contains("\($0.uid) \($0.uniqueName)") }
+                if list.records.count != before { try writeUIDList(list) }
+            }
             for message in messages {
                 // Unlink where it was; if it is not there (renamed meanwhile), find it by its unique name.
                 // Found nowhere means already deleted, which is fine.
@@ -164,11 +171,6 @@ public final class Maildir: Sendable {
             }
             try POSIX.fsyncDirectory(path + "/cur")
             try POSIX.fsyncDirectory(path + "/new")
-            guard var list = try readUIDList() else { return }
-            let deleted = Set(messages.map { "\($0.uid) \($0.uniqueName)" })
-            let before = list.records.count
-            list.records.removeAll { deleted.contains("\($0.uid) \($0.uniqueName)") }
-            if list.records.count != before { try writeUIDList(list) }
         }
     }
 
@@ -224,17 +226,6 @@ public final class Maildir: Sendable {
         let dotLock = try DotLock.acquire(path: uidListPath + ".lock")
         defer { dotLock.release() }
         return try body()
-    }
-
-    private func removeStaleTemporaryFiles() throws {
-        let directory = path + "/tmp"
-        let cutoff = POSIX.now().seconds - Self.staleTemporaryAge
-        for name in try POSIX.listDirectory(directory) {
-            let filePath = directory + "/" + name
-            if let info = try POSIX.fileStatus(filePath), info.st_mtim.tv_sec < cutoff {
-                try POSIX.unlink(filePath)
-            }
-        }
     }
 
     private func moveNewToCur() throws {

@@ -1,4 +1,5 @@
 import Glibc
+import POSIXSupport
 
 /// One delivery into a Maildir, streamed: bytes go to a file in `tmp/` as they arrive and are never held
 /// whole in memory. `commit()` makes the message durable and visible in `new/`; `abort()` (or dropping the

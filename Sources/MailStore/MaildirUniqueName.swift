@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import POSIXSupport
 
 /// Unique names for files delivered into a Maildir, in the convention Dovecot follows
 /// (https://cr.yp.to/proto/maildir.html): `<secs>.M<usecs>P<pid><unique part>.<host>`, the host name with

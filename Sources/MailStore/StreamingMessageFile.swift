@@ -1,4 +1,5 @@
 public import Glibc
+public import POSIXSupport
 
 /// A message streamed into a new file as it arrives, never held whole in memory, with its size and virtual
 /// size counted on the way (`sizes`). Small pieces are gathered and written in chunks of 64 KiB, so line-sized

@@ -10,8 +10,8 @@ public protocol SMTPBackend: Sendable {
     /// How long to wait before checking this address's next login attempt. Non-blocking.
     func failureDelay(clientIP: String) -> Duration
     /// Blocking. May `login` use `address` as envelope sender (its own address or an alias
-    /// mapping to it)?
-    func senderAllowed(_ address: String, login: String) -> Bool
+    /// mapping to it)? A thrown error counts as `.unavailable` (a temporary failure).
+    func checkSender(_ address: String, login: String) throws -> SMTPSenderCheck
     /// Blocking. What RCPT TO should answer for this address.
     func checkRecipient(_ address: String) -> SMTPRecipientCheck
     /// Blocking. Starts storing one accepted message (after DATA or the first BDAT is accepted).

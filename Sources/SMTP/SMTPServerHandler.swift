@@ -172,10 +172,17 @@ public final class SMTPConnection: LineProtocolDriver {
             authenticate(username: username, password: password, connection)
         case .checkSender(let address, let login):
             let backend = self.backend
-            connection.runBlocking({ backend.senderAllowed(address, login: login) }) { outcome in
-                let allowed = (try? outcome.get()) ?? false
-                if !allowed { connection.logger.notice("sender refused", metadata: ["from": "\(address)"]) }
-                self.perform(self.session.senderChecked(allowed: allowed), connection)
+            connection.runBlocking({ try backend.checkSender(address, login: login) }) { outcome in
+                var check = SMTPSenderCheck.unavailable("temporary server error")
+                switch outcome {
+                case .success(let result): check = result
+                case .failure(let error):
+                    connection.logger.error("sender check failed", metadata: ["from": "\(address)", "error": "\(error)"])
+                }
+                if check != .allowed {
+                    connection.logger.notice("sender not accepted", metadata: ["from": "\(address)", "check": "\(check)"])
+                }
+                self.perform(self.session.senderChecked(check), connection)
             }
         case .checkRecipient(let address):
             let backend = self.backend

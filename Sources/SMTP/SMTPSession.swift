@@ -21,7 +21,7 @@ public struct SMTPSession: Sendable {
         case startTLS(SMTPReply)
         /// Check the password off the event loop, after the failure delay; then `authenticated`.
         case authenticate(username: String, password: String)
-        /// `backend.senderAllowed` off the event loop; then `senderChecked`.
+        /// `backend.checkSender` off the event loop; then `senderChecked`.
         case checkSender(address: String, login: String)
         /// `backend.checkRecipient` off the event loop; then `recipientChecked`.
         case checkRecipient(String)
@@ -175,14 +175,20 @@ public struct SMTPSession: Sendable {
         }
     }
 
-    public mutating func senderChecked(allowed: Bool) -> Action {
+    public mutating func senderChecked(_ result: SMTPSenderCheck) -> Action {
         guard case .checkingSender(let mail) = state else { return .none }
-        guard allowed else {
+        switch result {
+        case .allowed:
+            state = .transaction(Transaction(mail: mail))
+            return .reply(SMTPReply(250, "2.1.0 Ok"))
+        case .refused:
             state = .idle
             return .reply(SMTPReply(553, "5.7.1 Sender address <\(mail.address)> not owned by user \(login ?? "")"))
+        case .unavailable(let why):
+            // RFC 5321 §4.2.2 / RFC 3463: a temporary local error; the client may try MAIL again later.
+            state = .idle
+            return .reply(SMTPReply(451, "4.3.0 Sender address <\(mail.address)> cannot be checked now: \(why)"))
         }
-        state = .transaction(Transaction(mail: mail))
-        return .reply(SMTPReply(250, "2.1.0 Ok"))
     }
 
     public mutating func recipientChecked(_ result: SMTPRecipientCheck) -> Action {

@@ -60,6 +60,25 @@ struct SpoolTests {
         #expect(try spool.entries().map(\.id) == ["EARLY", "LATER"])
     }
 
+    @Test("the start-up sweep removes queue/tmp files modified before the cutoff, keeps later ones and the queue")
+    func temporaryFilesSweep() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let spool = try Spool(dataDirectory: directory.path + "/data")
+        try Self.add(Self.envelope(id: "Q1"), bytes: "kept\r\n", to: spool)
+        let tmp = spool.temporaryDirectory
+        let cutoff = timespec(tv_sec: time(nil) - 60, tv_nsec: 0)
+        for (name, age) in [("crashed-message", 3600), ("crashed-envelope.json", 61), ("in-flight", 0)] {
+            try Data("x".utf8).write(to: URL(fileURLWithPath: tmp + "/" + name))
+            var times = [timeval(tv_sec: time(nil) - age, tv_usec: 0), timeval(tv_sec: time(nil) - age, tv_usec: 0)]
+            #expect(utimes(tmp + "/" + name, &times) == 0)
+        }
+        #expect(try spool.removeTemporaryFiles(modifiedBefore: cutoff) == 2)
+        #expect(directory.list("data/queue/tmp") == ["in-flight"])
+        #expect(try spool.entries().map(\.id) == ["Q1"])
+        #expect(try spool.removeTemporaryFiles(modifiedBefore: cutoff) == 0)
+    }
+
     @Test("a corrupt envelope is reported by path")
     func corruptEnvelope() throws {
         let directory = try TemporaryDirectory()

@@ -151,6 +151,29 @@ struct SubmissionDeliveryTests {
         #expect(throws: DeliveryError.transactionFinished(queueID: transaction.queueID)) { try transaction.commit() }
     }
 
+    @Test("a failed commit takes the message back even after a session moved it from new/ to cur/")
+    func undoFindsMessageMovedToCur() throws {
+        // Between placing the message and the failure, a POP3/IMAP session synchronizes bob's Maildir:
+        // new/<name> becomes cur/<name>:2, (and then gets a flag). The undo must still remove it.
+        let bob = Mutex<String?>(nil)
+        let fixture = try Fixture(faultHook: { step in
+            guard step == .maildirsSynced, let maildir = bob.withLock({ $0 }) else { return }
+            let box = try Maildir.open(path: maildir)
+            let moved = try #require(try box.synchronize().messages.first)
+            _ = try box.setFlags([.seen], of: moved)
+            throw InjectedFault()
+        })
+        defer { fixture.directory.remove() }
+        bob.withLock { $0 = fixture.bob }
+        let transaction = try fixture.delivery.begin(try fixture.envelope())
+        try transaction.write(Self.message)
+        #expect(throws: InjectedFault.self) { try transaction.commit() }
+
+        #expect(fixture.leftovers() == [], "the message stays visible after the 451")
+        #expect(try fixture.messages(in: fixture.bob).isEmpty)
+        #expect(try fixture.messages(in: fixture.carol).isEmpty)
+    }
+
     @Test("abort, and dropping an uncommitted transaction, leave nothing")
     func abortLeavesNothing() throws {
         let fixture = try Fixture()

@@ -36,31 +36,50 @@ import Testing
         #expect(replies.allSatisfy { $0.hasPrefix("+OK") })
     }
 
-    @Test("a wrong password gets -ERR [AUTH], and the next attempt from that address waits")
+    @Test("a wrong password gets -ERR [AUTH], and the next attempt from that address waits; other addresses do not")
     func wrongPasswordAndPenalty() async throws {
-        let server = try LoftProcess(failureDelay: "1s")
+        // A delay far longer than the other client's whole session, so the order below is the penalty's
+        // doing (no clock is read): A's second attempt is answered only after B, from another address,
+        // has connected, logged in and quit.
+        let server = try LoftProcess(failureDelay: "5s")
         defer { server.cleanUpNow() }
         try await server.start()
         let result = try await PythonPOP3.run("""
-        p = connect("ssl", int(sys.argv[1]))
-        replies, times = [], []
-        for password in ["wrong", "wrong again"]:
-            p.user("alice")
-            start = time.monotonic()
-            try:
-                p.pass_(password)
-                replies.append("+OK")
-            except poplib.error_proto as e:
-                replies.append(e.args[0].decode())
-            times.append(time.monotonic() - start)
-        print(json.dumps({"replies": replies, "times": times}))
+        import select
+        port = int(sys.argv[1])
+        events = []
+        a = connect("ssl", port)  # from 127.0.0.1
+        a.user("alice")
+        try:
+            a.pass_("wrong")
+            events.append("A1 +OK")
+        except poplib.error_proto as e:
+            events.append("A1 " + e.args[0].decode())
+        a.user("alice")
+        a._putcmd("PASS wrong again")  # sent, answer read later
+        raw = socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.2", 0), timeout=20)
+        b = poplib.POP3_SSL.__new__(poplib.POP3_SSL)
+        b.sock = tls_context().wrap_socket(raw)
+        b.file = b.sock.makefile("rb")
+        b._debugging = 0
+        b.welcome = b._getresp()
+        events.append("B " + login(b).decode()[:3])
+        b.quit()
+        events.append("A2 answered" if select.select([a.sock], [], [], 0)[0] else "A2 pending")
+        try:
+            a._getresp()
+            events.append("A2 +OK")
+        except poplib.error_proto as e:
+            events.append("A2 " + e.args[0].decode())
+        print(json.dumps(events))
         """, ["\(server.port("implicit"))"])
         #expect(result.status == 0, "\(result.errors)")
-        struct Outcome: Decodable { var replies: [String]; var times: [Double] }
-        let outcome = try JSONDecoder().decode(Outcome.self, from: result.stdout)
-        #expect(outcome.replies.allSatisfy { $0.hasPrefix("-ERR [AUTH]") })
-        // The penalty is "at least the configured delay" for the attempt after a failure.
-        #expect(outcome.times[1] >= 0.95, "second attempt answered after \(outcome.times[1]) s")
+        let events = try JSONDecoder().decode([String].self, from: result.stdout)
+        try #require(events.count == 4, "\(events)")
+        #expect(events[0].hasPrefix("A1 -ERR [AUTH]"))
+        #expect(events[1] == "B +OK", "another address is not delayed")
+        #expect(events[2] == "A2 pending", "the second attempt from the failing address waits out the penalty")
+        #expect(events[3].hasPrefix("A2 -ERR [AUTH]"))
         #expect(!server.log.contains("wrong again"))
     }
 

@@ -3,6 +3,27 @@ import Testing
 
 /// A `250` after DATA means the message is on disk: SIGKILL the server mid-stream and count.
 @Suite(.serialized) struct CrashSafetyEndToEndTests {
+    @Test("start-up removes what a crash left: all of queue/tmp, Maildir tmp/ files older than 36 hours")
+    func startupSweep() async throws {
+        let server = try SubmissionEndToEndTests.server()
+        defer { server.cleanUpNow() }
+        try server.deliverToAlice(Array("Subject: kept\r\n\r\nhi\r\n".utf8))
+        let queueTmp = server.directory.path + "/data/queue/tmp"
+        try FileManager.default.createDirectory(atPath: queueTmp, withIntermediateDirectories: true)
+        let old = Date(timeIntervalSinceNow: -37 * 3600)
+        let files = [(queueTmp + "/orphan", Date()), (server.aliceMaildir + "/tmp/old", old),
+                     (server.aliceMaildir + "/tmp/young", Date())]
+        for (path, date) in files {
+            try Data("partial".utf8).write(to: URL(fileURLWithPath: path))
+            try FileManager.default.setAttributes([.modificationDate: date], ofItemAtPath: path)
+        }
+        try await server.start(expectedListeners: 3)
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: queueTmp)) == [])
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: server.aliceMaildir + "/tmp")) == ["young"])
+        #expect(server.aliceMessageFiles().count == 1)
+        #expect(server.log.contains("removed=1"), "\(server.log)")
+    }
+
     @Test("after SIGKILL mid-stream, every message that got 250 is in the Maildir exactly once, none partial")
     func killDuringSubmissions() async throws {
         let server = try SubmissionEndToEndTests.server()
@@ -18,6 +39,7 @@ import Testing
         import threading
         out = open(sys.argv[2], "a", buffering=1)
         lock = threading.Lock()
+        errors = []
         def submit(worker):
             try:
                 s = smtp("implicit", int(sys.argv[1]))
@@ -28,14 +50,22 @@ import Testing
                     s.sendmail("alice@example.org", ["alice@example.org"], body.encode())
                     with lock:
                         out.write(token + "\\n")
+            except (smtplib.SMTPServerDisconnected, ConnectionError, ssl.SSLEOFError, ssl.SSLZeroReturnError):
+                pass  # the server was killed under us: expected
             except Exception as e:
-                pass
+                with lock:
+                    errors.append("worker %d: %r" % (worker, e))
         threads = [threading.Thread(target=submit, args=(w,)) for w in range(2)]
         for t in threads: t.start()
         for t in threads: t.join()
+        if errors:
+            sys.stderr.write("\\n".join(errors) + "\\n")
+            sys.exit(1)
         """, "\(server.port("implicit", protocol: "submission"))", accepted.path]
         client.standardOutput = FileHandle.nullDevice
-        client.standardError = FileHandle.nullDevice
+        let clientErrors = server.directory.appendingPathComponent("client-errors")
+        try Data().write(to: clientErrors)
+        client.standardError = try FileHandle(forWritingTo: clientErrors)
         try client.run()
         defer { if client.isRunning { client.terminate() } }
 
@@ -46,6 +76,9 @@ import Testing
         }
         server.signal(SIGKILL)
         while client.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        // Only the connection loss the SIGKILL causes may end a client; anything else is a failure.
+        let clientErrorText = try String(contentsOf: clientErrors, encoding: .utf8)
+        #expect(client.terminationStatus == 0, "\(clientErrorText)")
         await server.stop()
 
         let acceptedTokens = try String(contentsOf: accepted, encoding: .utf8).split(separator: "\n").map(String.init)

@@ -75,7 +75,8 @@ import Testing
         p.sock.close()
         """, [port])
         #expect(dropped.output.hasPrefix("+OK"), "\(dropped.errors)")
-        try await Task.sleep(for: .milliseconds(300))
+        // Once the server has finished with that session, nothing may have been deleted.
+        try await server.waitForLog(suffix: " disconnected", count: 1)
         #expect(server.aliceMessageFiles().count == 3)
 
         let quit = try await PythonPOP3.run("""

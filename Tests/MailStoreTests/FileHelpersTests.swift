@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import MailStore
+import POSIXSupport
 import Testing
 
 /// A caller's own error type, as another module would bring it.
@@ -80,6 +81,23 @@ struct FileHelpersTests {
             #expect(bytes == Array("hello\n".utf8))
             #expect(status.st_ino == (try #require(try POSIXFile<CallerError>.fileStatus(root + "/a"))).st_ino)
             #expect(throws: CallerError.self) { try POSIXFile<CallerError>.linkOrCopy(root + "/a", root + "/b") }
+        }
+    }
+
+    @Test("readFile runs the caller's check on the stat before reading; SystemCallError carries the errno")
+    func readFileCheckAndSystemCallError() throws {
+        struct NotRegular: Error {}
+        try withTemporaryDirectory { root in
+            try writeFile(root + "/a", "hello\n")
+            let regularOnly: (stat) throws -> Void = { if $0.st_mode & S_IFMT != S_IFREG { throw NotRegular() } }
+            #expect(try POSIXFile<SystemCallError>.readFile(root + "/a", check: regularOnly).bytes == Array("hello\n".utf8))
+            #expect(throws: NotRegular.self) { try POSIXFile<SystemCallError>.readFile(root, check: regularOnly) }
+            #expect(throws: SystemCallError(operation: "open", path: root + "/none", errno: ENOENT)) {
+                try POSIXFile<SystemCallError>.readFile(root + "/none")
+            }
+            #expect(SystemCallError(operation: "open", path: "/x", errno: ENOENT).description == "open /x: No such file or directory")
+            #expect(FileStamp(try #require(try POSIXFile<SystemCallError>.fileStatus(root + "/a")))
+                == FileStamp(try POSIXFile<SystemCallError>.readFile(root + "/a").status))
         }
     }
 

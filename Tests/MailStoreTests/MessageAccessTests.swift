@@ -27,6 +27,24 @@ struct MessageAccessTests {
         }
     }
 
+    @Test("delete that cannot rewrite the uidlist throws and leaves every message in place")
+    func deleteWithFailingUIDListWrite() throws {
+        try withTemporaryDirectory { root in
+            let path = root + "/Maildir"
+            let maildir = try Maildir.open(path: path)
+            for index in 1...2 { _ = try maildir.deliver(Array("Subject: \(index)\n\n".utf8)) }
+            let messages = try maildir.synchronize().messages
+            // A directory where the uidlist's temporary file goes makes its rewrite fail (even for root).
+            try FileManager.default.createDirectory(atPath: path + "/dovecot-uidlist.tmp", withIntermediateDirectories: false)
+
+            #expect(throws: MailStoreError.self) { try maildir.delete([messages[0]]) }
+            // The client is told "not removed": that must be true.
+            #expect(fileNames(in: path + "/cur") == messages.map(\.fileName).sorted())
+            try FileManager.default.removeItem(atPath: path + "/dovecot-uidlist.tmp")
+            #expect(try maildir.synchronize().messages == messages)
+        }
+    }
+
     @Test("a message renamed by another client (flags changed) is still read and deleted by its old descriptor")
     func renamedByAnotherClient() throws {
         try withTemporaryDirectory { root in

@@ -22,14 +22,28 @@ import Testing
     }
 
     @Test("invalid lines get a reason", arguments: [
-        "", "FOO", "RETR", "RETR 0", "RETR -1", "RETR x", "RETR 1 2", "LIST 1234567890", "STAT 1",
-        "USER", "USER a b", "PASS", "TOP 1", "TOP 0 1", "AUTH A B C", "DELE  1",
+        ("", "Empty command"),
+        ("FOO", "Unknown command"),
+        ("RETR", "RETR needs a message number"),
+        ("RETR 0", "RETR needs a message number"),
+        ("RETR -1", "RETR needs a message number"),
+        ("RETR x", "RETR needs a message number"),
+        ("RETR 1 2", "RETR needs a message number"),
+        ("LIST 1234567890", "LIST needs a message number"),
+        ("STAT 1", "STAT takes no arguments"),
+        ("USER", "USER needs exactly one argument: the user name"),
+        ("USER a b", "USER needs exactly one argument: the user name"),
+        ("PASS", "PASS needs the password"),
+        ("TOP 1", "TOP needs a message number and a number of lines"),
+        ("TOP 0 1", "TOP needs a message number and a number of lines"),
+        ("AUTH A B C", "AUTH takes a mechanism and an optional initial response"),
+        ("DELE  1", "DELE needs a message number"),
     ])
-    func invalid(line: String) throws {
+    func invalid(line: String, reply: String) throws {
         guard case .failure(let error) = parse(line) else {
             Issue.record("\(line) parsed")
             return
         }
-        #expect(!error.reply.isEmpty)
+        #expect(error.reply == reply)
     }
 }

@@ -201,6 +201,18 @@ import Testing
         #expect(backend.aborted == 1)
     }
 
+    @Test("a sender check that is unavailable or throws answers 451 4.3.0 (temporary), a refusal 553; the session goes on")
+    func senderCheckFailures() throws {
+        let channel = try connect()
+        _ = try send(channel, login)
+        #expect(try send(channel, "MAIL FROM:<busy@example.org>\r\n")
+            == ["451 4.3.0 Sender address <busy@example.org> cannot be checked now: aliases cannot be read"])
+        #expect(try send(channel, "MAIL FROM:<broken@example.org>\r\n")
+            == ["451 4.3.0 Sender address <broken@example.org> cannot be checked now: temporary server error"])
+        #expect(try send(channel, "MAIL FROM:<eve@example.org>\r\n").first?.hasPrefix("553 5.7.1") == true)
+        #expect(try send(channel, "MAIL FROM:<alice@example.org>\r\n") == ["250 2.1.0 Ok"])
+    }
+
     @Test("shutdown answers 421 4.3.2 and closes")
     func shutdown() throws {
         let channel = try connect()

@@ -27,7 +27,7 @@ import Testing
     private func withRecipient() -> SMTPSession {
         var s = loggedIn()
         _ = line(&s, "MAIL FROM:<alice@example.org>")
-        _ = s.senderChecked(allowed: true)
+        _ = s.senderChecked(.allowed)
         _ = line(&s, "RCPT TO:<bob@example.org>")
         _ = s.recipientChecked(.local)
         return s
@@ -85,7 +85,7 @@ import Testing
         case "transaction":
             s = loggedIn()
             _ = line(&s, "MAIL FROM:<alice@example.org>")
-            _ = s.senderChecked(allowed: true)
+            _ = s.senderChecked(.allowed)
         default: s = withRecipient()
         }
         let result = code(line(&s, command))
@@ -96,9 +96,12 @@ import Testing
     func backendAnswers() {
         var s = loggedIn()
         #expect(line(&s, "MAIL FROM:<eve@example.org>") == .checkSender(address: "eve@example.org", login: "alice@example.org"))
-        #expect(code(s.senderChecked(allowed: false)).hasPrefix("553 5.7.1"))
+        #expect(code(s.senderChecked(.refused)).hasPrefix("553 5.7.1"))
+        _ = line(&s, "MAIL FROM:<team@example.org>")
+        #expect(code(s.senderChecked(.unavailable("aliases cannot be read")))
+            == "451 4.3.0 Sender address <team@example.org> cannot be checked now: aliases cannot be read")
         _ = line(&s, "MAIL FROM:<alice@example.org>")
-        #expect(code(s.senderChecked(allowed: true)) == "250 2.1.0 Ok")
+        #expect(code(s.senderChecked(.allowed)) == "250 2.1.0 Ok")
         #expect(line(&s, "RCPT TO:<nobody@example.org>") == .checkRecipient("nobody@example.org"))
         #expect(code(s.recipientChecked(.unknownLocal)).hasPrefix("550 5.1.1"))
         _ = line(&s, "RCPT TO:<x@example.org>")

@@ -15,9 +15,11 @@ struct InlineWorkRunner: BlockingWorkRunner {
 }
 
 struct StorageFailure: Error {}
+struct SenderCheckFailure: Error {}
 
 /// An in-memory backend: user alice@example.org with password "secret", local domain
-/// example.org (bob exists), everything else remote. Records every message.
+/// example.org (bob exists), everything else remote. Records every message. The sender check of
+/// busy@example.org is unavailable, that of broken@example.org throws.
 final class MemoryBackend: SMTPBackend, @unchecked Sendable {
     final class Writer: SMTPMessageWriter, @unchecked Sendable {
         private let backend: MemoryBackend
@@ -58,7 +60,14 @@ final class MemoryBackend: SMTPBackend, @unchecked Sendable {
         username == "alice@example.org" && password == "secret" ? .success(login: "alice@example.org") : .failure
     }
     func failureDelay(clientIP: String) -> Duration { .zero }
-    func senderAllowed(_ address: String, login: String) -> Bool { address.lowercased() == login }
+    func checkSender(_ address: String, login: String) throws -> SMTPSenderCheck {
+        switch address.lowercased() {
+        case login: return .allowed
+        case "busy@example.org": return .unavailable("aliases cannot be read")
+        case "broken@example.org": throw SenderCheckFailure()
+        default: return .refused
+        }
+    }
     func checkRecipient(_ address: String) -> SMTPRecipientCheck {
         guard address.lowercased().hasSuffix("@example.org") else { return .remote }
         return address.lowercased().hasPrefix("bob@") || address.lowercased().hasPrefix("alice@") ? .local : .unknownLocal

@@ -119,6 +119,16 @@ final class LoftProcess: @unchecked Sendable {
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
+    /// Waits until at least `count` log lines end with `suffix` (e.g. " disconnected": a session ended).
+    /// - Throws: `Failure` after `timeout`, so the checks that follow never run on a guess.
+    func waitForLog(suffix: String, count: Int, timeout: Duration = .seconds(20)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while log.split(separator: "\n").filter({ $0.hasSuffix(suffix) }).count < count {
+            guard ContinuousClock.now < deadline else { throw Failure("no \(count) log lines ending \"\(suffix)\": \(log)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     func signal(_ signal: Int32) {
         if let process, process.isRunning { kill(process.processIdentifier, signal) }
     }

@@ -9,13 +9,12 @@ final class EventLog: Sendable {
     var all: [String] { entries.withLock { $0 } }
 
     /// Waits (up to `timeout` seconds, so a test never hangs) until `entry` has been logged.
-    @discardableResult
-    func waitFor(_ entry: String, timeout: Double = 10) async throws -> Bool {
+    /// - Throws: `PeerError` when it was not logged in time, so checks after it never pass vacuously.
+    func waitFor(_ entry: String, timeout: Double = 10) async throws {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if all.contains(entry) { return true }
+        while !all.contains(entry) {
+            guard Date() < deadline else { throw PeerError(text: "\"\(entry)\" not logged within \(timeout) s: \(all)") }
             try await Task.sleep(for: .milliseconds(20))
         }
-        return all.contains(entry)
     }
 }

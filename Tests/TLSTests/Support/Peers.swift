@@ -22,7 +22,8 @@ struct PeerResult {
 }
 
 enum Peers {
-    /// Runs a program with `input` on stdin, killing it after `timeout` seconds so a test never hangs.
+    /// Runs a program with `input` on stdin. After `timeout` seconds it is killed and `PeerError` thrown,
+    /// so a test never hangs and never passes on a peer that did not finish.
     static func run(_ executable: String, _ arguments: [String], input: String = "",
                     in scratch: ScratchDirectory, timeout: Double = 15) async throws -> PeerResult {
         let id = UUID().uuidString
@@ -41,12 +42,17 @@ enum Peers {
         while process.isRunning && Date() < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
-        if process.isRunning {
+        let timedOut = process.isRunning
+        if timedOut {
             process.terminate()
             process.waitUntilExit()
         }
         let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
         let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        if timedOut {
+            // A peer that never finished proves nothing: fail rather than check a partial output.
+            throw PeerError(text: "\(executable) \(arguments.first ?? "") did not finish within \(timeout) s; output: \(out + err)")
+        }
         return PeerResult(status: process.terminationStatus, output: out + err)
     }
 

@@ -1,8 +1,9 @@
 public import Glibc
 
-/// Thin wrappers over the POSIX file calls the store (and the modules that deliver into it) need, turning
-/// failures into `Failure.system(operation:path:errno:)`. POSIX is used directly (not Foundation) because
-/// durability needs `fsync` on files *and* directories, and hard links.
+/// Thin wrappers over the POSIX file calls Loft's storage, delivery, user database and configuration need,
+/// turning failures into the caller's own `Failure.system(operation:path:errno:)`. POSIX is used directly
+/// (not Foundation) because durability needs `fsync` on files *and* directories, and hard links, and so
+/// errors say plainly which call failed on which file.
 ///
 /// Every call blocks on the file system: call from a thread pool, never from an event loop.
 public enum POSIXFile<Failure: SystemCallErrorRepresentable> {
@@ -97,13 +98,18 @@ public enum POSIXFile<Failure: SystemCallErrorRepresentable> {
 
     /// Reads the file at `path` up to the size it had when opened, with the `stat` of exactly
     /// that version. Throws `.system(errno: ENOENT)` when it is missing.
-    public static func readFile(_ path: String) throws -> (bytes: [UInt8], status: stat) {
+    /// - Parameter check: called with that `stat` before anything is read; whatever it throws is rethrown
+    ///   (e.g. to refuse what is not a regular file).
+    public static func readFile(_ path: String, check: (stat) throws -> Void = { _ in }) throws
+        -> (bytes: [UInt8], status: stat) {
         let fd = try open(path, O_RDONLY)
         defer { close(fd) }
         var info = Glibc.stat()
         if fstat(fd, &info) != 0 { throw error("fstat", path) }
-        // Straight into the array at the size fstat gave: a Maildir file never changes once it
-        // is visible (it is written in tmp/ and renamed), so no second pass for growth.
+        try check(info)
+        // Straight into the array at the size fstat gave: a Maildir file never changes once it is
+        // visible (it is written in tmp/ and renamed), and a file replaced or rewritten meanwhile gets a
+        // new `FileStamp`, so its reader reads it again; no second pass for growth.
         let bytes = try [UInt8](unsafeUninitializedCapacity: Int(info.st_size)) { buffer, count in
             count = 0
             while count < buffer.count {
@@ -173,6 +179,3 @@ public enum POSIXFile<Failure: SystemCallErrorRepresentable> {
         return (time.tv_sec, time.tv_nsec / 1000)
     }
 }
-
-/// The store's own calls report `MailStoreError.system`.
-typealias POSIX = POSIXFile<MailStoreError>

@@ -1,0 +1,4 @@
+import POSIXSupport
+
+/// The store's own calls report `MailStoreError.system`.
+typealias POSIX = POSIXFile<MailStoreError>
