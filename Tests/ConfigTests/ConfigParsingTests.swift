@@ -191,4 +191,26 @@ struct ConfigParsingTests {
             == ["127.0.0.1:110", "0.0.0.0:110", "[::]:110", "127.0.0.1:0", "127.0.0.1:0"])
         #expect(config.listeners.map(\.protocol) == [.pop3, .imap, .submission, .pop3, .pop3])
     }
+
+    @Test("[limits] connection, session, login-time and pool settings are read; defaults otherwise")
+    func limits() throws {
+        let defaults = try LoftConfiguration.parse(ConfigFixtures.minimal, path: "loft.toml").limits
+        #expect(defaults == LimitSettings())
+        let config = try LoftConfiguration.parse(ConfigFixtures.minimal + """
+            [limits]
+            max_connections = 300
+            max_connections_per_ip = 20
+            max_sessions_per_user_ip = 4
+            login_timeout = "45s"
+            auth_threads = 3
+            disk_threads = 16
+
+            """, path: "loft.toml")
+        #expect(config.limits.maxConnections == 300)
+        #expect(config.limits.maxConnectionsPerIP == 20)
+        #expect(config.limits.maxSessionsPerUserIP == 4)
+        #expect(config.limits.loginTimeout == .seconds(45))
+        #expect(config.limits.authThreads == 3)
+        #expect(config.limits.diskThreads == 16)
+    }
 }

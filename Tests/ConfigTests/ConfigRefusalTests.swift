@@ -112,6 +112,12 @@ struct ConfigRefusalTests {
     ]
 
     static let invalidValues: [Refusal] = [
+        Refusal("zero connections", ConfigFixtures.minimal + "[limits]\nmax_connections_per_ip = 0\n",
+                "loft.toml: limits.max_connections_per_ip: must be from 1 to 1000000, got 0"),
+        Refusal("too many auth threads", ConfigFixtures.minimal + "[limits]\nauth_threads = 1000\n",
+                "loft.toml: limits.auth_threads: must be from 1 to 256, got 1000"),
+        Refusal("login timeout under a second", ConfigFixtures.minimal + "[limits]\nlogin_timeout = \"500ms\"\n",
+                #"loft.toml: limits.login_timeout: must be at least 1s, got "500ms""#),
         Refusal("TLS 1.1", ConfigFixtures.minimal + ConfigFixtures.tlsSection + "min_version = \"1.1\"\n",
                 path: "/etc/loft/loft.toml",
                 #"/etc/loft/loft.toml: tls.min_version: must be "1.2" or "1.3", got "1.1""#),
