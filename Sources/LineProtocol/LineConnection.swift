@@ -34,6 +34,8 @@ public final class LineConnection {
     private var storageBacklogged = false
     private var readPending = false
     private var isShutDown = false
+    /// Set while the driver runs: input is not processed re-entrantly.
+    private var isProcessing = false
     /// Runs once output is writable again (a long response waiting to send its next chunk).
     private var writableContinuation: (() -> Void)?
 
@@ -137,8 +139,18 @@ public final class LineConnection {
     public func resumeInput(_ body: () -> Void) {
         isWaiting = false
         guard isActive else { return }
-        body()
+        withoutReentry(body)
         processInput()
+    }
+
+    /// Runs `body` with input processing held: a write inside it can fire writability events
+    /// synchronously, and those must not start the next command before `body` has decided
+    /// whether its own work goes on (a long response's next chunk).
+    private func withoutReentry(_ body: () -> Void) {
+        let wasProcessing = isProcessing
+        isProcessing = true
+        body()
+        isProcessing = wasProcessing
     }
 
     /// Sends a long response in pieces, each made by `nextChunk` on the disk pool (which says
@@ -216,9 +228,13 @@ public final class LineConnection {
     }
 
     /// Runs the driver over the buffered input until it needs more bytes, must wait for a
-    /// result, or may not write.
+    /// result, or may not write: a command's reply can be large (LIST of a big mailbox), so
+    /// none is answered while earlier replies still fill the socket.
     public func processInput() {
-        while !isWaiting, !driver.isClosed, context != nil, driver.processInput(self) {}
+        guard !isProcessing else { return }  // the caller's own loop carries on
+        withoutReentry {
+            while !isWaiting, !driver.isClosed, isWritable, driver.processInput(self) {}
+        }
         input.discardReadBytes()
         readIfWanted()
     }
@@ -286,7 +302,7 @@ public final class LineConnection {
         guard isWritable else { return }
         if let continuation = writableContinuation {
             writableContinuation = nil
-            continuation()
+            withoutReentry(continuation)
         } else {
             processInput()
         }

@@ -19,17 +19,6 @@ extension LineConnectionHandler where Driver == POP3Connection {
                 maxBufferedInput: limits.maxBufferedInput, idleTimeout: limits.idleTimeout, loginTimeout: limits.loginTimeout),
             services: services, logger: logger)
     }
-
-    public convenience init(
-        configuration: POP3Session.Configuration,
-        backend: any POP3Backend,
-        blockingWork: any BlockingWorkRunner,
-        startTLS: StartTLSUpgrade?,
-        logger: Logger
-    ) {
-        self.init(configuration: configuration, backend: backend,
-                  services: ConnectionServices(blockingWork: blockingWork, startTLS: startTLS), logger: logger)
-    }
 }
 
 /// POP3 on the connection skeleton: frames lines, feeds the `POP3Session`, and carries out its

@@ -20,17 +20,6 @@ extension LineConnectionHandler where Driver == SMTPConnection {
                 maxBufferedInput: limits.maxBufferedInput, idleTimeout: limits.idleTimeout, loginTimeout: limits.loginTimeout),
             services: services, logger: logger)
     }
-
-    public convenience init(
-        configuration: SMTPServerConfiguration,
-        backend: any SMTPBackend,
-        blockingWork: any BlockingWorkRunner,
-        startTLS: StartTLSUpgrade?,
-        logger: Logger
-    ) {
-        self.init(configuration: configuration, backend: backend,
-                  services: ConnectionServices(blockingWork: blockingWork, startTLS: startTLS), logger: logger)
-    }
 }
 
 /// Submission on the connection skeleton: frames command lines, reads DATA and BDAT content,

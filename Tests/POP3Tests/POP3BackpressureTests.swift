@@ -27,6 +27,20 @@ final class FillingSocket: ChannelOutboundHandler {
     }
 }
 
+/// A socket that fills with every write and drains at once, as a fast loopback peer does: the
+/// channel turns unwritable and writable again inside the write call.
+final class FlappingSocket: ChannelOutboundHandler {
+    typealias OutboundIn = ByteBuffer
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        context.write(data, promise: promise)
+        guard let channel = context.channel as? EmbeddedChannel else { return }
+        channel.isWritable = false
+        context.fireChannelWritabilityChanged()
+        channel.isWritable = true
+        context.fireChannelWritabilityChanged()
+    }
+}
+
 /// One large message, served in pieces.
 struct LargeMessageBackend: POP3Backend {
     final class Maildrop: POP3Maildrop {
@@ -68,8 +82,7 @@ struct LargeMessageBackend: POP3Backend {
         let counter = ReadCounter()
         try channel.pipeline.syncOperations.addHandler(counter)
         try channel.pipeline.syncOperations.addHandler(POP3ServerHandler(
-            configuration: .init(tlsMode: .implicit), backend: backend, blockingWork: InlineWorkRunner(),
-            startTLS: nil, logger: Logger(label: "test")))
+            configuration: .init(tlsMode: .implicit), backend: backend, services: ConnectionServices(blockingWork: InlineWorkRunner()), logger: Logger(label: "test")))
         try channel.connect(to: SocketAddress(ipAddress: "192.0.2.7", port: 4321)).wait()
         _ = try output(channel)
         return (channel, counter)
@@ -137,5 +150,34 @@ struct LargeMessageBackend: POP3Backend {
         #expect(counter.reads == before + 1)
         channel.pipeline.read()
         #expect(counter.reads == before + 2)
+    }
+
+    @Test("pipelined commands wait while output is not writable, then are answered in order")
+    func commandsWaitForWritability() throws {
+        let backend = LargeMessageBackend(maildrop: .init(body: Self.body))
+        let (channel, _) = try connect(backend)
+        try channel.writeInbound(ByteBuffer(string: "USER alice\r\nPASS secret\r\n"))
+        _ = try output(channel)
+        channel.isWritable = false
+        try channel.writeInbound(ByteBuffer(string: "STAT\r\nLIST\r\nNOOP\r\n"))
+        #expect(try output(channel).isEmpty)
+        channel.isWritable = true
+        channel.pipeline.fireChannelWritabilityChanged()
+        let text = String(decoding: try output(channel), as: UTF8.self)
+        #expect(text == "+OK 1 \(Self.body.count)\r\n+OK 1 messages\r\n1 \(Self.body.count)\r\n.\r\n+OK\r\n")
+    }
+
+    @Test("writability flapping inside a write never starts the next RETR before the current one is out")
+    func flappingWritabilityKeepsResponsesWhole() throws {
+        let backend = LargeMessageBackend(maildrop: .init(body: Self.body))
+        let (channel, _) = try connect(backend)
+        try channel.pipeline.syncOperations.addHandler(FlappingSocket(), position: .first)
+        try channel.writeInbound(ByteBuffer(string: "USER alice\r\nPASS secret\r\nRETR 1\r\nRETR 1\r\n"))
+        var expected = ByteBuffer(string: "+OK\r\n+OK Logged in.\r\n")
+        for _ in 0..<2 {
+            expected.writeString("+OK \(Self.body.count) octets\r\n")
+            DotStuffing.encode(Self.body, into: &expected)
+        }
+        #expect(try output(channel) == Array(expected.readableBytesView))
     }
 }

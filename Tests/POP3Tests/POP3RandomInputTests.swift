@@ -65,8 +65,7 @@ struct InlineWorkRunner: BlockingWorkRunner {
         let backend = MemoryPOP3Backend()
         let channel = EmbeddedChannel()
         let handler = POP3ServerHandler(
-            configuration: .init(tlsMode: .implicit), backend: backend, blockingWork: InlineWorkRunner(),
-            startTLS: nil, logger: Logger(label: "test"))
+            configuration: .init(tlsMode: .implicit), backend: backend, services: ConnectionServices(blockingWork: InlineWorkRunner()), logger: Logger(label: "test"))
         try channel.pipeline.syncOperations.addHandler(handler)
         try channel.connect(to: SocketAddress(ipAddress: "192.0.2.7", port: 4321)).wait()
 

@@ -12,7 +12,7 @@ import Testing
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(SMTPServerHandler(
             configuration: SMTPServerConfiguration(hostname: "mx.example.org", tlsMode: .implicit, limits: limits),
-            backend: backend, blockingWork: InlineWorkRunner(), startTLS: nil, logger: Logger(label: "test")))
+            backend: backend, services: ConnectionServices(blockingWork: InlineWorkRunner()), logger: Logger(label: "test")))
         try channel.connect(to: SocketAddress(ipAddress: "192.0.2.7", port: 4321)).wait()
         channel.pipeline.fireUserInboundEventTriggered(
             TLSHandshakeCompleted(info: TLSSessionInfo(version: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384")))

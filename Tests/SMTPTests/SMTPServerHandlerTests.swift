@@ -15,7 +15,7 @@ import Testing
         let channel = EmbeddedChannel()
         let handler = SMTPServerHandler(
             configuration: SMTPServerConfiguration(hostname: "mx.example.org", tlsMode: mode, limits: limits),
-            backend: backend, blockingWork: InlineWorkRunner(), startTLS: startTLS,
+            backend: backend, services: ConnectionServices(blockingWork: InlineWorkRunner(), startTLS: startTLS),
             logger: Logger(label: "test")
         )
         try channel.pipeline.syncOperations.addHandler(handler)
