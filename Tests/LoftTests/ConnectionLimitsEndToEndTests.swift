@@ -46,8 +46,8 @@ import Testing
 
     """
 
-    static func python(_ body: String, _ arguments: [String]) async throws -> Subprocess.Result {
-        try await Subprocess.python(prelude + body, arguments)
+    static func python(_ body: String, _ arguments: [String], timeout: Duration = .seconds(30)) async throws -> Subprocess.Result {
+        try await Subprocess.python(prelude + body, arguments, timeout: timeout)
     }
 
     static func limits(_ lines: String) -> String { "\n[limits]\n" + lines + "\n" }
@@ -178,6 +178,96 @@ import Testing
         #expect(refusals.count == 1, "\(refusals)")
         #expect(refusals.first?.contains("limits.max_connections reached") == true, "\(server.log)")
         #expect(refusals.first?.contains("peer=127.0.0.4 ") == true, "the first refused address: \(refusals)")
+    }
+
+    @Test("connections refused for one address do not count toward max_connections, even while they linger in an unfinished TLS handshake")
+    func refusedConnectionsDoNotFillTheTotal() async throws {
+        let server = try LoftProcess(
+            listeners: [("pop3", "implicit")], extraConfig: Self.limits("max_connections = 4\nmax_connections_per_ip = 2"))
+        defer { server.cleanUpNow() }
+        try await server.start(expectedListeners: 1)
+        // Each lingering client sends a ClientHello and waits for the server's first flight:
+        // the server put its TLS handler in place, so it has already counted (and refused) the
+        // connection. The client never finishes the handshake, so the refusal waits on it
+        // (up to the refusal handler's own timeout, far longer than this test).
+        let result = try await Self.python("""
+        import select
+        port = int(sys.argv[1])
+        out = {}
+        held = [open_conn(port, tls=True) for _ in range(2)]
+        out["held"] = [g for _, g in held]
+        lingering = []
+        for _ in range(6):
+            # The ClientHello made in memory: whatever the server answers is never fed back, so
+            # the handshake cannot complete on its own.
+            incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+            tls = tls_context().wrap_bio(incoming, outgoing)
+            try:
+                tls.do_handshake()
+            except ssl.SSLWantReadError:
+                pass
+            raw = socket.create_connection(("127.0.0.1", port), timeout=20)
+            raw.sendall(outgoing.read())
+            out.setdefault("server_answered", []).append(bool(select.select([raw], [], [], 20)[0]) and len(raw.recv(65536)) > 0)
+            lingering.append((raw, tls))
+        other, out["other_address"] = open_conn(port, "127.0.0.2", tls=True)
+        other.sendall(b"QUIT\\r\\n")
+        out["other_quit"] = line(other)
+        print(json.dumps(out))
+        """, ["\(server.port("implicit"))"])
+        #expect(result.status == 0, "\(result.errors)\n\(server.log)")
+        struct Outcome: Decodable { var held: [String]; var server_answered: [Bool]; var other_address: String; var other_quit: String }
+        let outcome = try JSONDecoder().decode(Outcome.self, from: result.stdout)
+        #expect(outcome.held.allSatisfy { $0.hasPrefix("+OK") }, "\(outcome.held)")
+        #expect(outcome.server_answered == Array(repeating: true, count: 6))
+        // 2 counted connections of 4 allowed: the 6 refused ones from 127.0.0.1 take no place.
+        #expect(outcome.other_address.hasPrefix("+OK"), "\(outcome.other_address)\n\(Self.refusalLogLines(server))")
+        #expect(outcome.other_quit.hasPrefix("+OK"))
+    }
+
+    @Test("login_timeout closes a connection even when its last line cannot go out: implicit-TLS clients (POP3, submission) that never handshake, a client that never reads")
+    func loginTimeoutWhenTheLineCannotBeDelivered() async throws {
+        let server = try LoftProcess(
+            listeners: [("pop3", "implicit"), ("pop3", "starttls"), ("submission", "implicit")],
+            extraConfig: Self.limits("login_timeout = \"1s\""))
+        defer { server.cleanUpNow() }
+        try await server.start(expectedListeners: 3)
+        // The server's line waits on a handshake that never comes, or on a client that never
+        // reads: it is closed LineConnection.closeDeadline (10 s) after its login timeout.
+        // The script watches the server's log for each connection's "disconnected" line (the
+        // log names the client's port), so it never reads what the server sends on them.
+        let result = try await Self.python("""
+        import select, errno
+        implicit_port, plain_port, log_path, smtp_port = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+        silent = socket.create_connection(("127.0.0.1", implicit_port), timeout=20)
+        silent_smtp = socket.create_connection(("127.0.0.1", smtp_port), timeout=20)
+        deaf = socket.create_connection(("127.0.0.1", plain_port), timeout=20)
+        deaf.setblocking(False)
+        # Pipelines CAPA without ever reading the answers, until the server stops reading.
+        sent = 0
+        while sent < 64 * 1024 * 1024 and select.select([], [deaf], [], 0.5)[1]:
+            try:
+                sent += deaf.send(b"CAPA\\r\\n" * 1000)
+            except BlockingIOError:
+                pass
+        def disconnected(sock):
+            marker = "peer=127.0.0.1:%d " % sock.getsockname()[1]
+            with open(log_path, encoding="utf-8", errors="replace") as f:
+                return any(marker in l and l.rstrip().endswith(" disconnected") for l in f)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not all(disconnected(s) for s in [silent, silent_smtp, deaf]):
+            time.sleep(0.1)
+        print(json.dumps({"sent": sent, "silent": disconnected(silent), "silent_smtp": disconnected(silent_smtp), "deaf": disconnected(deaf)}))
+        """, ["\(server.port("implicit"))", "\(server.port("starttls"))", server.logPath, "\(server.port("implicit", protocol: "submission"))"],
+            timeout: .seconds(60))
+        #expect(result.status == 0, "\(result.errors)\n\(server.log)")
+        struct Outcome: Decodable { var sent: Int; var silent: Bool; var silent_smtp: Bool; var deaf: Bool }
+        let outcome = try JSONDecoder().decode(Outcome.self, from: result.stdout)
+        #expect(outcome.sent > 0)
+        #expect(server.log.split(separator: "\n").filter { $0.hasSuffix(" login timeout") }.count == 3, "\(server.log)")
+        #expect(outcome.silent, "the implicit-TLS POP3 connection that never started its handshake was closed")
+        #expect(outcome.silent_smtp, "the implicit-TLS submission connection that never started its handshake was closed")
+        #expect(outcome.deaf, "the connection that never read was closed")
     }
 
     @Test("20 refused connections leave one refusal line in the log, not 20")
