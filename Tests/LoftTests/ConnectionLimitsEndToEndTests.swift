@@ -362,6 +362,69 @@ import Testing
         #expect(outcome["again"]??.hasPrefix("235") == true, "\(outcome)")
     }
 
+    @Test("max_sessions_per_user_ip counts over all protocols: with 1, a submission session refuses alice's POP3 login from the same address, and the other way round")
+    func sessionsPerUserAcrossProtocols() async throws {
+        let server = try LoftProcess(
+            listeners: [("submission", "implicit"), ("pop3", "implicit")],
+            extraConfig: "\n[delivery]\nlocal_domains = [\"example.org\"]\n" + Self.limits("max_sessions_per_user_ip = 1"))
+        defer { server.cleanUpNow() }
+        try await server.start(expectedListeners: 2)
+        let result = try await Self.python("""
+        smtp_port, pop3_port = int(sys.argv[1]), int(sys.argv[2])
+        password = \(LoftProcess.password.debugDescription)
+        plain = base64.b64encode(b"\\0alice\\0" + password.encode()).decode()
+        def smtp_session(src="127.0.0.1"):
+            s, _ = open_conn(smtp_port, src, tls=True)
+            s.sendall(b"EHLO client.example\\r\\n")
+            while line(s).startswith("250-"):
+                pass
+            s.sendall(("AUTH PLAIN " + plain + "\\r\\n").encode())
+            return s, line(s)
+        def pop3_login(src="127.0.0.1"):
+            s, _ = open_conn(pop3_port, src, tls=True)
+            s.sendall(b"USER alice\\r\\n")
+            line(s)
+            s.sendall(("PASS " + password + "\\r\\n").encode())
+            return s, line(s)
+        def until(make, ok):
+            for _ in range(200):
+                s, reply = make()
+                if ok(reply):
+                    return s, reply
+                closed(s)
+                time.sleep(0.02)
+            return None, reply
+        out = {}
+        smtp, out["smtp"] = smtp_session()
+        p, out["pop3_refused"] = pop3_login()
+        out["pop3_refused_end"] = closed(p)
+        # Another address is not affected (retry: the refused POP3 session may still be letting go of the maildrop).
+        q, out["pop3_other_address"] = until(lambda: pop3_login("127.0.0.2"), lambda r: r.startswith("+OK"))
+        q.sendall(b"QUIT\\r\\n")
+        line(q)
+        closed(q)
+        smtp.sendall(b"QUIT\\r\\n")
+        line(smtp)
+        closed(smtp)
+        p, out["pop3_after_smtp_quit"] = until(pop3_login, lambda r: r.startswith("+OK"))
+        s, out["smtp_refused"] = smtp_session()
+        out["smtp_refused_end"] = closed(s)
+        p.sendall(b"QUIT\\r\\n")
+        out["pop3_quit"] = line(p)
+        print(json.dumps(out))
+        """, ["\(server.port("implicit", protocol: "submission"))", "\(server.port("implicit"))"])
+        #expect(result.status == 0, "\(result.errors)\n\(server.log)")
+        let outcome = try JSONDecoder().decode([String: String].self, from: result.stdout)
+        #expect(outcome["smtp"]?.hasPrefix("235") == true, "\(outcome)")
+        #expect(outcome["pop3_refused"] == "-ERR [SYS/TEMP] Too many sessions for this user from your address.", "\(outcome)")
+        #expect(outcome["pop3_refused_end"] == "eof", "\(outcome)")
+        #expect(outcome["pop3_other_address"]?.hasPrefix("+OK") == true, "\(outcome)")
+        #expect(outcome["pop3_after_smtp_quit"]?.hasPrefix("+OK") == true, "\(outcome)")
+        #expect(outcome["smtp_refused"] == "421 4.7.0 \(Self.hostname) Too many sessions for this user from your address, closing", "\(outcome)")
+        #expect(outcome["smtp_refused_end"] == "eof", "\(outcome)")
+        #expect(outcome["pop3_quit"]?.hasPrefix("+OK") == true, "\(outcome)")
+    }
+
     @Test("login_timeout = 1s: a silent POP3 and a silent submission client get the timeout line, then EOF")
     func loginTimeoutSilent() async throws {
         let server = try LoftProcess(
