@@ -57,6 +57,22 @@ import Testing
         server.log.split(separator: "\n").filter { $0.contains("connection refused") }
     }
 
+    @Test("loft serve refuses out-of-range [limits] values, naming the key and the accepted range", arguments: [
+        ("login_timeout = \"500ms\"", "limits.login_timeout: must be at least 1s, got \"500ms\""),
+        ("max_connections = 0", "limits.max_connections: must be from 1 to 1000000, got 0"),
+        ("max_connections_per_ip = 0", "limits.max_connections_per_ip: must be from 1 to 1000000, got 0"),
+        ("max_sessions_per_user_ip = -1", "limits.max_sessions_per_user_ip: must be from 1 to 1000000, got -1"),
+        ("auth_threads = 0", "limits.auth_threads: must be from 1 to 256, got 0"),
+        ("disk_threads = 300", "limits.disk_threads: must be from 1 to 256, got 300"),
+    ])
+    func refusedLimitValues(line: String, message: String) async throws {
+        let server = try LoftProcess(listeners: [("pop3", "starttls")], extraConfig: Self.limits(line))
+        defer { server.cleanUpNow() }
+        let result = try await Subprocess.run(LoftProcess.executable, ["serve", "--config", server.configPath], timeout: .seconds(20))
+        #expect(result.status != 0)
+        #expect(result.errors.contains(message), "\(result.errors)")
+    }
+
     @Test("max_connections_per_ip = 3: the 4th POP3 connection from 127.0.0.1 is refused and closed; 127.0.0.2 is served; a freed slot serves 127.0.0.1 again")
     func perAddressLimitPOP3() async throws {
         let server = try LoftProcess(listeners: [("pop3", "starttls")], extraConfig: Self.limits("max_connections_per_ip = 3"))
