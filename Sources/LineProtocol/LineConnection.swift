@@ -72,9 +72,17 @@ public final class LineConnection {
         context.writeAndFlush(NIOAny(buffer), promise: promise)
     }
 
-    /// Writes `buffer`, then closes the connection once it is out.
+    /// How long the last words of a closing connection may take to go out before the socket is
+    /// closed anyway: a client that never reads them, or an implicit-TLS client that never
+    /// finished its handshake (TLS holds the write until then), must not keep it open.
+    public static let closeDeadline = TimeAmount.seconds(10)
+
+    /// Writes `buffer`, then closes the connection once it is out (or after `closeDeadline`).
     public func writeAndClose(_ buffer: ByteBuffer) {
         guard let context else { return }
+        let channel = context.channel
+        let deadline = context.eventLoop.scheduleTask(in: Self.closeDeadline) { channel.close(promise: nil) }
+        channel.closeFuture.whenComplete { _ in deadline.cancel() }
         context.writeAndFlush(NIOAny(buffer)).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }

@@ -11,6 +11,8 @@ final class ConnectionRegistry: Sendable {
 
     private struct State {
         var channels: [ObjectIdentifier: any Channel] = [:]
+        /// Admitted (not refused) connections: what `maxConnections` limits.
+        var admitted = 0
         var perAddress: [String: Int] = [:]
     }
 
@@ -30,12 +32,13 @@ final class ConnectionRegistry: Sendable {
         let address = channel.remoteAddress?.ipAddress ?? "unknown"
         let refusal: Refusal? = state.withLock { state in
             let refusal: Refusal?
-            if state.channels.count >= maxConnections {
+            if state.admitted >= maxConnections {
                 refusal = .tooManyConnections
             } else if state.perAddress[address, default: 0] >= maxPerAddress {
                 refusal = .tooManyFromAddress
             } else {
                 refusal = nil
+                state.admitted += 1
                 state.perAddress[address, default: 0] += 1
             }
             state.channels[id] = channel
@@ -46,6 +49,7 @@ final class ConnectionRegistry: Sendable {
             self?.state.withLock { state in
                 state.channels.removeValue(forKey: id)
                 guard counted else { return }
+                state.admitted -= 1
                 state.perAddress[address, default: 1] -= 1
                 if state.perAddress[address] == 0 { state.perAddress.removeValue(forKey: address) }
             }
