@@ -80,6 +80,7 @@ public final class LoftServer: Sendable {
         } catch {
             throw StartupError(description: "submission.aliases_file: \(error)")
         }
+        try DataDirectory.prepare(configuration)
         let authenticator = Authenticator(users: users, penalty: penalty)
         self.pop3Backend = MaildirPOP3Backend(
             authenticator: authenticator, users: users, penalty: penalty, dataDirectory: configuration.dataDirectory)
