@@ -289,7 +289,9 @@ public final class LoftServer: Sendable {
         let remaining = connections.all
         if !remaining.isEmpty {
             logger.warning("force-closing sessions after the grace period", metadata: ["connections": "\(remaining.count)"])
-            for channel in remaining { try? channel.close().wait() }
+            // All at once: each TLS close may wait for its close_notify to be written.
+            let closed = remaining.map { $0.close() }
+            for future in closed { try? future.wait() }
         }
         try? diskPool.syncShutdownGracefully()
         try? passwordPool.syncShutdownGracefully()
