@@ -7,11 +7,13 @@ import Synchronization
 /// by `close()`, or when dropped. Blocking: call from a thread pool, one call at a time.
 public final class MessageFileReader: Sendable {
     public let path: String
-    private let descriptor: Mutex<Int32?>
+    /// The open file and how many of its bytes are still unread (a Maildir file never changes
+    /// once it is visible, so its size at open is its size).
+    private let state: Mutex<(descriptor: Int32, remaining: Int)?>
 
-    init(path: String, descriptor: Int32) {
+    init(path: String, descriptor: Int32, size: Int) {
         self.path = path
-        self.descriptor = Mutex(descriptor)
+        self.state = Mutex((descriptor, size))
     }
 
     deinit {
@@ -20,9 +22,9 @@ public final class MessageFileReader: Sendable {
 
     /// The next bytes, at most `maxBytes`: fewer only at the end of the file (empty there).
     public func read(upTo maxBytes: Int) throws -> [UInt8] {
-        try descriptor.withLock { descriptor in
-            guard let fd = descriptor else { return [] }
-            return try [UInt8](unsafeUninitializedCapacity: maxBytes) { buffer, count in
+        try state.withLock { state in
+            guard let (fd, remaining) = state, remaining > 0 else { return [] }
+            let bytes = try [UInt8](unsafeUninitializedCapacity: min(maxBytes, remaining)) { buffer, count in
                 count = 0
                 while count < buffer.count {
                     let read = Glibc.read(fd, buffer.baseAddress! + count, buffer.count - count)
@@ -34,13 +36,16 @@ public final class MessageFileReader: Sendable {
                     count += read
                 }
             }
+            // A file cut short meanwhile (it should never be) ends the message where it ends.
+            state = (fd, bytes.count < min(maxBytes, remaining) ? 0 : remaining - bytes.count)
+            return bytes
         }
     }
 
     public func close() {
-        descriptor.withLock { descriptor in
-            if let fd = descriptor { POSIX.close(fd) }
-            descriptor = nil
+        state.withLock { state in
+            if let (fd, _) = state { POSIX.close(fd) }
+            state = nil
         }
     }
 }
@@ -50,9 +55,15 @@ extension Maildir {
     /// snapshot (new/ to cur/, a flag change).
     /// - Throws: `MailStoreError.messageVanished` when it is gone, `.system` for other failures.
     public func openMessage(_ message: MaildirMessage) throws -> MessageFileReader {
-        let filePath = try withCurrentPath(of: message) { filePath in
+        let (filePath, descriptor) = try withCurrentPath(of: message) { filePath in
             (filePath, try POSIX.open(filePath, O_RDONLY))
         }
-        return MessageFileReader(path: filePath.0, descriptor: filePath.1)
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            let error = POSIX.error("fstat", filePath)
+            POSIX.close(descriptor)
+            throw error
+        }
+        return MessageFileReader(path: filePath, descriptor: descriptor, size: Int(info.st_size))
     }
 }
