@@ -105,7 +105,17 @@ public struct PasswdFile: Sendable {
         let mode = replacing ? mode_t(existing.st_mode & 0o7777) : 0o600
 
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw FileSnapshot.error(temporary, "cannot create temporary file") }
+        guard fd >= 0 else {
+            switch errno {
+            case ENOENT:
+                throw PasswdFileError(path: path, message: "cannot write: the directory \(directory) does not exist; create it first")
+            case EACCES, EPERM:
+                throw PasswdFileError(
+                    path: path, message: "cannot write: permission denied in \(directory); run as its owner or as root")
+            default:
+                throw FileSnapshot.error(path, "cannot write a new version in \(directory)")
+            }
+        }
         var success = false
         defer { if !success { unlink(temporary) } }
         do {

@@ -2,222 +2,289 @@ internal import Foundation
 internal import TOMLKit
 
 /// Turns a parsed TOML document into a `LoftConfiguration`, checking every key, type and value.
-/// The first problem found is thrown; unknown keys in a table are reported before its other problems,
-/// since a typo in a key name usually explains them.
+/// A key whose value has a problem is recorded in `problems` and left out, and parsing goes on, so one run
+/// reports every mistake; a problem that follows from another one (a key missing because its name is
+/// misspelt, a listener's TLS when `[tls]` itself is broken) is not reported twice.
 struct ConfigParser {
     /// The file name used in error messages, as the caller gave it.
     let file: String
     /// Absolute directory that relative paths in the file are resolved against.
     let baseDirectory: String
+    /// Every problem found; the returned configuration is only usable when this stays empty.
+    let problems = ConfigProblems()
 
-    func parse(_ document: TOMLTable, sourcePath: String?) throws -> LoftConfiguration {
+    func parse(_ document: TOMLTable, sourcePath: String?) -> LoftConfiguration {
         let root = TableReader(toml: document, path: "", file: file)
-        try root.rejectUnknownKeys(known: [
+        root.rejectUnknownKeys(known: [
             "hostname", "domain", "data_dir", "user", "tls", "auth", "pop3", "submission", "delivery", "limits",
             "listener",
-        ])
-        let hostname = try hostName(root, "hostname", required: true)!
-        let domain = try hostName(root, "domain", required: false) ?? hostname
-        let dataDirectory = try path(root, "data_dir")
-        let user = try root.string("user")
-        if user?.isEmpty == true { throw root.error("user", "must not be empty (leave it out to keep the current user)") }
-        let tls = try root.table("tls").map(parseTLS)
-        let auth = try parseAuth(root)
-        let pop3 = try root.table("pop3").map(parsePOP3) ?? POP3Settings()
-        let submission = try root.table("submission").map(parseSubmission) ?? SubmissionSettings()
-        let delivery = try root.table("delivery").map(parseDelivery)
+        ], into: problems)
+        let hostname = attempt { try hostName(root, "hostname", required: true) } ?? ""
+        let domain = attempt { try hostName(root, "domain", required: false) } ?? hostname
+        let dataDirectory = attempt { try path(root, "data_dir") } ?? ""
+        let user = attempt { try root.string("user") }
+        if user?.isEmpty == true {
+            problems.record(root.error("user", "must not be empty (leave it out to keep the current user)"))
+        }
+        let tls = attempt { try root.table("tls") }.flatMap(parseTLS)
+        let auth = parseAuth(root)
+        let pop3 = attempt { try root.table("pop3") }.map(parsePOP3) ?? POP3Settings()
+        let submission = attempt { try root.table("submission") }.map(parseSubmission) ?? SubmissionSettings()
+        let delivery = attempt { try root.table("delivery") }.flatMap(parseDelivery)
             ?? DeliverySettings(localDomains: [domain.lowercased()])
-        let limits = try root.table("limits").map(parseLimits) ?? LimitSettings()
-        let listeners = try parseListeners(root, hasTLS: tls != nil)
+        let limits = attempt { try root.table("limits") }.map(parseLimits) ?? LimitSettings()
+        // A broken [tls] is reported for itself; the listeners that need it are not blamed again.
+        let listeners = parseListeners(root, hasTLS: root.has("tls"))
         return LoftConfiguration(
             hostname: hostname, domain: domain, dataDirectory: dataDirectory, user: user,
             tls: tls, auth: auth, pop3: pop3, submission: submission, delivery: delivery, limits: limits,
             listeners: listeners, sourcePath: sourcePath)
     }
 
+    /// `read`'s value, or nil with its problem recorded.
+    private func attempt<T>(_ read: () throws -> T?) -> T? {
+        do {
+            return try read()
+        } catch let error as ConfigError {
+            problems.record(error, missing: error.problem.hasPrefix("required, but missing"))
+        } catch {
+            problems.record(ConfigError(file: file, key: "", problem: "\(error)"))
+        }
+        return nil
+    }
+
+    /// `read`'s value; a key that is absent is recorded as required.
+    private func required<T>(_ table: TableReader, _ name: String, _ read: () throws -> T?) -> T? {
+        guard table.has(name) else {
+            problems.record(table.error(name, "required, but missing"), missing: true)
+            return nil
+        }
+        return attempt(read)
+    }
+
+    /// Whether `name` is in `table` but was refused (so checks that compare it with others are skipped).
+    private func refused(_ table: TableReader, _ name: String, _ value: Any?) -> Bool {
+        table.has(name) && value == nil
+    }
+
     // MARK: - Sections
 
-    private func parseTLS(_ section: TableReader) throws -> TLSSettings {
-        try section.rejectUnknownKeys(known: ["certificate", "private_key", "min_version", "sni"])
-        let certificate = try path(section, "certificate")
-        let privateKey = try path(section, "private_key")
-        let minVersion = try section.choice("min_version", of: TLSSettings.MinimumVersion.self)
+    private func parseTLS(_ section: TableReader) -> TLSSettings? {
+        section.rejectUnknownKeys(known: ["certificate", "private_key", "min_version", "sni"], into: problems)
+        let certificate = attempt { try path(section, "certificate") }
+        let privateKey = attempt { try path(section, "private_key") }
+        let minVersion = attempt { try section.choice("min_version", of: TLSSettings.MinimumVersion.self) }
             ?? TLSSettings.defaultMinVersion
         var sni: [SNICertificate] = []
         var seen: [String: String] = [:]  // lowercased hostname -> key path of its first entry
-        for entry in try section.arrayOfTables("sni") ?? [] {
-            try entry.rejectUnknownKeys(known: ["hostname", "certificate", "private_key"])
-            let hostname = try hostName(entry, "hostname", required: true, wildcard: true)!
-            if let first = seen[hostname.lowercased()] {
-                throw entry.error("hostname", "duplicate hostname \(hostname) (also used by \(first))")
+        for entry in attempt({ try section.arrayOfTables("sni") }) ?? [] {
+            entry.rejectUnknownKeys(known: ["hostname", "certificate", "private_key"], into: problems)
+            let hostname = attempt { try hostName(entry, "hostname", required: true, wildcard: true) }
+            if let hostname {
+                if let first = seen[hostname.lowercased()] {
+                    problems.record(entry.error("hostname", "duplicate hostname \(hostname) (also used by \(first))"))
+                } else {
+                    seen[hostname.lowercased()] = entry.path
+                }
             }
-            seen[hostname.lowercased()] = entry.path
-            sni.append(SNICertificate(
-                hostname: hostname,
-                certificate: try path(entry, "certificate"),
-                privateKey: try path(entry, "private_key")))
+            let entryCertificate = attempt { try path(entry, "certificate") }
+            let entryKey = attempt { try path(entry, "private_key") }
+            if let hostname, let entryCertificate, let entryKey {
+                sni.append(SNICertificate(hostname: hostname, certificate: entryCertificate, privateKey: entryKey))
+            }
         }
+        guard let certificate, let privateKey else { return nil }
         return TLSSettings(certificate: certificate, privateKey: privateKey, minVersion: minVersion, sni: sni)
     }
 
-    private func parseAuth(_ root: TableReader) throws -> AuthSettings {
-        guard let section = try root.table("auth") else {
-            throw root.error("auth.passwd_file", "required, but missing")
+    private func parseAuth(_ root: TableReader) -> AuthSettings {
+        var auth = AuthSettings(passwdFile: "")
+        guard let section = attempt({ try root.table("auth") }) else {
+            if !root.has("auth") { problems.record(root.error("auth.passwd_file", "required, but missing"), missing: true) }
+            return auth
         }
-        try section.rejectUnknownKeys(known: ["passwd_file", "failure_delay", "failure_delay_max"])
-        let passwdFile = try path(section, "passwd_file")
-        let delay = try section.duration("failure_delay")
-        let delayMax = try section.duration("failure_delay_max")
-        var auth = AuthSettings(passwdFile: passwdFile)
+        section.rejectUnknownKeys(known: ["passwd_file", "failure_delay", "failure_delay_max"], into: problems)
+        if let passwdFile = attempt({ try path(section, "passwd_file") }) { auth.passwdFile = passwdFile }
+        let delay = attempt { try section.duration("failure_delay") }
+        let delayMax = attempt { try section.duration("failure_delay_max") }
+        if refused(section, "failure_delay", delay) || refused(section, "failure_delay_max", delayMax) { return auth }
         if let delay { auth.failureDelay = delay.value }
         if let delayMax { auth.failureDelayMax = delayMax.value }
         if auth.failureDelayMax < auth.failureDelay {
             let delayText = delay?.text ?? DurationText.format(auth.failureDelay)
             let maxText = delayMax.map { "\"\($0.text)\"" } ?? "\(DurationText.format(auth.failureDelayMax)) (the default)"
-            throw section.error("failure_delay_max", "must be at least failure_delay (\"\(delayText)\"), got \(maxText)")
+            problems.record(section.error(
+                "failure_delay_max", "must be at least failure_delay (\"\(delayText)\"), got \(maxText)"))
         }
         return auth
     }
 
-    private func parsePOP3(_ section: TableReader) throws -> POP3Settings {
-        try section.rejectUnknownKeys(known: ["idle_timeout", "max_line_length"])
+    private func parsePOP3(_ section: TableReader) -> POP3Settings {
+        section.rejectUnknownKeys(known: ["idle_timeout", "max_line_length"], into: problems)
         var pop3 = POP3Settings()
-        if let timeout = try section.duration("idle_timeout") {
-            guard timeout.value >= POP3Settings.minimumIdleTimeout else {
+        if let timeout = attempt({ try section.duration("idle_timeout") }) {
+            if timeout.value >= POP3Settings.minimumIdleTimeout {
+                pop3.idleTimeout = timeout.value
+            } else {
                 let minimum = DurationText.format(POP3Settings.minimumIdleTimeout)
-                throw section.error("idle_timeout", "must be at least \(minimum) (RFC 1939 §3), got \"\(timeout.text)\"")
+                problems.record(section.error(
+                    "idle_timeout", "must be at least \(minimum) (RFC 1939 §3), got \"\(timeout.text)\""))
             }
-            pop3.idleTimeout = timeout.value
         }
-        if let length = try section.int("max_line_length") {
+        if let length = attempt({ try section.int("max_line_length") }) {
             let range = POP3Settings.maxLineLengthRange
-            guard range.contains(length) else {
-                throw section.error(
+            if range.contains(length) {
+                pop3.maxLineLength = length
+            } else {
+                problems.record(section.error(
                     "max_line_length",
-                    "must be from \(range.lowerBound) (RFC 2449 §4) to \(range.upperBound) bytes, got \(length)")
+                    "must be from \(range.lowerBound) (RFC 2449 §4) to \(range.upperBound) bytes, got \(length)"))
             }
-            pop3.maxLineLength = length
         }
         return pop3
     }
 
-    private func parseSubmission(_ section: TableReader) throws -> SubmissionSettings {
-        try section.rejectUnknownKeys(known: ["max_message_size", "max_recipients", "aliases_file", "idle_timeout"])
+    private func parseSubmission(_ section: TableReader) -> SubmissionSettings {
+        section.rejectUnknownKeys(
+            known: ["max_message_size", "max_recipients", "aliases_file", "idle_timeout"], into: problems)
         var submission = SubmissionSettings()
-        if let size = try section.size("max_message_size") {
-            guard size.value >= SubmissionSettings.minimumMaxMessageSize else {
-                throw section.error(
-                    "max_message_size", "must be at least 64K (RFC 5321 §4.5.3.1.7), got \"\(size.text)\"")
+        if let size = attempt({ try section.size("max_message_size") }) {
+            if size.value >= SubmissionSettings.minimumMaxMessageSize {
+                submission.maxMessageSize = size.value
+            } else {
+                problems.record(section.error(
+                    "max_message_size", "must be at least 64K (RFC 5321 §4.5.3.1.7), got \"\(size.text)\""))
             }
-            submission.maxMessageSize = size.value
         }
-        if let count = try section.int("max_recipients") {
+        if let count = attempt({ try section.int("max_recipients") }) {
             let range = SubmissionSettings.maxRecipientsRange
-            guard range.contains(count) else {
-                throw section.error(
+            if range.contains(count) {
+                submission.maxRecipients = count
+            } else {
+                problems.record(section.error(
                     "max_recipients",
-                    "must be from \(range.lowerBound) (RFC 5321 §4.5.3.1.8) to \(range.upperBound), got \(count)")
+                    "must be from \(range.lowerBound) (RFC 5321 §4.5.3.1.8) to \(range.upperBound), got \(count)"))
             }
-            submission.maxRecipients = count
         }
-        if try section.string("aliases_file") != nil {
-            submission.aliasesFile = try path(section, "aliases_file")
+        if section.has("aliases_file"), let aliases = attempt({ try path(section, "aliases_file") }) {
+            submission.aliasesFile = aliases
         }
-        if let timeout = try section.duration("idle_timeout") {
-            guard timeout.value >= SubmissionSettings.minimumIdleTimeout else {
+        if let timeout = attempt({ try section.duration("idle_timeout") }) {
+            if timeout.value >= SubmissionSettings.minimumIdleTimeout {
+                submission.idleTimeout = timeout.value
+            } else {
                 let minimum = DurationText.format(SubmissionSettings.minimumIdleTimeout)
-                throw section.error(
-                    "idle_timeout", "must be at least \(minimum) (RFC 5321 §4.5.3.2.7), got \"\(timeout.text)\"")
+                problems.record(section.error(
+                    "idle_timeout", "must be at least \(minimum) (RFC 5321 §4.5.3.2.7), got \"\(timeout.text)\""))
             }
-            submission.idleTimeout = timeout.value
         }
         return submission
     }
 
-    private func parseDelivery(_ section: TableReader) throws -> DeliverySettings {
-        try section.rejectUnknownKeys(known: ["local_domains"])
-        guard let names = try section.stringArray("local_domains") else {
-            throw section.error("local_domains", "required, but missing (list at least one domain)")
+    private func parseDelivery(_ section: TableReader) -> DeliverySettings? {
+        section.rejectUnknownKeys(known: ["local_domains"], into: problems)
+        guard let names = attempt({ try section.stringArray("local_domains") }) else {
+            if !section.has("local_domains") {
+                problems.record(
+                    section.error("local_domains", "required, but missing (list at least one domain)"), missing: true)
+            }
+            return nil
         }
-        guard !names.isEmpty else { throw section.error("local_domains", "must list at least one domain") }
+        guard !names.isEmpty else {
+            problems.record(section.error("local_domains", "must list at least one domain"))
+            return nil
+        }
         var domains: [String] = []
         for (index, name) in names.enumerated() {
             let key = "local_domains[\(index)]"
             guard Self.isHostName(name) else {
-                throw section.error(key, "must be a host name like \"example.org\", got \"\(name)\"")
+                problems.record(section.error(key, "must be a host name like \"example.org\", got \"\(name)\""))
+                continue
             }
             if let first = domains.firstIndex(of: name.lowercased()) {
-                throw section.error(key, "duplicate domain \(name) (also local_domains[\(first)])")
+                problems.record(section.error(key, "duplicate domain \(name) (also local_domains[\(first)])"))
+                continue
             }
             domains.append(name.lowercased())
         }
         return DeliverySettings(localDomains: domains)
     }
 
-    private func parseLimits(_ section: TableReader) throws -> LimitSettings {
-        try section.rejectUnknownKeys(known: [
+    private func parseLimits(_ section: TableReader) -> LimitSettings {
+        section.rejectUnknownKeys(known: [
             "shutdown_grace", "max_connections", "max_connections_per_ip", "max_sessions_per_user_ip",
             "login_timeout", "auth_threads", "disk_threads",
-        ])
+        ], into: problems)
         var limits = LimitSettings()
-        if let grace = try section.duration("shutdown_grace") { limits.shutdownGrace = grace.value }
-        func count(_ key: String, in range: ClosedRange<Int>, _ target: inout Int) throws {
-            guard let value = try section.int(key) else { return }
+        if let grace = attempt({ try section.duration("shutdown_grace") }) { limits.shutdownGrace = grace.value }
+        func count(_ key: String, in range: ClosedRange<Int>, _ target: inout Int) {
+            guard let value = attempt({ try section.int(key) }) else { return }
             guard range.contains(value) else {
-                throw section.error(key, "must be from \(range.lowerBound) to \(range.upperBound), got \(value)")
+                problems.record(section.error(key, "must be from \(range.lowerBound) to \(range.upperBound), got \(value)"))
+                return
             }
             target = value
         }
-        try count("max_connections", in: LimitSettings.countRange, &limits.maxConnections)
-        try count("max_connections_per_ip", in: LimitSettings.countRange, &limits.maxConnectionsPerIP)
-        try count("max_sessions_per_user_ip", in: LimitSettings.countRange, &limits.maxSessionsPerUserIP)
-        try count("auth_threads", in: LimitSettings.threadRange, &limits.authThreads)
-        try count("disk_threads", in: LimitSettings.threadRange, &limits.diskThreads)
-        if let timeout = try section.duration("login_timeout") {
-            guard timeout.value >= LimitSettings.minimumLoginTimeout else {
+        count("max_connections", in: LimitSettings.countRange, &limits.maxConnections)
+        count("max_connections_per_ip", in: LimitSettings.countRange, &limits.maxConnectionsPerIP)
+        count("max_sessions_per_user_ip", in: LimitSettings.countRange, &limits.maxSessionsPerUserIP)
+        count("auth_threads", in: LimitSettings.threadRange, &limits.authThreads)
+        count("disk_threads", in: LimitSettings.threadRange, &limits.diskThreads)
+        if let timeout = attempt({ try section.duration("login_timeout") }) {
+            if timeout.value >= LimitSettings.minimumLoginTimeout {
+                limits.loginTimeout = timeout.value
+            } else {
                 let minimum = DurationText.format(LimitSettings.minimumLoginTimeout)
-                throw section.error("login_timeout", "must be at least \(minimum), got \"\(timeout.text)\"")
+                problems.record(section.error("login_timeout", "must be at least \(minimum), got \"\(timeout.text)\""))
             }
-            limits.loginTimeout = timeout.value
         }
         return limits
     }
 
-    private func parseListeners(_ root: TableReader, hasTLS: Bool) throws -> [ListenerConfiguration] {
-        let entries = try root.arrayOfTables("listener") ?? []
+    private func parseListeners(_ root: TableReader, hasTLS: Bool) -> [ListenerConfiguration] {
+        var entries: [TableReader] = []
+        if root.has("listener") {
+            // A `listener` of the wrong type is reported for itself, not again as "no listeners".
+            guard let found = attempt({ try root.arrayOfTables("listener") }) else { return [] }
+            entries = found
+        }
         guard !entries.isEmpty else {
-            throw root.error("listener", "no listeners configured; add at least one [[listener]] section")
+            problems.record(
+                root.error("listener", "no listeners configured; add at least one [[listener]] section"), missing: true)
+            return []
         }
         var listeners: [ListenerConfiguration] = []
         var seen: [ListenAddress: String] = [:]  // address -> key path of the listener that has it
         for entry in entries {
-            try entry.rejectUnknownKeys(known: ["protocol", "address", "tls", "allow_plaintext_auth"])
-            guard let service = try entry.choice("protocol", of: ListenerConfiguration.ServiceProtocol.self) else {
-                throw entry.error("protocol", "required, but missing")
+            entry.rejectUnknownKeys(known: ["protocol", "address", "tls", "allow_plaintext_auth"], into: problems)
+            let service = required(entry, "protocol") {
+                try entry.choice("protocol", of: ListenerConfiguration.ServiceProtocol.self)
             }
-            let addressText = try entry.requiredString("address")
-            let address: ListenAddress
-            do {
-                address = try ListenAddress(parsing: addressText)
-            } catch {
-                throw entry.error("address", "invalid address \"\(addressText)\": \(error.reason)")
+            var address: ListenAddress?
+            if let addressText = attempt({ try entry.requiredString("address") }) {
+                do {
+                    address = try ListenAddress(parsing: addressText)
+                } catch {
+                    problems.record(entry.error("address", "invalid address \"\(addressText)\": \(error.reason)"))
+                }
             }
             // Port 0 asks the kernel for any free port, so two of them never collide.
-            if address.port != 0 {
+            if let address, address.port != 0 {
                 if let first = seen[address] {
-                    throw entry.error("address", "duplicate address \(address) (also used by \(first))")
+                    problems.record(entry.error("address", "duplicate address \(address) (also used by \(first))"))
+                } else {
+                    seen[address] = entry.path
                 }
-                seen[address] = entry.path
             }
-            guard let tlsMode = try entry.choice("tls", of: ListenerConfiguration.TLSMode.self) else {
-                throw entry.error("tls", "required, but missing")
+            let tlsMode = required(entry, "tls") { try entry.choice("tls", of: ListenerConfiguration.TLSMode.self) }
+            if let tlsMode, tlsMode != .none, !hasTLS {
+                problems.record(entry.error("tls", "\"\(tlsMode.rawValue)\" needs a [tls] certificate and private_key"))
             }
-            if tlsMode != .none && !hasTLS {
-                throw entry.error("tls", "\"\(tlsMode.rawValue)\" needs a [tls] certificate and private_key")
+            let plaintext = attempt { try entry.bool("allow_plaintext_auth") } ?? false
+            if let service, let address, let tlsMode {
+                listeners.append(ListenerConfiguration(
+                    protocol: service, address: address, tls: tlsMode, allowPlaintextAuth: plaintext))
             }
-            let plaintext = try entry.bool("allow_plaintext_auth") ?? false
-            listeners.append(ListenerConfiguration(
-                protocol: service, address: address, tls: tlsMode, allowPlaintextAuth: plaintext))
         }
         return listeners
     }

@@ -69,8 +69,9 @@ public struct LoftConfiguration: Sendable, Equatable {
     ///
     /// `path` names the file in error messages exactly as given, and its directory (made absolute against
     /// the current directory) is what relative paths inside the file are resolved against.
-    /// - Throws: `ConfigError` for the first problem found: invalid TOML (with line and column), an unknown
-    ///   key, a wrong type, a missing required key, or an invalid value.
+    /// - Throws: `ConfigError` for invalid TOML (the first syntax error, with line and column), or one
+    ///   `ConfigError` listing every unknown key, wrong type, missing required key and invalid value, in
+    ///   file order (`description` has one line for each).
     public static func parse(_ text: String, path: String) throws -> LoftConfiguration {
         let document: TOMLTable
         do {
@@ -83,7 +84,9 @@ public struct LoftConfiguration: Sendable, Equatable {
         }
         let absolutePath = ConfigParser.absoluteFilePath(path)
         let parser = ConfigParser(file: path, baseDirectory: ConfigParser.directory(of: absolutePath))
-        return try parser.parse(document, sourcePath: absolutePath)
+        let configuration = parser.parse(document, sourcePath: absolutePath)
+        if let error = parser.problems.combined(text: text) { throw error }
+        return configuration
     }
 
     /// Reads a whole file as UTF-8 text with POSIX calls, so errors say plainly what is wrong.

@@ -17,15 +17,21 @@ struct TableReader {
         ConfigError(file: file, key: key(name), problem: problem)
     }
 
-    /// Refuses the first key (in sorted order) not in `known`, suggesting a known key close to it.
-    func rejectUnknownKeys(known: [String]) throws {
+    /// Records every key (in sorted order) not in `known`, suggesting a known key close to it.
+    func rejectUnknownKeys(known: [String], into problems: ConfigProblems) {
         for name in toml.keys.sorted() where !known.contains(name) {
             var problem = "unknown key"
-            if let suggestion = Self.closest(to: name, among: known) {
+            let suggestion = Self.closest(to: name, among: known)
+            if let suggestion {
                 problem += " (did you mean \"\(suggestion)\"?)"
             }
-            throw error(name, problem)
+            problems.recordUnknown(error(name, problem), table: path, meant: suggestion.map(key))
         }
+    }
+
+    /// Whether the table has the key `name` at all (whatever its type).
+    func has(_ name: String) -> Bool {
+        toml[name] != nil
     }
 
     func string(_ name: String) throws -> String? {

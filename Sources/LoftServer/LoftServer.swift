@@ -69,7 +69,7 @@ public final class LoftServer: Sendable {
         do {
             self.users = try PasswdFileUserDatabase(path: configuration.auth.passwdFile, defaultDomain: configuration.domain)
         } catch {
-            throw StartupError(description: "auth.passwd_file: \(error)")
+            throw StartupError(description: Self.passwdFileProblem(configuration, error))
         }
         self.penalty = FailurePenalty(initialDelay: configuration.auth.failureDelay, maximumDelay: configuration.auth.failureDelayMax)
         let aliases: AliasTable?
@@ -112,6 +112,8 @@ public final class LoftServer: Sendable {
                     }
                 }
                 providers[listener.protocol] = provider
+            } catch let error as TLSError {
+                throw StartupError(description: "tls: \(error)" + Self.fix(for: error))
             } catch {
                 throw StartupError(description: "tls: \(error)")
             }
@@ -127,6 +129,34 @@ public final class LoftServer: Sendable {
         self.connections = ConnectionRegistry(
             maxConnections: configuration.limits.maxConnections, maxPerAddress: configuration.limits.maxConnectionsPerIP)
         self.sessions = SessionCounter(maxPerUserAddress: configuration.limits.maxSessionsPerUserIP)
+    }
+
+    /// `auth.passwd_file: ...` with what to do when the file is missing or unreadable.
+    private static func passwdFileProblem(_ configuration: LoftConfiguration, _ error: any Error) -> String {
+        let path = configuration.auth.passwdFile
+        var status = stat()
+        if stat(path, &status) != 0 && errno == ENOENT {
+            let config = configuration.sourcePath.map { " --config \($0)" } ?? ""
+            return "auth.passwd_file: \(path) does not exist; add a first user with `loft user add\(config) NAME` "
+                + "(it creates the file), or fix the path in the config"
+        }
+        if access(path, R_OK) != 0 && (errno == EACCES || errno == EPERM) {
+            return "auth.passwd_file: \(path) cannot be read by user \"\(RunUser.current().name)\" (permission denied); "
+                + "make it readable to that user (e.g. chmod 0640 and chgrp), or start loft as root"
+        }
+        return "auth.passwd_file: \(error)"
+    }
+
+    /// What to do about a certificate or key problem, after "; ".
+    private static func fix(for error: TLSError) -> String {
+        switch error.kind {
+        case .fileUnreadable: "; put the right path in [tls] of the config"
+        case .invalidCertificate: "; point certificate in [tls] at the PEM file holding the certificate chain"
+        case .invalidPrivateKey: "; point private_key in [tls] at the unencrypted PEM key (openssl pkey -in KEY -out KEY.pem)"
+        case .keyMismatch: "; use the key the certificate was issued for (or a certificate for this key)"
+        case .certificateExpired: "; renew it, then reload with SIGHUP or restart loft"
+        default: ""
+        }
     }
 
     private static func tlsConfiguration(_ tls: TLSSettings, applicationProtocol: String) -> TLSServerConfiguration {
@@ -161,7 +191,7 @@ public final class LoftServer: Sendable {
                 channel = try bind(listener, services: services)
             } catch {
                 for channel in channels { try? channel.close().wait() }
-                throw StartupError(description: "listener \(listener.address): cannot listen: \(error)")
+                throw StartupError(description: ListenFailure.message(listener, error, demo: configuration.sourcePath == nil))
             }
             channels.append(channel)
             let entry = BoundListener(listener, localAddress: channel.localAddress)

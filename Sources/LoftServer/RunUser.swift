@@ -16,7 +16,7 @@ struct RunUser: Sendable, Equatable {
     /// The account `name` from the system's user database.
     static func named(_ name: String) throws -> RunUser {
         guard let entry = getpwnam(name) else {
-            throw DataDirectoryError("user = \"\(name)\": no such user on this system")
+            throw DataDirectoryError(PrivilegeDrop.noSuchUser(name))
         }
         let uid = entry.pointee.pw_uid
         let gid = entry.pointee.pw_gid

@@ -34,9 +34,11 @@ struct ServeCommand: ParsableCommand {
                 configuration = demo.configuration
                 logger.info("no config file: running the demo", metadata: ["data_dir": "\(directory)"])
                 if let password = demo.newPassword {
-                    Output.standard("Demo user created: \(DemoEnvironment.userName)  password: \(password)\n(shown once; it is stored hashed in \(configuration.auth.passwdFile))\n")
+                    Output.standard(DemoEnvironment.passwordNotice(password, passwdFile: configuration.auth.passwdFile))
                 }
             }
+        } catch let error as ConfigError {
+            throw Failure(lines: error.lines)
         } catch {
             throw Failure("\(error)")
         }
@@ -63,6 +65,8 @@ struct ServeCommand: ParsableCommand {
 struct Failure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+    /// Several problems: ArgumentParser puts "Error: " before the first, and each other one gets its own.
+    init(lines: [String]) { self.description = lines.joined(separator: "\nError: ") }
 }
 
 enum Output {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Auth
 import Config
 import Foundation
+import LoftServer
 
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,23 +15,44 @@ struct UserCommand: ParsableCommand {
     static func configuration(_ option: ConfigOption) throws -> LoftConfiguration {
         do {
             if let path = option.path { return try LoftConfiguration.load(path: path) }
+        } catch let error as ConfigError {
+            throw Failure(lines: error.lines)
         } catch {
             throw Failure("\(error)")
         }
         return LoftConfiguration.demo(directory: FileManager.default.currentDirectoryPath + "/loft-data")
     }
 
-    static func load(_ option: ConfigOption) throws -> PasswdFile {
+    /// The passwd-file to edit. Without a config file that is the demo's: `loft user add` creates it (with
+    /// the demo user, as `loft serve` would) when it does not exist yet; the other commands say how to get one.
+    static func load(_ option: ConfigOption, creating: Bool = false) throws -> PasswdFile {
         let configuration = try configuration(option)
+        let path = configuration.auth.passwdFile
+        if option.path == nil {
+            if creating {
+                do {
+                    if let password = try DemoEnvironment.preparePasswdFile(configuration) {
+                        Output.standard(DemoEnvironment.passwordNotice(password, passwdFile: path))
+                    }
+                } catch {
+                    throw Failure(DemoEnvironment.failure(error, directory: configuration.dataDirectory).description)
+                }
+            } else if !FileManager.default.fileExists(atPath: path) {
+                throw Failure(
+                    "there is no passwd-file yet: \(path) does not exist (no --config given and no "
+                        + "\(ConfigOption.systemPath), so this is the demo's); run `loft serve` once or `loft user add NAME` "
+                        + "to create it, or pass --config FILE")
+            }
+        }
         do {
-            return try PasswdFile.load(path: configuration.auth.passwdFile, defaultDomain: configuration.domain)
+            return try PasswdFile.load(path: path, defaultDomain: configuration.domain)
         } catch {
             throw Failure("\(error)")
         }
     }
 
-    static func edit(_ option: ConfigOption, _ change: (inout PasswdFile) throws -> Void) throws {
-        var file = try load(option)
+    static func edit(_ option: ConfigOption, creating: Bool = false, _ change: (inout PasswdFile) throws -> Void) throws {
+        var file = try load(option, creating: creating)
         do {
             try change(&file)
             try file.write(to: file.path)
@@ -49,7 +71,7 @@ struct UserCommand: ParsableCommand {
 
         func run() throws {
             let hash = try hashedPassword(scheme: scheme)
-            try UserCommand.edit(config) { try $0.add(name: name, hash: hash) }
+            try UserCommand.edit(config, creating: true) { try $0.add(name: name, hash: hash) }
             Output.standard("added \(name)\n")
         }
     }

@@ -18,9 +18,10 @@ struct Subprocess {
     /// Runs `executable` with `arguments`, feeding `input` on stdin; kills it after `timeout`.
     static func run(
         _ executable: String, _ arguments: [String], input: Data = Data(),
-        environment: [String: String]? = nil, timeout: Duration = .seconds(30)
+        environment: [String: String]? = nil, currentDirectory: URL? = nil, timeout: Duration = .seconds(30)
     ) async throws -> Result {
         let process = Process()
+        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
         process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
         process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
         if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
