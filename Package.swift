@@ -96,6 +96,7 @@ let package = Package(
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "MailStore"], swiftSettings: strict),
         .testTarget(name: "LoftTests", dependencies: [
             "loft", "LoftServer", "Auth", "MailStore", "Config",
+            .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: strict),
     ]
 )
