@@ -55,6 +55,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .target(name: "Delivery", dependencies: ["MailStore", "POSIXSupport"], swiftSettings: strict),
+        // IMAP: grammar and incremental command parser for now (issue 7); session and glue come later.
+        .target(name: "IMAP", dependencies: [
+            "LineProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: strict),
 
         // Layer 4
         .target(name: "LoftServer", dependencies: [
@@ -92,6 +97,10 @@ let package = Package(
             "SMTP", "LineProtocol", "Auth",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
+        ], swiftSettings: strict),
+        .testTarget(name: "IMAPTests", dependencies: [
+            "IMAP",
+            .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: strict),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "MailStore"], swiftSettings: strict),
         .testTarget(name: "LoftTests", dependencies: [

@@ -1,0 +1,110 @@
+extension IMAPGrammarParser {
+    static let searchKeysWithArguments: Set<String> = [
+        "BCC", "BODY", "CC", "FROM", "SUBJECT", "TEXT", "TO", "BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE",
+        "KEYWORD", "UNKEYWORD", "LARGER", "SMALLER", "UID", "HEADER", "NOT", "OR",
+    ]
+
+    // search = "SEARCH" [SP "CHARSET" SP astring] 1*(SP search-key)
+    //   ; CHARSET argument to MUST be registered with IANA
+    mutating func parseSearch(uid: Bool) throws(IMAPParseError) -> IMAPCommand.Kind {
+        try expectSpace()
+        var charset: String?
+        let start = buffer.readerIndex
+        if (try? parseKeyword()) == "CHARSET", consume(Self.space) {
+            let name = try parseAString()
+            guard name.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { throw fail("Invalid charset name") }
+            charset = String(decoding: name, as: UTF8.self)
+            try expectSpace()
+        } else {
+            buffer.moveReaderIndex(to: start)
+        }
+        var keys: [IMAPSearchKey] = []
+        repeat {
+            keys.append(try parseSearchKey())
+        } while consume(Self.space)
+        return .search(IMAPSearchCommand(charset: charset, key: keys.count == 1 ? keys[0] : .and(keys)), uid: uid)
+    }
+
+    // search-key = "ALL" / "ANSWERED" / "BCC" SP astring / "BEFORE" SP date / "BODY" SP astring /
+    //              "CC" SP astring / "DELETED" / "FLAGGED" / "FROM" SP astring / "KEYWORD" SP flag-keyword /
+    //              "NEW" / "OLD" / "ON" SP date / "RECENT" / "SEEN" / "SINCE" SP date / "SUBJECT" SP astring /
+    //              "TEXT" SP astring / "TO" SP astring / "UNANSWERED" / "UNDELETED" / "UNFLAGGED" /
+    //              "UNKEYWORD" SP flag-keyword / "UNSEEN" /
+    //              "DRAFT" / "HEADER" SP header-fld-name SP astring / "LARGER" SP number64 /
+    //              "NOT" SP search-key / "OR" SP search-key SP search-key / "SENTBEFORE" SP date /
+    //              "SENTON" SP date / "SENTSINCE" SP date / "SMALLER" SP number64 / "UID" SP sequence-set /
+    //              "UNDRAFT" / sequence-set / "(" search-key *(SP search-key) ")"
+    mutating func parseSearchKey() throws(IMAPParseError) -> IMAPSearchKey {
+        guard let first = peek() else { throw fail("Expected a search key") }
+        if first == UInt8(ascii: "(") {
+            return try nested { (parser: inout Self) throws(IMAPParseError) -> IMAPSearchKey in
+                parser.buffer.moveReaderIndex(forwardBy: 1)
+                var keys: [IMAPSearchKey] = []
+                repeat {
+                    keys.append(try parser.parseSearchKey())
+                } while parser.consume(Self.space)
+                try parser.expect(UInt8(ascii: ")"), "\")\" after the search keys")
+                return .and(keys)
+            }
+        }
+        if Self.isDigit(first) || first == UInt8(ascii: "*") {
+            return .sequenceSet(try parseSequenceSet())
+        }
+        let name = try parseKeyword()
+        switch name {
+        case "ALL": return .all
+        case "ANSWERED": return .answered
+        case "DELETED": return .deleted
+        case "DRAFT": return .draft
+        case "FLAGGED": return .flagged
+        case "NEW": return .new
+        case "OLD": return .old
+        case "RECENT": return .recent
+        case "SEEN": return .seen
+        case "UNANSWERED": return .unanswered
+        case "UNDELETED": return .undeleted
+        case "UNDRAFT": return .undraft
+        case "UNFLAGGED": return .unflagged
+        case "UNSEEN": return .unseen
+        default: break
+        }
+        guard Self.searchKeysWithArguments.contains(name) else { throw fail("Unknown search key \(name.prefix(40))") }
+        try expectSpace()
+        switch name {
+        case "BCC": return .bcc(try parseAString())
+        case "BODY": return .body(try parseAString())
+        case "CC": return .cc(try parseAString())
+        case "FROM": return .from(try parseAString())
+        case "SUBJECT": return .subject(try parseAString())
+        case "TEXT": return .text(try parseAString())
+        case "TO": return .to(try parseAString())
+        case "BEFORE": return .before(try parseDate())
+        case "ON": return .on(try parseDate())
+        case "SINCE": return .since(try parseDate())
+        case "SENTBEFORE": return .sentBefore(try parseDate())
+        case "SENTON": return .sentOn(try parseDate())
+        case "SENTSINCE": return .sentSince(try parseDate())
+        case "KEYWORD": return .keyword(try parseAtom())
+        case "UNKEYWORD": return .unkeyword(try parseAtom())
+        case "LARGER": return .larger(try parseNumber64())
+        case "SMALLER": return .smaller(try parseNumber64())
+        case "UID": return .uid(try parseSequenceSet())
+        case "HEADER":
+            let field = try parseHeaderFieldName()
+            try expectSpace()
+            return .header(field, try parseAString())
+        case "NOT":
+            return try nested { (parser: inout Self) throws(IMAPParseError) -> IMAPSearchKey in
+                .not(try parser.parseSearchKey())
+            }
+        case "OR":
+            return try nested { (parser: inout Self) throws(IMAPParseError) -> IMAPSearchKey in
+                let first = try parser.parseSearchKey()
+                try parser.expectSpace()
+                return .or(first, try parser.parseSearchKey())
+            }
+        default:
+            throw fail("Unknown search key \(name.prefix(40))")
+        }
+    }
+}

@@ -1,0 +1,55 @@
+/// SEARCH / UID SEARCH arguments (RFC 3501 §6.4.4).
+public struct IMAPSearchCommand: Sendable, Equatable {
+    /// The CHARSET argument, nil when absent (US-ASCII).
+    public var charset: String?
+    /// The keys, ANDed: several top-level keys arrive as `.and`.
+    public var key: IMAPSearchKey
+
+    public init(charset: String? = nil, key: IMAPSearchKey) {
+        self.charset = charset
+        self.key = key
+    }
+}
+
+/// RFC 3501 §9 `search-key`. String arguments are the raw astring bytes in the command's
+/// charset.
+public indirect enum IMAPSearchKey: Sendable, Equatable {
+    case all
+    case answered
+    case bcc([UInt8])
+    case before(IMAPDate)
+    case body([UInt8])
+    case cc([UInt8])
+    case deleted
+    case draft
+    case flagged
+    case from([UInt8])
+    case header(String, [UInt8])
+    case keyword(String)
+    case larger(UInt64)
+    case new
+    case not(IMAPSearchKey)
+    case old
+    case on(IMAPDate)
+    case or(IMAPSearchKey, IMAPSearchKey)
+    case recent
+    case seen
+    case sentBefore(IMAPDate)
+    case sentOn(IMAPDate)
+    case sentSince(IMAPDate)
+    case since(IMAPDate)
+    case smaller(UInt64)
+    case subject([UInt8])
+    case text([UInt8])
+    case to([UInt8])
+    case uid(IMAPSequenceSet)
+    case unanswered
+    case undeleted
+    case undraft
+    case unflagged
+    case unkeyword(String)
+    case unseen
+    case sequenceSet(IMAPSequenceSet)
+    /// A parenthesized list, or several keys in a row: all must match.
+    case and([IMAPSearchKey])
+}
