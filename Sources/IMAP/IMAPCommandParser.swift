@@ -23,8 +23,9 @@ public enum IMAPParseResult: Sendable, Equatable {
     /// or `*` to cancel (RFC 3501 §6.2.2). Not validated.
     case authenticationResponse(String)
     /// The command was malformed or over a limit. The tag is nil when the line had no valid
-    /// tag (answer `* BAD`). Its line has been consumed; a non-synchronizing literal the client
-    /// sends anyway is skipped on the following calls (`skippedLiteralOctets`).
+    /// tag (answer `* BAD`). Its line has been consumed (a line over the limit: its rest is
+    /// skipped on the following calls), and so is a non-synchronizing literal the client sends
+    /// anyway (`skippedLiteralOctets`) with the rest of that command.
     case error(tag: String?, IMAPParseError)
 }
 
@@ -35,6 +36,27 @@ public enum IMAPParseResult: Sendable, Equatable {
 /// A command's lines and argument literals are gathered (within `maxCommandSize`) and parsed
 /// as a whole by the grammar; an APPEND message literal is never gathered but handed out in
 /// pieces. The caller must pass the same input stream on every call.
+///
+/// A session's `processInput` calls it in a loop until `needMoreBytes`:
+///
+/// ```swift
+/// loop: while true {
+///     switch parser.parse(&connection.input) {
+///     case .needMoreBytes: break loop
+///     case .needContinuation: connection.send("+ Ready for literal data")
+///     case .command(let command): ...            // IDLE: send "+ idling", then parser.beginIdle()
+///     case .appendStart(let header): ...         // check the mailbox and size; "+ Ready" if synchronizing,
+///                                                // or a tagged NO and parser.refuseAppendMessage()
+///     case .appendData(let piece): ...           // write the piece on, never gather it
+///     case .appendEnd(let tag): ...              // commit, then "tag OK [APPENDUID ...]"
+///     case .idleDone, .authenticationResponse: ...
+///     case .error(let tag, let error): ...       // "\(tag ?? "*") BAD \(error.message)"; BYE if error.isFatal
+///     }
+/// }
+/// ```
+///
+/// The connection's input cap (`maxBufferedInput`) must be at least `maxLineLength`, since a
+/// line stays in the input until its end arrives. After STARTTLS, use a new parser.
 public struct IMAPCommandParser: Sendable {
     public var configuration: IMAPParserConfiguration
 

@@ -96,6 +96,8 @@ struct CommandTableTests {
         ParseCase(#"a LIST (REMOTE SUBSCRIBED RECURSIVEMATCH) "" ("INBOX" Sent*) RETURN (CHILDREN SUBSCRIBED STATUS (MESSAGES UNSEEN))"# + "\r\n",
             command("a", .list(IMAPListCommand(selectionOptions: [.remote, .subscribed, .recursiveMatch], reference: "",
                 patterns: [bytes("INBOX"), bytes("Sent*")], returnOptions: [.children, .subscribed, .status([.messages, .unseen])])))),
+        ParseCase(#"a LIST "" """# + "\r\n", command("a", .list(IMAPListCommand(reference: "", patterns: [[]])))),
+        ParseCase("a SELECT {2+}\r\n\u{E4}\r\n", command("a", .select(IMAPMailboxName([0xC3, 0xA4]), parameters: []))),
         ParseCase(#"a LIST () "" % RETURN ()"# + "\r\n",
             command("a", .list(IMAPListCommand(reference: "", patterns: [bytes("%")], returnOptions: [])))),
         ParseCase(##"a LSUB "#news." "comp.mail.*""## + "\r\n", command("a", .lsub(reference: "#news.", pattern: bytes("comp.mail.*")))),

@@ -40,6 +40,14 @@ struct ParserLimitTests {
     ]
 
     static let limits: [ParseCase] = [
+        // The line limit counts CRLF: 40 octets pass, 41 do not.
+        ParseCase("a LOGIN " + String(repeating: "x", count: 28) + " y\r\n",
+            command("a", .login(user: bytes(String(repeating: "x", count: 28)), password: bytes("y"))), configuration: small),
+        ParseCase("a LOGIN " + String(repeating: "x", count: 29) + " y\r\nb NOOP\r\n",
+            .error(tag: "a", IMAPParseError(.lineTooLong, "Line longer than 40 octets")), command("b", .noop), configuration: small),
+        // A long line that announces a non-synchronizing literal: the literal is skipped too.
+        ParseCase("a LOGIN " + String(repeating: "x", count: 40) + " {3+}\r\nabc\r\nb NOOP\r\n",
+            .error(tag: "a", IMAPParseError(.lineTooLong, "Line longer than 40 octets")), command("b", .noop), configuration: small),
         // A line over the limit: BAD with the tag; the rest of the line is skipped.
         ParseCase("a LOGIN " + String(repeating: "x", count: 60) + " y\r\nb NOOP\r\n",
             .error(tag: "a", IMAPParseError(.lineTooLong, "Line longer than 40 octets")), command("b", .noop), configuration: small),
