@@ -1,3 +1,4 @@
+import LineProtocol
 import NIOCore
 
 /// What `IMAPCommandParser.parse` found in the input.
@@ -63,9 +64,9 @@ public struct IMAPCommandParser: Sendable {
     private enum State: Sendable {
         case command
         case argumentLiteral(remaining: Int)
-        case appendMessage(tag: String, IMAPLiteralReader, synchronizing: Bool)
+        case appendMessage(tag: String, FixedLengthReader, synchronizing: Bool)
         case appendEnd(tag: String)
-        case skipLiteral(IMAPLiteralReader)
+        case skipLiteral(FixedLengthReader)
         case skipLine
         case idle
         case authenticationResponse
@@ -198,7 +199,7 @@ public struct IMAPCommandParser: Sendable {
                     return .needMoreBytes
                 }
                 if let literal = ended.literal, !literal.synchronizing, let size = literal.size {
-                    state = .skipLiteral(IMAPLiteralReader(size: size))
+                    state = .skipLiteral(FixedLengthReader(size: size))
                 } else {
                     state = .command
                 }
@@ -321,7 +322,7 @@ public struct IMAPCommandParser: Sendable {
                     reply: .no, responseCode: "TOOBIG"), literal: literal)
             }
             pending.clear()
-            state = .appendMessage(tag: append.tag, IMAPLiteralReader(size: size), synchronizing: literal.synchronizing)
+            state = .appendMessage(tag: append.tag, FixedLengthReader(size: size), synchronizing: literal.synchronizing)
             return .appendStart(IMAPAppendHeader(
                 tag: append.tag, mailbox: append.mailbox, flags: append.flags, internalDate: append.date, messageSize: size,
                 synchronizing: literal.synchronizing))
@@ -355,7 +356,7 @@ public struct IMAPCommandParser: Sendable {
                 return .error(tag: tag, error)
             }
             error.skippedLiteralOctets = size
-            state = .skipLiteral(IMAPLiteralReader(size: size))
+            state = .skipLiteral(FixedLengthReader(size: size))
         }
         return .error(tag: tag, error)
     }

@@ -31,8 +31,9 @@ public final class SMTPConnection: LineProtocolDriver {
     private enum Mode {
         case commands
         case data(SMTPDataReceiver)
-        /// A BDAT chunk; `discardReply` is set when its octets are thrown away.
-        case chunk(SMTPChunkReader, discardReply: SMTPReply?)
+        /// A BDAT chunk (RFC 3030 §2: binary, not dot-stuffed); `discardReply` is set when its
+        /// octets are thrown away.
+        case chunk(FixedLengthReader, last: Bool, discardReply: SMTPReply?)
     }
 
     private var session: SMTPSession
@@ -104,16 +105,16 @@ public final class SMTPConnection: LineProtocolDriver {
             mode = .commands
             finishMessage(connection)
             return true
-        case .chunk(var reader, let discardReply):
+        case .chunk(var reader, let last, let discardReply):
             while let part = reader.take(from: &connection.input) {
                 if discardReply == nil { intake?.append(part) }
             }
-            mode = .chunk(reader, discardReply: discardReply)
+            mode = .chunk(reader, last: last, discardReply: discardReply)
             guard reader.isComplete else { return checkDiscarding(connection) }
             mode = .commands
             if let discardReply {
                 send(discardReply, connection)
-            } else if reader.isLast || intake?.rejection != nil {
+            } else if last || intake?.rejection != nil {
                 finishMessage(connection)
             } else {
                 perform(session.chunkReceived(size: reader.size), connection)
@@ -190,9 +191,9 @@ public final class SMTPConnection: LineProtocolDriver {
             mode = .data(SMTPDataReceiver())
         case .receiveChunk(let size, let last, let begin):
             if let begin { openMessage(begin, connection) }
-            mode = .chunk(SMTPChunkReader(size: size, last: last), discardReply: nil)
+            mode = .chunk(FixedLengthReader(size: size), last: last, discardReply: nil)
         case .discardChunk(let size, let reply):
-            mode = .chunk(SMTPChunkReader(size: size, last: false), discardReply: reply)
+            mode = .chunk(FixedLengthReader(size: size), last: false, discardReply: reply)
         }
         if intake != nil && !session.hasOpenMessage {
             // The transaction ended without its message (RSET, EHLO, QUIT, shutdown).

@@ -1,3 +1,4 @@
+import LineProtocol
 import NIOCore
 @testable import SMTP
 import Testing
@@ -79,7 +80,7 @@ import Testing
 
     @Test("a BDAT chunk takes exactly its octets, however they arrive")
     func chunkAccounting() {
-        var reader = SMTPChunkReader(size: 5, last: false)
+        var reader = FixedLengthReader(size: 5)
         var input = ByteBuffer(string: "ab")
         #expect(reader.take(from: &input) == ByteBuffer(string: "ab"))
         #expect(!reader.isComplete)
@@ -89,7 +90,7 @@ import Testing
         #expect(reader.isComplete)
         #expect(reader.remaining == 0)
         #expect(String(buffer: input) == ".\r\nBDAT 1 LAST")
-        var empty = SMTPChunkReader(size: 0, last: true)
+        var empty = FixedLengthReader(size: 0)
         #expect(empty.isComplete)
         #expect(empty.take(from: &input) == nil)
     }
