@@ -65,9 +65,13 @@ public struct IMAPBodyStructure: Sendable {
     static func writeSinglePart(_ part: MIMEPart, extended: Bool, into w: inout IMAPWireWriter) {
         let isText = part.isType("text")
         let isMessage = part.kind == .message
-        if part.kind == .multipart || (part.isType("multipart") && !isMessage) {
-            // A multipart kept whole (no boundary, or past the limits): reported as opaque data.
+        if !isMessage && (part.isType("multipart") || part.isType("message", "rfc822")) {
+            // A multipart or message kept whole (no boundary, or past the limits): reported as opaque
+            // data, since `body-type-mpart` / `body-type-msg` would need the parts it does not have.
             w.raw("\"application\" \"octet-stream\"")
+        } else if isMessage {
+            // Written in lower case whatever the header's casing (as Dovecot does).
+            w.raw("\"message\" \"rfc822\"")
         } else {
             w.string(part.type)
             w.raw(" ")
@@ -112,7 +116,7 @@ public struct IMAPBodyStructure: Sendable {
             writeParameters(part.dispositionParameters, into: &w)
             w.raw(")")
         } else {
-            w.nil_()
+            w.writeNil()
         }
         w.raw(" ")
         if let langs = part.languages {
@@ -123,7 +127,7 @@ public struct IMAPBodyStructure: Sendable {
             }
             w.raw(")")
         } else {
-            w.nil_()
+            w.writeNil()
         }
         w.raw(" ")
         w.nstring(part.location)
@@ -131,7 +135,7 @@ public struct IMAPBodyStructure: Sendable {
 
     /// RFC 3501 §9 `body-fld-param = "(" string SP string *(SP string SP string) ")" / nil`.
     static func writeParameters(_ params: [MIMEParameter], into w: inout IMAPWireWriter) {
-        guard !params.isEmpty else { return w.nil_() }
+        guard !params.isEmpty else { return w.writeNil() }
         w.raw("(")
         for (i, p) in params.enumerated() {
             if i > 0 { w.raw(" ") }

@@ -64,7 +64,7 @@ public struct IMAPEnvelope: Sendable, Hashable {
 
     /// RFC 3501 §9 `env-from = "(" 1*address ")" / nil`, `address = "(" addr-name SP addr-adl SP addr-mailbox SP addr-host ")"`.
     static func writeAddresses(_ list: [IMAPAddress], into w: inout IMAPWireWriter) {
-        guard !list.isEmpty else { return w.nil_() }
+        guard !list.isEmpty else { return w.writeNil() }
         w.raw("(")
         for a in list {
             w.raw("(")

@@ -16,13 +16,13 @@ public struct IMAPWireWriter: Sendable {
         bytes.append(byte)
     }
 
-    public mutating func nil_() {
+    public mutating func writeNil() {
         raw("NIL")
     }
 
     /// RFC 3501 §9 `nstring = string / nil`.
     public mutating func nstring(_ value: [UInt8]?) {
-        guard let value else { return nil_() }
+        guard let value else { return writeNil() }
         string(value)
     }
 

@@ -43,5 +43,8 @@ import Testing
         let text = String(repeating: "Content-Type: message/rfc822\n\n", count: 500) + "body\n"
         let root = MIMEParser.parse(Array(text.utf8))
         #expect(Self.depth(root) == 100)
+        // The innermost message/rfc822 has no parsed message, so it cannot be `body-type-msg`.
+        let wire = String(decoding: IMAPBodyStructure(root).body, as: UTF8.self)
+        #expect(wire.contains("(\"application\" \"octet-stream\" NIL NIL NIL \"7bit\" 12806)"))
     }
 }
