@@ -2,7 +2,7 @@
 /// Lenient: anything unparseable yields nil or stops the parameter list; nothing traps.
 public enum ContentFieldParser {
     /// RFC 2045 §5.1 `content := "Content-Type" ":" type "/" subtype *(";" parameter)`.
-    /// Returns nil when there is no `type "/" subtype`.
+    /// Returns nil when there is no `type "/" subtype` or something other than parameters follows it.
     public static func contentType(_ value: [UInt8]) -> (type: [UInt8], subtype: [UInt8], parameters: [MIMEParameter])? {
         var lexer = HeaderLexer(value)
         lexer.skipCFWS()
@@ -12,7 +12,10 @@ public enum ContentFieldParser {
         lexer.pos += 1
         lexer.skipCFWS()
         let subtype = lexer.readToken()
-        guard !subtype.isEmpty else { return nil }
+        lexer.skipCFWS()
+        // Anything but parameters after the subtype makes the field invalid (RFC 2045 §5.2: then the
+        // defaults apply).
+        guard !subtype.isEmpty, lexer.atEnd || lexer.peekIs(";") else { return nil }
         return (type, subtype, parameters(&lexer))
     }
 

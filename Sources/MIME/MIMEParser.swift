@@ -77,10 +77,13 @@ public struct MIMEParser: Sendable {
         /// Returns the part, the delimiter that ended it (nil: the end of the data) and where its
         /// content ends. The line break before a delimiter belongs to the delimiter only when it lies in
         /// body text scanned here; one already consumed by a header line or a close delimiter stays.
-        mutating func entity(start: Int, end: Int, boundaries: [[UInt8]], depth: Int, digestChild: Bool)
+        mutating func entity(start: Int, end: Int, boundaries enclosing: [[UInt8]], depth: Int, digestChild: Bool)
             -> (part: MIMEPart, delimiter: Delimiter?, end: Int)
         {
             partCount += 1
+            // The part that reaches maxPartCount is the last one: it runs to the end of the data
+            // and no delimiter is looked for any more (as Dovecot does).
+            let boundaries = partCount >= limits.maxPartCount ? [] : enclosing
             let bytes = self.bytes
             let (header, bodyStart, headerEnd) = MessageHeader.parse(bytes, in: start..<end) { p in
                 self.delimiter(at: p, end: end, boundaries: boundaries) != nil
@@ -102,11 +105,6 @@ public struct MIMEParser: Sendable {
                 found = scan(from: bodyStart, end: end, boundaries: own)
                 bodyEnd = contentEnd(before: found, start: bodyStart, end: end)
                 while let d = found, d.index == own.count - 1, !d.isClose {
-                    if partCount >= limits.maxPartCount {
-                        found = scan(from: d.nextLine, end: end, boundaries: boundaries)
-                        bodyEnd = contentEnd(before: found, start: d.nextLine, end: end)
-                        break
-                    }
                     let child = entity(start: d.nextLine, end: end, boundaries: own, depth: depth + 1,
                                        digestChild: part.isType("multipart", "digest"))
                     part.children.append(child.part)
