@@ -221,7 +221,9 @@ public enum AddressParser {
                 // obs-domain allows CFWS between the atoms and dots.
                 let save = lexer.pos
                 lexer.skipCFWS()
-                if !lexer.peekIs(".") && !(out.last == UInt8(ascii: ".") && (lexer.peek.map(ByteClass.isAtext) ?? false)) {
+                let afterDot = out.last == UInt8(ascii: ".") && (lexer.peek.map(ByteClass.isAtext) ?? false)
+                if !lexer.peekIs("."), !afterDot {
+                    // The domain ended; leave the CFWS (a comment may be the name) to the caller.
                     lexer.pos = save
                     break
                 }
