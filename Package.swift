@@ -37,6 +37,9 @@ let package = Package(
         ], swiftSettings: strict),
         .target(name: "Auth", dependencies: ["CCrypt", "POSIXSupport"], swiftSettings: strict),
         .target(name: "MailStore", dependencies: ["POSIXSupport"], swiftSettings: strict),
+        // MIME: RFC 5322 headers and addresses, the MIME tree, ENVELOPE / BODY / BODYSTRUCTURE wire text.
+        // Pure functions over bytes; no dependencies.
+        .target(name: "MIME", dependencies: [], swiftSettings: strict),
         .target(name: "Config", dependencies: [
             "POSIXSupport",
             .product(name: "TOMLKit", package: "TOMLKit"),
@@ -87,6 +90,7 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "AuthTests", dependencies: ["Auth"], swiftSettings: strict),
         .testTarget(name: "MailStoreTests", dependencies: ["MailStore", "POSIXSupport"], swiftSettings: strict),
+        .testTarget(name: "MIMETests", dependencies: ["MIME"], exclude: ["Corpus"], swiftSettings: strict),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strict),
         .testTarget(name: "POP3Tests", dependencies: [
             "POP3", "LineProtocol", "MailStore", "Auth",
