@@ -130,6 +130,11 @@ certificate = "{self.path('cert.pem')}"
 private_key = "{self.path('key.pem')}"
 [auth]
 passwd_file = "{self.path('passwd')}"
+[limits]
+# The benchmarks open thousands of connections from 127.0.0.1: measure capacity, not the limits.
+max_connections = 100000
+max_connections_per_ip = 100000
+max_sessions_per_user_ip = 100000
 [[listener]]
 protocol = "pop3"
 address = "127.0.0.1:0"
