@@ -89,7 +89,8 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: strict),
         .testTarget(name: "AuthTests", dependencies: ["Auth"], swiftSettings: strict),
-        .testTarget(name: "MailStoreTests", dependencies: ["MailStore", "POSIXSupport"], swiftSettings: strict),
+        .testTarget(name: "MailStoreTests", dependencies: ["MailStore", "POSIXSupport"],
+                    exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "MIMETests", dependencies: ["MIME"], exclude: ["Corpus"], swiftSettings: strict),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strict),
         .testTarget(name: "POP3Tests", dependencies: [

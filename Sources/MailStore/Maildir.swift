@@ -181,10 +181,16 @@ public final class Maildir: Sendable {
     /// - Returns: the message as it is now on disk.
     /// - Throws: `MailStoreError.messageVanished` when the message is no longer in the Maildir.
     public func setFlags(_ flags: Set<MaildirFlag>, of message: MaildirMessage) throws -> MaildirMessage {
+        try setFlags(flags, keywordLetters: nil, of: message)
+    }
+
+    /// `setFlags(_:of:)` that also replaces the keyword letters, unless `keywordLetters` is nil.
+    func setFlags(_ flags: Set<MaildirFlag>, keywordLetters: [Character]?, of message: MaildirMessage) throws
+        -> MaildirMessage {
         var current: (directory: MaildirDirectory, fileName: String)? = (message.directory, message.fileName)
         for _ in 0..<4 {
             guard let (directory, fileName) = current else { break }
-            let keywords = MaildirFileName(fileName).keywordLetters
+            let keywords = keywordLetters ?? MaildirFileName(fileName).keywordLetters
             let newName = MaildirFileName.format(uniqueName: message.uniqueName, flags: flags,
                                                  keywordLetters: keywords)
             do {
@@ -220,7 +226,7 @@ public final class Maildir: Sendable {
     // MARK: - Internals
 
     /// Runs `body` holding this process's lock for the Maildir and the `dovecot-uidlist.lock` dotlock.
-    private func withExclusiveAccess<Result>(_ body: () throws -> Result) throws -> Result {
+    func withExclusiveAccess<Result>(_ body: () throws -> Result) throws -> Result {
         processLock.lock()
         defer { processLock.unlock() }
         let dotLock = try DotLock.acquire(path: uidListPath + ".lock")
@@ -294,7 +300,7 @@ public final class Maildir: Sendable {
         return (bytes.count, virtualSize, true)
     }
 
-    private func readUIDList() throws -> DovecotUIDList? {
+    func readUIDList() throws -> DovecotUIDList? {
         let bytes: [UInt8]
         do {
             bytes = try POSIX.readFile(uidListPath).bytes
@@ -306,7 +312,7 @@ public final class Maildir: Sendable {
 
     /// Replaces `dovecot-uidlist` atomically and durably: temp file, fsync, rename, fsync the Maildir.
     /// Called with the uidlist lock held, so the fixed temp name cannot clash.
-    private func writeUIDList(_ list: DovecotUIDList) throws {
+    func writeUIDList(_ list: DovecotUIDList) throws {
         let temporaryPath = uidListPath + ".tmp"
         let fd = try POSIX.open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
         do {

@@ -18,6 +18,8 @@ public struct MaildirMessage: Sendable, Equatable {
     public let virtualSize: Int
     /// The standard flags from the `:2,` info part.
     public let flags: Set<MaildirFlag>
+    /// The keyword letters `a`–`z` from the `:2,` info part, in ASCII order; `Maildir.readKeywords()` names them.
+    public let keywordLetters: [Character]
 
     public init(uid: UInt32, directory: MaildirDirectory, fileName: String, size: Int, virtualSize: Int) {
         let parsed = MaildirFileName(fileName)
@@ -28,6 +30,7 @@ public struct MaildirMessage: Sendable, Equatable {
         self.size = size
         self.virtualSize = virtualSize
         self.flags = parsed.flags
+        self.keywordLetters = parsed.keywordLetters
     }
 
     /// The path relative to the Maildir root, e.g. `cur/1700000000.M1P2Q3.host,S=10,W=11:2,S`.
