@@ -71,6 +71,9 @@ public struct LoftConfiguration: Sendable, Equatable {
     /// - Throws: `ConfigError` for the first problem found: invalid TOML (with line and column), an unknown
     ///   key, a wrong type, a missing required key, or an invalid value.
     public static func parse(_ text: String, path: String) throws -> LoftConfiguration {
+        if let line = TOMLHeaderCheck.firstBadHeaderLine(text) {
+            throw ConfigError(file: path, key: "", problem: "invalid TOML at line \(line): a table header must start with a key name")
+        }
         let document: TOMLTable
         do {
             document = try TOMLTable(string: text)
