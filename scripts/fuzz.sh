@@ -28,6 +28,12 @@ extra_options() {
         config) echo "-detect_leaks=0 -fork=1 -ignore_crashes=1" ;;
     esac
 }
+asan_options() {
+    case $1 in
+        config) echo "ASAN_OPTIONS=detect_leaks=0" ;;  # also the report at exit
+        *) echo "ASAN_OPTIONS=" ;;
+    esac
+}
 
 seconds=600
 build=1
@@ -85,7 +91,7 @@ for name in "${selected[@]}"; do
     echo "== $name: $seconds s, -max_len=$(max_len_of "$name"), log $log"
     status=0
     # The Swift runtime's own crash handler trips ASan after a trap; libFuzzer reports it cleanly.
-    SWIFT_BACKTRACE=enable=no nice -n 19 "$binary" \
+    env "$(asan_options "$name")" SWIFT_BACKTRACE=enable=no nice -n 19 "$binary" \
         -max_total_time="$seconds" -max_len="$(max_len_of "$name")" -timeout=10 \
         -dict="$fuzz_dir/Dictionaries/$name.dict" -print_final_stats=1 \
         $(extra_options "$name") -artifact_prefix="$dir/" "$dir/corpus" >"$log" 2>&1 || status=$?
@@ -100,7 +106,7 @@ for name in "${selected[@]}"; do
         echo "   FAILED (exit $status); artifacts:"
         for file in $artifacts; do echo "     $file"; done
         grep -m3 -E 'Fatal error|ERROR: (AddressSanitizer|libFuzzer)|SUMMARY' "$log" | sed 's/^/     /' || true
-        echo "   minimize: SWIFT_BACKTRACE=enable=no $binary -minimize_crash=1 -runs=100000 $(extra_options "$name") <crash file>"
+        echo "   minimize: $(asan_options "$name") SWIFT_BACKTRACE=enable=no $binary -minimize_crash=1 -runs=100000 $(extra_options "$name") <crash file>"
         echo "   then commit it as Fuzz/Crashes/$name/<short-name>"
     fi
 done
