@@ -106,7 +106,7 @@ for name in "${selected[@]}"; do
         echo "   FAILED (exit $status); artifacts:"
         for file in $artifacts; do echo "     $file"; done
         grep -m3 -E 'Fatal error|ERROR: (AddressSanitizer|libFuzzer)|SUMMARY' "$log" | sed 's/^/     /' || true
-        echo "   minimize: $(asan_options "$name") SWIFT_BACKTRACE=enable=no $binary -minimize_crash=1 -runs=100000 $(extra_options "$name") <crash file>"
+        echo "   minimize: $(asan_options "$name") SWIFT_BACKTRACE=enable=no $binary -minimize_crash=1 -max_total_time=60 <crash file>"
         echo "   then commit it as Fuzz/Crashes/$name/<short-name>"
     fi
 done
