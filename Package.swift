@@ -9,6 +9,8 @@ let package = Package(
     platforms: [.macOS(.v15)],  // Synchronization.Mutex; Loft itself targets Linux (Glibc)
     products: [
         .executable(name: "loft", targets: ["loft"]),
+        // For the fuzzer executables in Fuzz/ (a separate package, see FUZZING.md).
+        .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -77,6 +79,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
+        // Test support at the top: one entry point per parser and session state machine, driven
+        // by the libFuzzer executables in Fuzz/ and replayed over the corpus by FuzzCorpusTests.
+        .target(name: "FuzzTargets", dependencies: [
+            "POP3", "SMTP", "Auth", "Config", "LineProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: strict),
+
         // Tests (Swift Testing only).
         .testTarget(name: "LineProtocolTests", dependencies: [
             "LineProtocol",
@@ -108,6 +117,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: strict),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "MailStore"], swiftSettings: strict),
+        .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"], swiftSettings: strict),
         .testTarget(name: "LoftTests", dependencies: [
             "loft", "LoftServer", "Auth", "MailStore", "Config",
             .product(name: "NIOCore", package: "swift-nio"),

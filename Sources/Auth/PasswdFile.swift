@@ -23,7 +23,9 @@ public struct PasswdFile: Sendable {
     public init(text: String, path: String, defaultDomain: String) {
         self.path = path
         self.defaultDomain = defaultDomain
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Split on the LF scalar: in a String, CR LF is a single Character, so splitting on the
+        // Character "\n" would leave a CRLF file as one line.
+        var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { String(Substring($0)) }
         endsWithNewline = lines.last == ""
         if endsWithNewline { lines.removeLast() }
         self.lines = lines

@@ -73,6 +73,9 @@ public struct LoftConfiguration: Sendable, Equatable {
     ///   `ConfigError` listing every unknown key, wrong type, missing required key and invalid value, in
     ///   file order (`description` has one line for each).
     public static func parse(_ text: String, path: String) throws -> LoftConfiguration {
+        if let line = TOMLHeaderCheck.firstBadHeaderLine(text) {
+            throw ConfigError(file: path, key: "", problem: "invalid TOML at line \(line): a table header must start with a key name")
+        }
         let document: TOMLTable
         do {
             document = try TOMLTable(string: text)

@@ -31,7 +31,9 @@ public enum POP3Parser {
         let text = String(decoding: line.readableBytesView, as: UTF8.self)
         guard !text.isEmpty else { throw POP3ParseError(reply: "Empty command") }
         let keywordEnd = text.firstIndex(of: " ") ?? text.endIndex
-        let keyword = text[..<keywordEnd].uppercased()
+        // Keywords are ASCII: `uppercased()` alone would also turn "lıst" (dotless i) into "LIST".
+        let keywordText = text[..<keywordEnd]
+        let keyword = keywordText.utf8.allSatisfy({ $0 < 0x80 }) ? keywordText.uppercased() : ""
         let rest = keywordEnd < text.endIndex ? String(text[text.index(after: keywordEnd)...]) : ""
         let arguments = rest.isEmpty ? [] : rest.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
 

@@ -8,7 +8,9 @@ public enum SMTPParser {
               !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
         else { throw SMTPParseError(500, "5.5.2 Invalid characters in command") }
         let verbEnd = text.firstIndex(of: " ") ?? text.endIndex
-        let verb = text[..<verbEnd].uppercased()
+        // Verbs are ASCII: `uppercased()` alone would also turn "maıl" (dotless i) into "MAIL".
+        let verbText = text[..<verbEnd]
+        let verb = verbText.utf8.allSatisfy({ $0 < 0x80 }) ? verbText.uppercased() : ""
         let rest = verbEnd < text.endIndex ? text[text.index(after: verbEnd)...] : ""
 
         switch verb {
