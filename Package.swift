@@ -82,7 +82,7 @@ let package = Package(
         // Test support at the top: one entry point per parser and session state machine, driven
         // by the libFuzzer executables in Fuzz/ and replayed over the corpus by FuzzCorpusTests.
         .target(name: "FuzzTargets", dependencies: [
-            "POP3", "SMTP", "Auth", "Config", "LineProtocol",
+            "POP3", "SMTP", "IMAP", "MIME", "Auth", "Config", "LineProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: strict),
 

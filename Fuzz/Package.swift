@@ -7,6 +7,7 @@ import PackageDescription
 // `--sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address` (see FUZZING.md and scripts/fuzz.sh).
 let targets = [
     "pop3-session", "smtp-session", "smtp-data", "sasl", "passwd", "config", "pop3-command", "smtp-command",
+    "imap-parser", "mime",
 ]
 
 // A path dependency's identity is its folder name, which differs between clones.

@@ -19,6 +19,7 @@ work=$scratch/fuzz-work
 targets=(
     pop3-session:4096 smtp-session:8192 smtp-data:4096 sasl:1024
     passwd:4096 config:8192 pop3-command:512 smtp-command:2048
+    imap-parser:4096 mime:16384
 )
 # Extra libFuzzer options per target. config: TOMLKit 0.6.0 leaks its error buffer on every
 # parse, which LeakSanitizer would report as the first "crash", and its toml++ aborts on some

@@ -49,6 +49,12 @@ public enum FuzzTargets {
         Target(name: "smtp-command", maxLength: 2048,
                summary: "SMTPParser.parseCommand; accepted commands re-encoded and parsed again, error replies well-formed",
                run: smtpCommand),
+        Target(name: "imap-parser", maxLength: 4096,
+               summary: "IMAPCommandParser over a byte stream, whole and in pieces: same results, always progress",
+               run: imapParser),
+        Target(name: "mime", maxLength: 16384,
+               summary: "MIMEParser and the ENVELOPE/BODY/BODYSTRUCTURE renderers: balanced lists, valid literals",
+               run: mime),
     ]
 
     /// The target called `name`.

@@ -107,8 +107,8 @@ struct SMTPDriver {
     enum Reading {
         case commands
         case data(SMTPDataReceiver)
-        case chunk(SMTPChunkReader)
-        case discard(SMTPChunkReader, reply: SMTPReply)
+        case chunk(FixedLengthReader, last: Bool)
+        case discard(FixedLengthReader, reply: SMTPReply)
     }
 
     var reading = Reading.commands
@@ -154,17 +154,19 @@ struct SMTPDriver {
                 guard done else { break loop }
                 reading = .commands
                 finishMessage(&input)
-            case .chunk(var reader):
+            case .chunk(var reader, let last):
                 if let bytes = reader.take(from: &buffer) { checker!.check(bytes) }
+                reading = .chunk(reader, last: last)
                 guard reader.isComplete else { break loop }
                 reading = .commands
-                if reader.isLast || checker!.rejection != nil {
+                if last || checker!.rejection != nil {
                     finishMessage(&input)
                 } else {
                     perform(session.chunkReceived(size: reader.size), &input)
                 }
             case .discard(var reader, let reply):
                 _ = reader.take(from: &buffer)
+                reading = .discard(reader, reply: reply)
                 guard reader.isComplete else { break loop }
                 reading = .commands
                 perform(.reply(reply), &input)
@@ -240,7 +242,7 @@ struct SMTPDriver {
                 next = session.authenticated(result)
             case .checkSender(let address, let login):
                 precondition(!address.isEmpty && login == session.login, "sender check without the login")
-                next = senderChecked(allowed: input.choice() % 4 != 3)
+                next = session.senderChecked([.allowed, .allowed, .refused, .unavailable("aliases unreadable")][Int(input.choice() % 4)])
             case .checkRecipient:
                 let result: SMTPRecipientCheck = switch input.choice() % 5 {
                 case 0, 1: .local
@@ -264,19 +266,14 @@ struct SMTPDriver {
                 } else {
                     precondition(checker != nil, "a chunk for no message")
                 }
-                reading = .chunk(SMTPChunkReader(size: size, last: last))
+                reading = .chunk(FixedLengthReader(size: size), last: last)
             case .discardChunk(let size, let reply):
                 FuzzTargets.checkSMTPReply(reply)
                 precondition(size >= 0 && reply.code >= 500)
-                reading = .discard(SMTPChunkReader(size: size, last: false), reply: reply)
+                reading = .discard(FixedLengthReader(size: size), reply: reply)
             }
             // A transaction that ended without its message (RSET, EHLO): the glue aborts it.
             if checker != nil && !session.hasOpenMessage { checker = nil }
         }
-    }
-
-    /// The one call that follows `SMTPBackend.senderAllowed`'s answer.
-    mutating func senderChecked(allowed: Bool) -> SMTPSession.Action {
-        session.senderChecked(allowed: allowed)
     }
 }
