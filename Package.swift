@@ -24,7 +24,8 @@ let package = Package(
         .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
 
         // Layer 1
-        // POSIXSupport: the POSIX file helpers (errors in the caller's type, whole-file reads, FileStamp)
+        // POSIXSupport: the POSIX file helpers (errors in the caller's type, whole-file reads, FileStamp,
+        // text lines)
         // shared by MailStore, Delivery, Auth and Config. No dependencies.
         .target(name: "POSIXSupport", dependencies: [], swiftSettings: strict),
         .target(name: "LineProtocol", dependencies: [

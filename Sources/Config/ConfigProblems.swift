@@ -1,4 +1,5 @@
 internal import Foundation
+internal import POSIXSupport
 
 /// The problems one parse of a configuration file finds. The parser records a problem and goes on with
 /// the next key, so the admin sees every mistake at once.
@@ -69,7 +70,7 @@ struct ConfigKeyLines {
     init(text: String) {
         var table = ""  // path of the current table
         var arrayCounts: [String: Int] = [:]  // array-of-tables path -> elements so far
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, raw) in TextLines.split(text).enumerated() {
             let line = raw.trimmingPrefix { $0 == " " || $0 == "\t" }
             let number = index + 1
             if line.hasPrefix("[[") {

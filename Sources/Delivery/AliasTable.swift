@@ -125,7 +125,7 @@ public final class AliasTable: Sendable {
     static func parse(_ text: String, path: String, defaultDomain: String) throws(AliasFileError) -> [String: [String]] {
         var aliases: [String: [String]] = [:]
         var definedOn: [String: Int] = [:]
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, rawLine) in TextLines.split(text).enumerated() {
             let number = index + 1
             let line = rawLine.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") { continue }

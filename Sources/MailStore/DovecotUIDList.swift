@@ -1,3 +1,5 @@
+import POSIXSupport
+
 /// The `dovecot-uidlist` file: the UID <-> file mapping, in Dovecot's own format so a Maildir moves between
 /// Dovecot and Loft without clients resyncing.
 ///
@@ -45,7 +47,7 @@ struct DovecotUIDList: Equatable {
     /// Parses the file's text. Throws `MailStoreError.corruptUIDList` naming `path` and the line.
     /// A missing mailbox GUID is left empty; the caller generates one.
     init(parsing text: String, path: String) throws {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var lines = TextLines.split(text)
         if lines.last == "" { lines.removeLast() }
         guard let header = lines.first else {
             throw MailStoreError.corruptUIDList(path: path, line: 1, reason: "empty file")

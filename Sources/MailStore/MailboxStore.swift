@@ -287,7 +287,7 @@ public final class MailboxStore: Sendable {
     /// levels. Version 1 (no header): one name per line with the hierarchy separator. Lines that are no
     /// valid name are skipped.
     static func parseSubscriptions(_ text: String) -> [MailboxName] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var lines = TextLines.split(text).map(String.init)
         let version2 = lines.first == "V\t2"
         if version2 { lines.removeFirst() }
         var names: [MailboxName] = []
@@ -328,7 +328,7 @@ public final class MailboxStore: Sendable {
             return [:]
         }
         var uses: [MailboxName: SpecialUse] = [:]
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+        for line in TextLines.split(String(decoding: bytes, as: UTF8.self)) where !line.isEmpty {
             guard let space = line.firstIndex(of: " "), let use = SpecialUse(rawValue: String(line[..<space])),
                   let decoded = try? ModifiedUTF7.decode(String(line[line.index(after: space)...])),
                   let name = try? MailboxName(decoded) else { continue }

@@ -20,7 +20,7 @@ public struct MaildirKeywords: Sendable, Equatable {
     /// indexes past `z` too.
     public init(parsing text: String) {
         var names: [String?] = []
-        for line in text.split(separator: "\n") {
+        for line in TextLines.split(text) where !line.isEmpty {
             guard let space = line.firstIndex(of: " "), let index = Int(line[..<space]),
                   (0..<Self.limit).contains(index) else { continue }
             let name = String(line[line.index(after: space)...])

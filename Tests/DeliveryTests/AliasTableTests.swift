@@ -98,4 +98,15 @@ struct AliasTableTests {
         #expect(table.expand("info@example.org") == ["dave@example.org"])
         #expect(table.lastReloadError == nil)
     }
+
+    @Test("a file with CRLF line endings reads as the same lines, with the same line numbers in errors")
+    func crlfLines() throws {
+        let crlf = Self.sample.replacingOccurrences(of: "\n", with: "\r\n")
+        let table = try AliasTable(text: crlf, path: "aliases", defaultDomain: "example.org")
+        #expect(table.expand("sales@example.org") == ["bob@example.org", "carol@example.net", "alice@example.org"])
+        #expect(table.expand("team@example.org") == ["bob@example.org", "carol@example.net", "alice@example.org", "dave@example.org"])
+        #expect(throws: AliasFileError(path: "aliases", line: 2, problem: "expected \"alias@domain: user[, user...]\", found no \":\"")) {
+            try AliasTable(text: "a@example.org: bob\r\nbroken\r\n", path: "aliases", defaultDomain: "example.org")
+        }
+    }
 }

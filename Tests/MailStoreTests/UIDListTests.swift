@@ -160,4 +160,12 @@ struct UIDListTests {
             #expect(released.withLock { $0 })
         }
     }
+
+    @Test("a uidlist with CRLF line endings reads as the same records")
+    func crlfLines() throws {
+        let list = try DovecotUIDList(parsing: "3 V1100000000 N8 G\r\n3 :1100000001.M1P1.host\r\n7 :1100000002.M2P2.host\r\n",
+                                      path: "dovecot-uidlist")
+        #expect(list.records.map(\.uid) == [3, 7])
+        #expect(list.records.map(\.uniqueName) == ["1100000001.M1P1.host", "1100000002.M2P2.host"])
+    }
 }
