@@ -57,19 +57,19 @@ public final class LineConnection {
 
     /// Writes `line` and CRLF, and flushes.
     public func send(_ line: String) {
-        var buffer = allocator.buffer(capacity: line.utf8.count + 2)
-        buffer.writeString(line)
-        buffer.writeStaticString("\r\n")
-        write(buffer)
+        write(lineBuffer(line))
     }
 
     /// Writes and flushes bytes exactly as given.
-    public func write(_ buffer: ByteBuffer, promise: EventLoopPromise<Void>? = nil) {
-        guard let context else {
-            promise?.fail(ChannelError.ioOnClosedChannel)
-            return
-        }
-        context.writeAndFlush(NIOAny(buffer), promise: promise)
+    public func write(_ buffer: ByteBuffer) {
+        context?.writeAndFlush(NIOAny(buffer), promise: nil)
+    }
+
+    private func lineBuffer(_ line: String) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: line.utf8.count + 2)
+        buffer.writeString(line)
+        buffer.writeStaticString("\r\n")
+        return buffer
     }
 
     /// How long the last words of a closing connection may take to go out before the socket is
@@ -90,10 +90,7 @@ public final class LineConnection {
 
     /// Writes `line` and CRLF, then closes.
     public func sendAndClose(_ line: String) {
-        var buffer = allocator.buffer(capacity: line.utf8.count + 2)
-        buffer.writeString(line)
-        buffer.writeStaticString("\r\n")
-        writeAndClose(buffer)
+        writeAndClose(lineBuffer(line))
     }
 
     public func close() {
