@@ -313,19 +313,7 @@ public final class Maildir: Sendable {
     /// Replaces `dovecot-uidlist` atomically and durably: temp file, fsync, rename, fsync the Maildir.
     /// Called with the uidlist lock held, so the fixed temp name cannot clash.
     func writeUIDList(_ list: DovecotUIDList) throws {
-        let temporaryPath = uidListPath + ".tmp"
-        let fd = try POSIX.open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
-        do {
-            try Array(list.serialized().utf8).withUnsafeBytes { try POSIX.writeAll(fd, $0, path: temporaryPath) }
-            try POSIX.fsync(fd, path: temporaryPath)
-            POSIX.close(fd)
-        } catch {
-            POSIX.close(fd)
-            _ = try? POSIX.unlink(temporaryPath)
-            throw error
-        }
-        try POSIX.rename(temporaryPath, uidListPath)
-        try POSIX.fsyncDirectory(path)
+        try DurableFile.replace(uidListPath, with: list.serialized(), directory: path)
     }
 
     /// A random 128-bit mailbox GUID in hex, as Dovecot writes in the uidlist header.
