@@ -67,10 +67,12 @@ struct SpoolTests {
         let spool = try Spool(dataDirectory: directory.path + "/data")
         try Self.add(Self.envelope(id: "Q1"), bytes: "kept\r\n", to: spool)
         let tmp = spool.temporaryDirectory
-        let cutoff = timespec(tv_sec: time(nil) - 60, tv_nsec: 0)
+        // One clock reading for the cutoff and the ages: a slow run must not move a file across it.
+        let now = time(nil)
+        let cutoff = timespec(tv_sec: now - 60, tv_nsec: 0)
         for (name, age) in [("crashed-message", 3600), ("crashed-envelope.json", 61), ("in-flight", 0)] {
             try Data("x".utf8).write(to: URL(fileURLWithPath: tmp + "/" + name))
-            var times = [timeval(tv_sec: time(nil) - age, tv_usec: 0), timeval(tv_sec: time(nil) - age, tv_usec: 0)]
+            var times = [timeval(tv_sec: now - age, tv_usec: 0), timeval(tv_sec: now - age, tv_usec: 0)]
             #expect(utimes(tmp + "/" + name, &times) == 0)
         }
         #expect(try spool.removeTemporaryFiles(modifiedBefore: cutoff) == 2)
