@@ -63,14 +63,11 @@ public enum AddressParser {
         var quoted: Bool
     }
 
-    /// RFC 5322 §3.4 `address = mailbox / group`, `mailbox = name-addr / addr-spec`,
-    /// `group = display-name ":" [group-list] ";"`.
-    /// Returns the entry (nil for an empty element) and false on a syntax error.
-    private static func address(_ lexer: inout HeaderLexer, inGroup: Bool) -> (AddressListEntry?, Bool) {
+    /// Collects words (atoms, quoted strings, dots) up to a delimiter, noting whether white space
+    /// or a comment came before each; `lastComment` gets the last comment passed.
+    private static func readWords(_ lexer: inout HeaderLexer, lastComment: inout [UInt8]?) -> [Word] {
         var words: [Word] = []
-        var lastComment: [UInt8]?
         var spaced = false
-        // Collect words (atoms, quoted strings, dots) up to a delimiter.
         while let b = lexer.peek {
             if lexer.skipCFWS() {
                 spaced = true
@@ -89,6 +86,15 @@ public enum AddressParser {
             }
             spaced = false
         }
+        return words
+    }
+
+    /// RFC 5322 §3.4 `address = mailbox / group`, `mailbox = name-addr / addr-spec`,
+    /// `group = display-name ":" [group-list] ";"`.
+    /// Returns the entry (nil for an empty element) and false on a syntax error.
+    private static func address(_ lexer: inout HeaderLexer, inGroup: Bool) -> (AddressListEntry?, Bool) {
+        var lastComment: [UInt8]?
+        let words = readWords(&lexer, lastComment: &lastComment)
         let next = lexer.peek
         if next == UInt8(ascii: ":"), !inGroup {
             // RFC 5322 §3.4 group.
@@ -173,23 +179,8 @@ public enum AddressParser {
             if lexer.peekIs(":") { lexer.pos += 1 }
             addr.route = route
         }
-        var words: [Word] = []
-        var spaced = false
-        while let b = lexer.peek {
-            if lexer.skipCFWS() { spaced = true; continue }
-            if b == UInt8(ascii: "\"") {
-                words.append(Word(text: lexer.readQuotedString(), spaced: spaced, quoted: true))
-            } else if b == UInt8(ascii: ".") {
-                lexer.pos += 1
-                words.append(Word(text: [b], spaced: spaced, quoted: false))
-            } else if ByteClass.isAtext(b) {
-                words.append(Word(text: lexer.readAtom(), spaced: spaced, quoted: false))
-            } else {
-                break
-            }
-            spaced = false
-        }
-        addr.mailbox = localPart(words)
+        var ignoredComment: [UInt8]?
+        addr.mailbox = localPart(readWords(&lexer, lastComment: &ignoredComment))
         if lexer.peekIs("@") {
             lexer.pos += 1
             addr.host = domain(&lexer)
