@@ -1,3 +1,5 @@
+import LineProtocol
+
 /// Every POP3 limit with its default, in one place; `LoftServer` fills them from `[pop3]`.
 public struct POP3Limits: Sendable, Equatable {
     /// Bytes of one command line including CRLF. RFC 2449 §4 allows lines of 255 octets.
@@ -13,4 +15,11 @@ public struct POP3Limits: Sendable, Equatable {
     public var maxBufferedInput = 64 * 1024
 
     public init() {}
+}
+
+extension POP3Limits {
+    /// The part of these limits the shared connection skeleton enforces.
+    var connection: ConnectionLimits {
+        ConnectionLimits(maxBufferedInput: maxBufferedInput, idleTimeout: idleTimeout, loginTimeout: loginTimeout)
+    }
 }

@@ -12,12 +12,9 @@ extension LineConnectionHandler where Driver == POP3Connection {
         services: ConnectionServices,
         logger: Logger
     ) {
-        let limits = configuration.limits
         self.init(
             driver: POP3Connection(configuration: configuration, backend: backend),
-            limits: ConnectionLimits(
-                maxBufferedInput: limits.maxBufferedInput, idleTimeout: limits.idleTimeout, loginTimeout: limits.loginTimeout),
-            services: services, logger: logger)
+            limits: configuration.limits.connection, services: services, logger: logger)
     }
 }
 

@@ -1,3 +1,5 @@
+import LineProtocol
+
 /// Every SMTP submission limit with its default, in one place; `LoftServer` fills them from
 /// the configuration.
 public struct SMTPLimits: Sendable, Equatable {
@@ -34,4 +36,11 @@ public struct SMTPLimits: Sendable, Equatable {
     public var maxBufferedContent = 1024 * 1024
 
     public init() {}
+}
+
+extension SMTPLimits {
+    /// The part of these limits the shared connection skeleton enforces.
+    var connection: ConnectionLimits {
+        ConnectionLimits(maxBufferedInput: maxBufferedInput, idleTimeout: idleTimeout, loginTimeout: loginTimeout)
+    }
 }

@@ -13,12 +13,9 @@ extension LineConnectionHandler where Driver == SMTPConnection {
         services: ConnectionServices,
         logger: Logger
     ) {
-        let limits = configuration.limits
         self.init(
             driver: SMTPConnection(configuration: configuration, backend: backend),
-            limits: ConnectionLimits(
-                maxBufferedInput: limits.maxBufferedInput, idleTimeout: limits.idleTimeout, loginTimeout: limits.loginTimeout),
-            services: services, logger: logger)
+            limits: configuration.limits.connection, services: services, logger: logger)
     }
 }
 
