@@ -63,7 +63,7 @@ let package = Package(
         .target(name: "Delivery", dependencies: ["MailStore", "POSIXSupport"], swiftSettings: strict),
         // IMAP: grammar and incremental command parser for now (issue 7); session and glue come later.
         .target(name: "IMAP", dependencies: [
-            "LineProtocol",
+            "LineProtocol", "MIME",
             .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: strict),
 
@@ -114,7 +114,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ], swiftSettings: strict),
         .testTarget(name: "IMAPTests", dependencies: [
-            "IMAP",
+            "IMAP", "MIME",
             .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: strict),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "MailStore"], swiftSettings: strict),
