@@ -35,14 +35,16 @@ struct MaildirStamps: Sendable, Equatable {
         new == other.new && cur == other.cur && uidList == other.uidList && keywords == other.keywords
     }
 
-    /// Whether a change made right after the stamp is sure to show in a later stamp (see `racyWindowNanoseconds`).
+    /// Whether a change made right after the stamp is sure to show in a later stamp (see
+    /// `racyWindowNanoseconds`): such a change sets a directory's mtime and ctime to the current tick, so
+    /// it is missed only when both already were in that tick.
     var isTrustworthy: Bool {
         func nanoseconds(_ time: timespec) -> Int64 { Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec) }
         let taken = nanoseconds(takenAt)
         return [new, cur].allSatisfy { stamp in
             guard let stamp else { return false }
             return nanoseconds(stamp.modified) + Self.racyWindowNanoseconds <= taken
-                && nanoseconds(stamp.changed) + Self.racyWindowNanoseconds <= taken
+                || nanoseconds(stamp.changed) + Self.racyWindowNanoseconds <= taken
         }
     }
 

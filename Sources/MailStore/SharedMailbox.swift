@@ -27,6 +27,8 @@ public final class SharedMailbox: Sendable {
     let isWatched = Atomic<Bool>(false)
     /// The index differs from `loft-index` on disk.
     private let indexChanged = Atomic<Bool>(false)
+    /// How many times the Maildir was read (`rescan`): tests check an unchanged mailbox opens without.
+    let rescanCount = Atomic<Int>(0)
     /// The highest modseq a previous coordinator of this path handed out in this process.
     private let modSeqFloor: UInt64
 
@@ -149,6 +151,7 @@ public final class SharedMailbox: Sendable {
     private func rescan(_ index: inout MailboxIndex, knownBefore: Bool)
         throws -> (changes: [MailboxChange.Kind], recent: [UInt32]) {
         foreignChange.store(false, ordering: .sequentiallyConsistent)  // an event from now on sets it again
+        rescanCount.add(1, ordering: .relaxed)
         let inNew = try POSIX.listDirectory(path + "/new")
         if isWatched.load(ordering: .sequentiallyConsistent) {
             expectedEvents.expect(inNew + inNew.map { $0.contains(":") ? $0 : $0 + ":2," })
@@ -260,7 +263,7 @@ public final class SharedMailbox: Sendable {
             indexChanged.store(true, ordering: .sequentiallyConsistent)
             if index.highestModSeq > index.modSeqCeiling {
                 // Best effort: a failed write only weakens the guarantee after a crash.
-                try? persist(&index)
+                try? persist(&index, reserving: true)
             }
             return result
         }
@@ -276,11 +279,11 @@ public final class SharedMailbox: Sendable {
         try cache.persistIfChanged(uidValidity: state.uidValidity)
     }
 
-    /// Writes `loft-index`, reserving modseqs up to a new ceiling.
-    private func persist(_ index: inout MailboxIndex) throws {
-        if index.highestModSeq >= index.modSeqCeiling {
-            index.modSeqCeiling = index.highestModSeq + Self.modSeqReservation
-        }
+    /// Writes `loft-index`. With `reserving`, the ceiling goes a reservation above the highest modseq, so
+    /// changes after this write still start above it after a crash; without, the file is exactly current
+    /// and a clean reopen goes on from there.
+    private func persist(_ index: inout MailboxIndex, reserving: Bool = false) throws {
+        index.modSeqCeiling = index.highestModSeq + (reserving ? Self.modSeqReservation : 0)
         indexChanged.store(false, ordering: .sequentiallyConsistent)
         do {
             try MailboxIndexFile.write(index, maildir: path)
