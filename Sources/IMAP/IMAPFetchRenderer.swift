@@ -30,9 +30,10 @@ public enum IMAPFetchRenderer {
     /// `content` may be nil only when `needs(attributes) <= .wholeMessageOnly`: a whole-message section is
     /// then the literal header followed by `.messageRange` over `0..<message.virtualSize` (clipped by a
     /// partial). Should a caller pass nil anyway, sections are sent as NIL and ENVELOPE/BODY as NIL.
+    /// `structure` (from the cache) answers ENVELOPE, BODY and BODYSTRUCTURE without `content`.
     public static func render(
         _ attributes: [IMAPFetchAttribute], message: IMAPMessageMetadata, content: IMAPMessageContent?,
-        addUID: Bool, includeFlags: Bool
+        structure: IMAPMessageStructure? = nil, addUID: Bool, includeFlags: Bool
     ) -> [IMAPFetchPiece] {
         var items: [IMAPFetchAttribute] = []
         items.reserveCapacity(attributes.count + 2)
@@ -46,7 +47,7 @@ public enum IMAPFetchRenderer {
         out.append(" FETCH (")
         for (index, item) in items.enumerated() {
             if index > 0 { out.append(" ") }
-            write(item, message: message, content: content, into: &out)
+            write(item, message: message, content: content, structure: structure, into: &out)
         }
         out.append(")\r\n")
         return out.finish()
@@ -54,7 +55,7 @@ public enum IMAPFetchRenderer {
 
     static func write(
         _ item: IMAPFetchAttribute, message: IMAPMessageMetadata, content: IMAPMessageContent?,
-        into out: inout IMAPFetchResponseBuilder
+        structure: IMAPMessageStructure?, into out: inout IMAPFetchResponseBuilder
     ) {
         switch item {
         case .uid:
@@ -75,12 +76,14 @@ public enum IMAPFetchRenderer {
             out.appendDecimal(message.virtualSize)
         case .envelope:
             out.append("ENVELOPE ")
+            if let structure { return out.append(structure.envelope) }
             guard let content else { return out.append("NIL") }
             var writer = IMAPWireWriter()
             IMAPEnvelope(header: content.root.header).write(into: &writer)
             out.append(writer.bytes)
         case .bodyStructure(let extensions):
             out.append(extensions ? "BODYSTRUCTURE " : "BODY ")
+            if let structure { return out.append(extensions ? structure.bodyStructure : structure.body) }
             guard let content else { return out.append("NIL") }
             var writer = IMAPWireWriter()
             IMAPBodyStructure.write(content.root, extended: extensions, into: &writer)

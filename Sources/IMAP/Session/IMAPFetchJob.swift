@@ -34,6 +34,8 @@ final class IMAPFetchJob: Sendable {
     private let targets: [(sequenceNumber: Int, uid: UInt32)]
     private let attributes: [IMAPFetchAttribute]
     private let needs: IMAPFetchNeeds
+    /// Whether the cached ENVELOPE/BODYSTRUCTURE can answer everything asked.
+    private let structureOnly: Bool
     private let mailbox: SharedMailbox
     private let recent: Set<UInt32>
     private let addUID: Bool
@@ -47,6 +49,7 @@ final class IMAPFetchJob: Sendable {
         self.targets = targets
         self.attributes = attributes
         self.needs = IMAPFetchRenderer.needs(attributes)
+        self.structureOnly = IMAPMessageStructure.canAnswer(attributes)
         self.mailbox = mailbox
         self.recent = recent
         self.addUID = addUID
@@ -107,12 +110,21 @@ final class IMAPFetchJob: Sendable {
             sequenceNumber: UInt32(target.sequenceNumber), uid: target.uid,
             flags: IMAPWireFlags.list(record, state, recent: recent), internalDate: record.internalDate,
             virtualSize: record.virtualSize)
+        let includeFlags = newlySeen.contains(target.uid)
+        if structureOnly, let blob = mailbox.cachedBlob(uid: target.uid), let structure = IMAPMessageStructure(blob: blob) {
+            return IMAPFetchRenderer.render(
+                attributes, message: metadata, content: nil, structure: structure, addUID: addUID, includeFlags: includeFlags)
+        }
         var content: IMAPMessageContent?
         if needs == .content || (needs == .wholeMessageOnly && record.size <= Self.streamingThreshold) {
-            content = IMAPMessageContent(storedBytes: try mailbox.readMessage(uid: target.uid))
+            let parsed = IMAPMessageContent(storedBytes: try mailbox.readMessage(uid: target.uid))
+            if needs == .content, mailbox.cachedBlob(uid: target.uid) == nil {
+                mailbox.setCachedBlob(IMAPMessageStructure(parsed).blob, uid: target.uid)
+            }
+            content = parsed
         }
         return IMAPFetchRenderer.render(
-            attributes, message: metadata, content: content, addUID: addUID, includeFlags: newlySeen.contains(target.uid))
+            attributes, message: metadata, content: content, addUID: addUID, includeFlags: includeFlags)
     }
 
     /// Sends the next piece of a message literal, normalised to CRLF.
