@@ -141,3 +141,31 @@ import Testing
         #expect(try session.send("d COPY 1 Nowhere\r\n").hasPrefix("d NO [TRYCREATE]"))
     }
 }
+
+extension SessionTests {
+    @Test("a line other than DONE ends IDLE with a tagged BAD; the session goes on")
+    func idleEndedByJunk() throws {
+        let backend = try TemporaryMailBackend()
+        defer { backend.remove() }
+        let session = try IMAPHarness(backend: backend)
+        defer { session.close() }
+        try session.login()
+        #expect(try session.send("a IDLE\r\n") == "+ idling\r\n")
+        #expect(try session.send("b NOOP\r\n") == "a BAD Expected DONE\r\n")
+        #expect(try session.send("c NOOP\r\n") == "c OK NOOP completed.\r\n")
+    }
+
+    @Test("AUTHENTICATE PLAIN with a challenge, and * cancels")
+    func authenticatePlain() throws {
+        let backend = try TemporaryMailBackend()
+        defer { backend.remove() }
+        let session = try IMAPHarness(backend: backend)
+        defer { session.close() }
+        _ = session.output()
+        #expect(try session.send("a AUTHENTICATE PLAIN\r\n") == "+ \r\n")
+        #expect(try session.send("*\r\n") == "a BAD Authentication cancelled.\r\n")
+        #expect(try session.send("b AUTHENTICATE PLAIN\r\n") == "+ \r\n")
+        // "\0alice\0secret"
+        #expect(try session.send("AGFsaWNlAHNlY3JldA==\r\n").hasPrefix("b OK [CAPABILITY IMAP4rev1 "))
+    }
+}

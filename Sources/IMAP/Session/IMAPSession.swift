@@ -181,6 +181,17 @@ public final class IMAPSession: LineProtocolDriver {
     }
 
     private func parseFailed(tag: String?, _ error: IMAPParseError) {
+        var tag = tag
+        // A line that is not DONE ends IDLE (RFC 2177 §3), a broken SASL answer the
+        // AUTHENTICATE: both are answered under the tag of the command they end.
+        if let (idleTag, _) = idle {
+            endIdle()
+            tag = idleTag
+        }
+        if let (saslTag, _) = sasl {
+            sasl = nil
+            tag = saslTag
+        }
         let code = error.responseCode.map { "[\($0)] " } ?? ""
         let status = error.reply == .no ? "NO" : "BAD"
         emit("\(tag ?? "*") \(status) \(code)\(error.message)")
