@@ -138,41 +138,7 @@ func loftView(_ store: MailboxStore) throws -> [String: (UInt32, UInt32, [UInt32
             let loftMailboxes = Set(try store.list().map(\.name.name))
             let loftSubscriptions = Set(try store.subscriptions().map(\.name))
 
-            // doveadm as in scripts/dovecot-maildir-fixture.sh: private config, no service; Dovecot refuses
-            // mail access as root, so as root it works as nobody on a copy it owns.
-            var owner = getuid()
-            if owner == 0, let nobody = getpwnam("nobody") {
-                owner = nobody.pointee.pw_uid
-                try run("/bin/chown", ["-R", String(owner), home])
-                try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: base)
-            }
-            try FileManager.default.createDirectory(atPath: base + "/run", withIntermediateDirectories: true)
-            try writeFile(base + "/dovecot.conf", """
-                base_dir = \(base)/run
-                state_dir = \(base)/run
-                log_path = /dev/stderr
-                ssl = no
-                first_valid_uid = 0
-                first_valid_gid = 0
-                mail_uid = \(owner)
-                mail_gid = \(owner)
-                mail_location = maildir:~/Maildir
-                namespace inbox {
-                  inbox = yes
-                  separator = .
-                  prefix =
-                }
-
-                """)
-            func doveadmTable(_ arguments: [String]) throws -> String {
-                try run(doveadm, ["-c", base + "/dovecot.conf", "-f", "tab"] + arguments,
-                        environment: ["HOME": home, "USER": "loft-test", "PATH": "/usr/bin:/bin"])
-            }
-            let report = DovecotReport(
-                list: try doveadmTable(["mailbox", "list"]),
-                subscriptions: try doveadmTable(["mailbox", "list", "-s"]),
-                status: try doveadmTable(["mailbox", "status", "uidvalidity uidnext messages", "*"]),
-                fetch: try doveadmTable(["fetch", "mailbox uid flags", "all"]))
+            let report = try Self.dovecotReport(doveadm: doveadm, base: base, home: home)
             #expect(report.mailboxes == loftMailboxes)
             #expect(report.subscriptions == loftSubscriptions)
             #expect(Set(report.status.keys) == Set(loft.keys))
@@ -183,6 +149,81 @@ func loftView(_ store: MailboxStore) throws -> [String: (UInt32, UInt32, [UInt32
             }
             #expect(report.messages["INBOX"]?[2] == ["\\Flagged", "work", "$Label1"])
             #expect(report.messages["Entwürfe"]?[1] == ["\\Draft", "urgent"])
+        }
+    }
+
+    /// What doveadm reads in `home`/Maildir. Runs as in scripts/dovecot-maildir-fixture.sh:
+    /// private config, no service; Dovecot refuses mail access as root, so as root it works as
+    /// nobody on a tree it owns.
+    static func dovecotReport(doveadm: String, base: String, home: String) throws -> DovecotReport {
+        var owner = getuid()
+        if owner == 0, let nobody = getpwnam("nobody") {
+            owner = nobody.pointee.pw_uid
+            try run("/bin/chown", ["-R", String(owner), home])
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: base)
+        }
+        try FileManager.default.createDirectory(atPath: base + "/run", withIntermediateDirectories: true)
+        try writeFile(base + "/dovecot.conf", """
+            base_dir = \(base)/run
+            state_dir = \(base)/run
+            log_path = /dev/stderr
+            ssl = no
+            first_valid_uid = 0
+            first_valid_gid = 0
+            mail_uid = \(owner)
+            mail_gid = \(owner)
+            mail_location = maildir:~/Maildir
+            namespace inbox {
+              inbox = yes
+              separator = .
+              prefix =
+            }
+
+            """)
+        func doveadmTable(_ arguments: [String]) throws -> String {
+            try run(doveadm, ["-c", base + "/dovecot.conf", "-f", "tab"] + arguments,
+                    environment: ["HOME": home, "USER": "loft-test", "PATH": "/usr/bin:/bin"])
+        }
+        return DovecotReport(
+            list: try doveadmTable(["mailbox", "list"]),
+            subscriptions: try doveadmTable(["mailbox", "list", "-s"]),
+            status: try doveadmTable(["mailbox", "status", "uidvalidity uidnext messages", "*"]),
+            fetch: try doveadmTable(["fetch", "mailbox uid flags", "all"]))
+    }
+
+    @Test(.enabled(if: doveadm != nil, "doveadm is not installed (Debian: apt-get install dovecot-core)"))
+    func doveadmReadsWhatSharedMailboxWrote() throws {
+        let doveadm = try #require(Self.doveadm)
+        try withTemporaryDirectory { base in
+            let home = base + "/home"
+            let root = home + "/Maildir"
+            let store = try MailboxStore.open(root: root)
+            let registry = MailboxRegistry(cacheStamp: "test", pollInterval: .seconds(3600))
+            defer { registry.shutdown() }
+            let inbox = try registry.open(path: root)
+            let archive = try registry.open(path: root + "/.Archive")
+            for n in 1...3 { _ = try Maildir.open(path: root).deliver(Array("Subject: \(n)\n\nbody \(n)\n".utf8)) }
+            try inbox.refresh()
+            _ = try inbox.store([1, 2], flags: [.seen], keywords: ["$Forwarded"], mode: .add, origin: nil)
+            _ = try inbox.store([2], flags: [.flagged], keywords: ["work"], mode: .replace, origin: nil)
+            let append = try inbox.beginAppend(flags: [.draft], keywords: ["urgent"], internalDate: 1_700_000_000)
+            try append.write(Array("Subject: appended\r\n\r\nhi\r\n".utf8))
+            #expect(try append.commit(origin: nil) == 4)
+            _ = try inbox.copy([2], to: archive, origin: nil)
+            _ = try inbox.expunge([3], origin: nil)
+            registry.release(inbox)
+            registry.release(archive)
+            let loft = try loftView(store)
+
+            let report = try Self.dovecotReport(doveadm: doveadm, base: base, home: home)
+            for (name, (uidValidity, uidNext, flags)) in loft {
+                #expect(report.status[name]?.uidValidity == uidValidity, "UIDVALIDITY of \(name)")
+                #expect(report.status[name]?.uidNext == uidNext, "UIDNEXT of \(name)")
+                #expect(report.messages[name] ?? [:] == flags, "flags of \(name)")
+            }
+            #expect(report.messages["INBOX"] == [
+                1: ["\\Seen", "$Forwarded"], 2: ["\\Flagged", "work"], 4: ["\\Draft", "urgent"]])
+            #expect(report.messages["Archive"] == [1: ["\\Flagged", "work"]])
         }
     }
 }
