@@ -80,3 +80,13 @@ public enum LoginResult: Sendable, Equatable {
     case failure
     case temporaryFailure(String)
 }
+
+/// A login as the session sees it once the password was checked (`LineConnection.logIn`).
+public enum LoginOutcome: Sendable, Equatable {
+    /// `login` is the canonical user name; the session's slot is taken.
+    case loggedIn(String)
+    /// The password was right, but the user has too many sessions from this address.
+    case tooManySessions
+    case failed
+    case temporaryFailure(String)
+}

@@ -124,6 +124,29 @@ public final class LineConnection {
         }
     }
 
+    /// Checks a login (`check` runs on the password pool after `delay`, the client's failure
+    /// penalty), logs its outcome, and on success admits the session (the per user+address
+    /// limit) and stops the login timer.
+    public func logIn(
+        username: String, after delay: Duration, _ check: @escaping @Sendable () -> LoginResult,
+        then: @escaping (LoginOutcome) -> Void
+    ) {
+        checkPassword(after: delay, check) { result in
+            switch result {
+            case .success(let login):
+                self.logger[metadataKey: "user"] = "\(login)"
+                self.logger.info("login", metadata: ["user": "\(login)", "outcome": "ok"])
+                then(self.loggedIn(as: login) ? .loggedIn(login) : .tooManySessions)
+            case .failure:
+                self.logger.notice("login", metadata: ["user": "\(username)", "outcome": "failed"])
+                then(.failed)
+            case .temporaryFailure(let why):
+                self.logger.error("login", metadata: ["user": "\(username)", "outcome": "tempfail", "error": "\(why)"])
+                then(.temporaryFailure(why))
+            }
+        }
+    }
+
     private func run<T: Sendable>(
         _ runner: any BlockingWorkRunner, after delay: Duration,
         _ work: @escaping @Sendable () throws -> T, then: @escaping (Result<T, any Error>) -> Void

@@ -22,11 +22,7 @@ final class MaildirIMAPBackend: IMAPBackend {
     }
 
     func authenticate(username: String, password: String, clientIP: String) -> LoginResult {
-        switch authenticator.authenticate(login: username, password: password, clientIP: clientIP) {
-        case .success(let user): .success(login: user.login)
-        case .failure: .failure
-        case .temporaryFailure(let reason): .temporaryFailure(reason)
-        }
+        authenticator.loginResult(username: username, password: password, clientIP: clientIP)
     }
 
     func failureDelay(clientIP: String) -> Duration {

@@ -24,11 +24,7 @@ final class MaildirPOP3Backend: POP3Backend {
     }
 
     func authenticate(username: String, password: String, clientIP: String) -> POP3AuthResult {
-        switch authenticator.authenticate(login: username, password: password, clientIP: clientIP) {
-        case .success(let user): .success(login: user.login)
-        case .failure: .failure
-        case .temporaryFailure(let reason): .temporaryFailure(reason)
-        }
+        authenticator.loginResult(username: username, password: password, clientIP: clientIP)
     }
 
     func failureDelay(clientIP: String) -> Duration {

@@ -33,11 +33,7 @@ final class SubmissionBackend: SMTPBackend {
     }
 
     func authenticate(username: String, password: String, clientIP: String) -> SMTPAuthResult {
-        switch authenticator.authenticate(login: username, password: password, clientIP: clientIP) {
-        case .success(let user): .success(login: user.login)
-        case .failure: .failure
-        case .temporaryFailure(let reason): .temporaryFailure(reason)
-        }
+        authenticator.loginResult(username: username, password: password, clientIP: clientIP)
     }
 
     func failureDelay(clientIP: String) -> Duration {

@@ -109,22 +109,15 @@ public final class POP3Connection: LineProtocolDriver {
     private func authenticate(username: String, password: String, _ connection: LineConnection) {
         let backend = self.backend
         let clientIP = connection.clientIP
-        connection.checkPassword(after: backend.failureDelay(clientIP: clientIP)) {
+        connection.logIn(username: username, after: backend.failureDelay(clientIP: clientIP)) {
             backend.authenticate(username: username, password: password, clientIP: clientIP)
-        } then: { result in
-            switch result {
-            case .success(let login):
-                connection.logger.info("login", metadata: ["user": "\(login)", "outcome": "ok"])
-                guard connection.loggedIn(as: login) else {
-                    self.perform(self.session.tooManySessions(), connection)
-                    return
-                }
-            case .failure:
-                connection.logger.notice("login", metadata: ["user": "\(username)", "outcome": "failed"])
-            case .temporaryFailure(let why):
-                connection.logger.error("login", metadata: ["user": "\(username)", "outcome": "tempfail", "error": "\(why)"])
+        } then: { outcome in
+            switch outcome {
+            case .loggedIn(let login): self.perform(self.session.authenticated(.success(login: login)), connection)
+            case .tooManySessions: self.perform(self.session.tooManySessions(), connection)
+            case .failed: self.perform(self.session.authenticated(.failure), connection)
+            case .temporaryFailure(let why): self.perform(self.session.authenticated(.temporaryFailure(why)), connection)
             }
-            self.perform(self.session.authenticated(result), connection)
         }
     }
 

@@ -32,20 +32,10 @@ extension IMAPSession {
     func appendStarted(_ header: IMAPAppendHeader) {
         let tag = header.tag
         guard let account = requireAuthenticatedForAppend(tag) else { return }
-        var flags = MessageFlags()
-        var keywords: [String] = []
-        for flag in header.flags {
-            switch flag {
-            case .seen: flags.insert(.seen)
-            case .answered: flags.insert(.answered)
-            case .flagged: flags.insert(.flagged)
-            case .deleted: flags.insert(.deleted)
-            case .draft: flags.insert(.draft)
-            case .keyword(let name): keywords.append(name)
-            case .extension(let name):
-                parser.refuseAppendMessage()
-                return bad(tag, "\\\(name) cannot be set by APPEND (RFC 3501 section 2.3.2).")
-            }
+        let flags = IMAPStoredFlags(header.flags)
+        if let refused = flags.refused {
+            parser.refuseAppendMessage()
+            return bad(tag, "\(refused) cannot be set by APPEND (RFC 3501 section 2.3.2).")
         }
         let name: MailboxName
         do {
@@ -55,7 +45,7 @@ extension IMAPSession {
             return fail(tag, error, "APPEND failed")
         }
         let internalDate = header.internalDate.map(\.secondsSince1970)
-        let (messageFlags, messageKeywords) = (flags, keywords)
+        let (messageFlags, messageKeywords) = (flags.system, flags.keywords)
         blocking { () -> (SharedMailbox, MailboxAppend) in
             let mailbox = try account.open(name)
             do {

@@ -22,23 +22,18 @@ extension IMAPSession {
         guard let connection else { return }
         let backend = self.backend
         let clientIP = connection.clientIP
-        connection.checkPassword(after: backend.failureDelay(clientIP: clientIP)) {
+        connection.logIn(username: username, after: backend.failureDelay(clientIP: clientIP)) {
             backend.authenticate(username: username, password: password, clientIP: clientIP)
-        } then: { result in
-            switch result {
-            case .success(let login):
-                connection.logger.info("login", metadata: ["user": "\(login)", "outcome": "ok"])
-                guard connection.loggedIn(as: login) else {
-                    self.emit("\(tag) NO [LIMIT] Too many sessions for this user from this address.")
-                    self.bye("Too many sessions.")
-                    return
-                }
+        } then: { outcome in
+            switch outcome {
+            case .loggedIn(let login):
                 self.openAccount(tag, login: login)
-            case .failure:
-                connection.logger.notice("login", metadata: ["user": "\(username)", "outcome": "failed"])
+            case .tooManySessions:
+                self.emit("\(tag) NO [LIMIT] Too many sessions for this user from this address.")
+                self.bye("Too many sessions.")
+            case .failed:
                 self.loginFailed(tag)
-            case .temporaryFailure(let why):
-                connection.logger.error("login", metadata: ["user": "\(username)", "outcome": "tempfail", "error": "\(why)"])
+            case .temporaryFailure:
                 self.complete(tag, .no, code: "UNAVAILABLE", "Authentication is temporarily unavailable; try again later.")
             }
         }
@@ -63,7 +58,6 @@ extension IMAPSession {
                 guard self.state == .notAuthenticated else { return }
                 self.account = account
                 self.state = .authenticated
-                self.connection?.logger[metadataKey: "user"] = "\(login)"
                 // RFC 3501 §6.2.3: the capabilities change after login, so send them along.
                 self.complete(tag, code: "CAPABILITY \(self.capabilities)", "Logged in.")
             case .failure(let error):

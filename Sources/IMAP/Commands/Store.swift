@@ -6,20 +6,8 @@ extension IMAPSession {
     func store(_ tag: String, _ set: IMAPSequenceSet, _ action: IMAPStoreAction, uid: Bool) {
         guard let selection = requireSelected(tag) else { return }
         guard !selection.readOnly else { return complete(tag, .no, code: "READ-ONLY", "The mailbox is read-only.") }
-        var flags = MessageFlags()
-        var keywords: [String] = []
-        for flag in action.flags {
-            switch flag {
-            case .seen: flags.insert(.seen)
-            case .answered: flags.insert(.answered)
-            case .flagged: flags.insert(.flagged)
-            case .deleted: flags.insert(.deleted)
-            case .draft: flags.insert(.draft)
-            case .keyword(let name): keywords.append(name)
-            case .extension(let name):
-                return bad(tag, "\\\(name) cannot be stored (RFC 3501 section 2.3.2).")
-            }
-        }
+        let flags = IMAPStoredFlags(action.flags)
+        if let refused = flags.refused { return bad(tag, "\(refused) cannot be stored (RFC 3501 section 2.3.2).") }
         guard uid || sequenceSetIsValid(set, selection) else { return bad(tag, "Invalid message sequence numbers.") }
         let targets = messages(in: set, uid: uid, selection)
         let mode: StoreMode = switch action.mode {
@@ -29,7 +17,7 @@ extension IMAPSession {
         }
         let mailbox = selection.mailbox
         let origin = self.origin
-        let (storedFlags, storedKeywords) = (flags, keywords)
+        let (storedFlags, storedKeywords) = (flags.system, flags.keywords)
         blocking { () -> (changed: [MessageRecord], state: MailboxState) in
             let changed = try mailbox.store(
                 targets.map(\.uid), flags: storedFlags, keywords: storedKeywords, mode: mode, origin: origin)
