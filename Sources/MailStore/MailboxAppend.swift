@@ -19,18 +19,9 @@ public final class MailboxAppend: Sendable {
         self.flags = flags
         self.keywordBits = keywordBits
         self.internalDate = internalDate
-        var attempt = 0
-        while true {
-            let name = MaildirUniqueName.makeSequential()
-            do {
-                let file = try StreamingMessageFile<MailStoreError>(creatingAt: mailbox.path + "/tmp/" + name)
-                self.uniqueName = name
-                self.file = Mutex(file)
-                return
-            } catch MailStoreError.system(_, _, EEXIST) where attempt < 10 {
-                attempt += 1
-            }
-        }
+        let (file, name) = try MaildirTemporaryFile.create(inMaildir: mailbox.path)
+        self.uniqueName = name
+        self.file = Mutex(file)
     }
 
     deinit {

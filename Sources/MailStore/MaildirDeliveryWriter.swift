@@ -32,22 +32,12 @@ public final class MaildirDeliveryWriter: Sendable {
     private let file: LockedValue<StreamingMessageFile<MailStoreError>>
 
     init(maildirPath: String, faultHook: FaultHook?) throws {
-        var attempt = 0
-        while true {
-            let name = MaildirUniqueName.makeSequential()
-            let path = maildirPath + "/tmp/" + name
-            do {
-                let file = try StreamingMessageFile<MailStoreError>(creatingAt: path)
-                self.temporaryPath = path
-                self.maildirPath = maildirPath
-                self.uniqueName = name
-                self.faultHook = faultHook
-                self.file = LockedValue(file)
-                return
-            } catch MailStoreError.system(_, _, EEXIST) where attempt < 10 {
-                attempt += 1
-            }
-        }
+        let (file, name) = try MaildirTemporaryFile.create(inMaildir: maildirPath)
+        self.temporaryPath = file.path
+        self.maildirPath = maildirPath
+        self.uniqueName = name
+        self.faultHook = faultHook
+        self.file = LockedValue(file)
     }
 
     deinit {
