@@ -37,6 +37,9 @@ struct DovecotUIDList: Equatable {
     var otherHeaderFields: [String]
     /// Sorted by UID ascending, UIDs strictly increasing.
     var records: [Record]
+    /// How many records the file held when this list was read (nil for a list not read from
+    /// a file): records after these may be appended instead of rewriting the file.
+    private(set) var recordsOnDisk: Int?
 
     /// A new, empty list. UIDVALIDITY is the creation time, as Dovecot does.
     static func fresh(uidValidity: UInt32, mailboxGUID: String) -> DovecotUIDList {
@@ -88,9 +91,13 @@ struct DovecotUIDList: Equatable {
             throw corrupt(1, "mailbox GUID \(guid) is not 32 hex digits")
         }
 
+        // An append cut off by a crash leaves a last line without its newline: it was never
+        // acknowledged, so it is dropped rather than making the whole list unreadable.
+        let tornLast = !text.hasSuffix("\n") && lines.count > 1
         var records: [Record] = []
         for (offset, line) in lines.dropFirst().enumerated() {
             let lineNumber = offset + 2
+            if tornLast, lineNumber == lines.count, !Self.isCompleteRecord(line, version: version) { break }
             guard let space = line.firstIndex(of: " "), let uid = UInt32(line[..<space]), uid != 0 else {
                 throw corrupt(lineNumber, "expected <uid> followed by a space")
             }
@@ -124,6 +131,18 @@ struct DovecotUIDList: Equatable {
         self.mailboxGUID = guid
         self.otherHeaderFields = others
         self.records = records
+        self.recordsOnDisk = records.count
+    }
+
+    /// Whether a record line is whole: `<uid> ... :<name>` (version 3) or `<uid> <name>`.
+    private static func isCompleteRecord(_ line: Substring, version: Substring) -> Bool {
+        guard let space = line.firstIndex(of: " "), UInt32(line[..<space]) != nil else { return false }
+        let rest = line[line.index(after: space)...]
+        if version == "3" {
+            guard let colon = rest.firstIndex(of: ":") else { return false }
+            return rest.index(after: colon) < rest.endIndex
+        }
+        return !rest.isEmpty
     }
 
     private init(uidValidity: UInt32, nextUID: UInt32, mailboxGUID: String, otherHeaderFields: [String],
@@ -133,13 +152,19 @@ struct DovecotUIDList: Equatable {
         self.mailboxGUID = mailboxGUID
         self.otherHeaderFields = otherHeaderFields
         self.records = records
+        self.recordsOnDisk = nil
     }
 
     /// The file's text in version 3 format.
     func serialized() -> String {
         var header = ["3", "V\(uidValidity)", "N\(nextUID)", "G\(mailboxGUID)"]
         header += otherHeaderFields
-        var text = header.joined(separator: " ") + "\n"
+        return header.joined(separator: " ") + "\n" + Self.lines(records[...])
+    }
+
+    /// Record lines in version 3 format.
+    static func lines(_ records: ArraySlice<Record>) -> String {
+        var text = ""
         for record in records {
             text += "\(record.uid) "
             for field in record.extensions { text += field + " " }

@@ -316,6 +316,21 @@ public final class Maildir: Sendable {
         try DurableFile.replace(uidListPath, with: list.serialized(), directory: path)
     }
 
+    /// Saves a list read from the file to which records were only added (APPEND, COPY): the new
+    /// lines are appended and fsynced, as Dovecot does, instead of rewriting a file that holds
+    /// every message of the mailbox. The header's next UID then lags; readers take the larger of
+    /// it and the last UID + 1 (Dovecot too). Anything else is rewritten whole.
+    func saveUIDList(addingTo list: DovecotUIDList) throws {
+        guard let onDisk = list.recordsOnDisk, onDisk > 0, list.records.count > onDisk else {
+            return try writeUIDList(list)
+        }
+        let fd = try POSIX.open(uidListPath, O_WRONLY | O_APPEND)
+        defer { POSIX.close(fd) }
+        let text = DovecotUIDList.lines(list.records[onDisk...])
+        try Array(text.utf8).withUnsafeBytes { try POSIX.writeAll(fd, $0, path: uidListPath) }
+        try POSIX.fsync(fd, path: uidListPath)
+    }
+
     /// A random 128-bit mailbox GUID in hex, as Dovecot writes in the uidlist header.
     private static func makeGUID() -> String {
         var generator = SystemRandomNumberGenerator()

@@ -33,7 +33,7 @@ extension SharedMailbox {
                 try POSIX.rename(temporaryPath, finalPath)
                 do {
                     try POSIX.fsyncDirectory(path + "/cur")
-                    try maildir.writeUIDList(list)
+                    try maildir.saveUIDList(addingTo: list)
                 } catch {
                     // Not durable, so not accepted: take it back out before anyone lists it.
                     _ = try? POSIX.unlink(finalPath)

@@ -61,7 +61,7 @@ extension SharedMailbox {
                     }
                     if !added.isEmpty {
                         try POSIX.fsyncDirectory(path + "/cur")
-                        try maildir.writeUIDList(list)
+                        try maildir.saveUIDList(addingTo: list)
                     }
                 } catch {
                     for file in placed { _ = try? POSIX.unlink(file) }
