@@ -228,6 +228,10 @@ public final class LoftServer: Sendable {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+            // One socket read (at most 64 KiB) per read(): with NIO's default of 4, a held read
+            // let in four at once, beyond what the input cap allows for (an IMAP APPEND writing
+            // to disk while the client sends on).
+            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 1)
         if listener.address.host.contains(":") {
             // "[::]:110" beside "0.0.0.0:110": the IPv6 socket must not claim IPv4 too.
             bootstrap = bootstrap.serverChannelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 1)

@@ -23,6 +23,11 @@ public struct MailboxInfo: Sendable, Equatable {
     public let specialUse: SpecialUse?
     public let isSubscribed: Bool
 
+    /// A subscribed name whose mailbox does not exist (RFC 5258 §3.1: LIST (SUBSCRIBED) shows it).
+    public static func subscribedButMissing(_ name: MailboxName) -> MailboxInfo {
+        MailboxInfo(name: name, isSelectable: false, exists: false, hasChildren: false, specialUse: nil, isSubscribed: true)
+    }
+
     /// The LIST attributes (RFC 3501, RFC 3348 child attributes, RFC 5258, RFC 6154), e.g.
     /// `["\\HasNoChildren", "\\Sent"]`. `\Subscribed` is LSUB/LIST-EXTENDED business and left out.
     public var attributes: [String] {

@@ -24,12 +24,18 @@ extension IMAPSession {
         let selectSpecialUse = command.selectionOptions.contains(.specialUse)
         let recursive = command.selectionOptions.contains(.recursiveMatch)
         let showSubscribed = selectSubscribed || command.returnOptions?.contains(.subscribed) == true
-        blocking { try account.folders.list() } then: { outcome in
-            guard case .success(let mailboxes) = outcome else {
+        blocking { (try account.folders.list(), try account.folders.subscriptions()) } then: { outcome in
+            guard case .success((var mailboxes, let subscriptions)) = outcome else {
                 if case .failure(let error) = outcome { self.fail(tag, error, "LIST failed") }
                 return
             }
-            let subscribedNames = Set(mailboxes.filter(\.isSubscribed).map(\.name))
+            let subscribedNames = Set(subscriptions)
+            if selectSubscribed {
+                // RFC 5258 §3.1: every subscribed name, also one whose mailbox is gone.
+                let listed = Set(mailboxes.map(\.name))
+                mailboxes += subscriptions.filter { !listed.contains($0) }.map(MailboxInfo.subscribedButMissing)
+                mailboxes.sort { $0.name < $1.name }
+            }
             for info in mailboxes where patterns.contains(where: { $0.matches(info.name.name) }) {
                 var attributes = info.attributes
                 if showSubscribed && info.isSubscribed { attributes.append("\\Subscribed") }
@@ -56,8 +62,15 @@ extension IMAPSession {
             switch outcome {
             case .success((let subscribed, let mailboxes)):
                 let selectable = Set(mailboxes.filter(\.isSelectable).map(\.name))
-                for name in subscribed.sorted() where matcher.matches(name.name) {
-                    let attributes = selectable.contains(name) ? "" : "\\Noselect"
+                let subscribedNames = Set(subscribed)
+                // RFC 3501 §6.3.9: a parent that `%` reaches but that is not subscribed itself is
+                // listed as \Noselect when a subscribed name below it is not reached.
+                var parents = Set<MailboxName>()
+                for name in subscribed where !matcher.matches(name.name) {
+                    parents.formUnion(name.ancestors.filter { !subscribedNames.contains($0) && matcher.matches($0.name) })
+                }
+                for name in subscribedNames.union(parents).sorted() where matcher.matches(name.name) {
+                    let attributes = selectable.contains(name) && !parents.contains(name) ? "" : "\\Noselect"
                     self.untagged("LSUB (\(attributes)) \".\" \(IMAPNames.wire(name))")
                 }
                 self.complete(tag, "LSUB completed.")

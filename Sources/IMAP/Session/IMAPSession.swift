@@ -1,4 +1,5 @@
 import Auth
+import Glibc
 import LineProtocol
 import Logging
 import MailStore
@@ -316,9 +317,21 @@ public final class IMAPSession: LineProtocolDriver {
         case MailStoreError.invalidKeyword(_, let name):
             complete(tag, .no, code: "CANNOT", "\(what): \(String(reflecting: name)) is not a valid keyword.")
         default:
-            connection?.logger.error("\(what) failed", metadata: ["error": "\(error)"])
-            complete(tag, .no, code: "SERVERBUG", "\(what) failed on the server; the error is logged.")
+            connection?.logger.error("command failed", metadata: ["command": "\(what)", "error": "\(error)"])
+            if let selection, !Self.isDirectory(selection.mailbox.path + "/cur") {
+                // Renamed or deleted under this session: its numbers mean nothing any more, so
+                // the client must start over (as Dovecot: BYE).
+                emit("\(tag) NO [NONEXISTENT] The selected mailbox was renamed or deleted.")
+                return bye("The selected mailbox was renamed or deleted; please reconnect.")
+            }
+            complete(tag, .no, code: "SERVERBUG", "\(what) (server error, see the server log).")
         }
+    }
+
+    /// One stat, only on a command's failure path.
+    private static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
     }
 
     static func responseCode(for error: MailboxError) -> String {
