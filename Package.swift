@@ -61,15 +61,17 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .target(name: "Delivery", dependencies: ["MailStore", "POSIXSupport"], swiftSettings: strict),
-        // IMAP: grammar and incremental command parser for now (issue 7); session and glue come later.
+        // IMAP: grammar, incremental command parser, FETCH/SEARCH over MIME, the session on the
+        // connection skeleton; mailboxes through MailStore's shared coordinators.
         .target(name: "IMAP", dependencies: [
-            "LineProtocol",
+            "LineProtocol", "MailStore", "MIME", "Auth",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
         // Layer 4
         .target(name: "LoftServer", dependencies: [
-            "LineProtocol", "TLS", "Auth", "MailStore", "Config", "POP3", "SMTP", "Delivery",
+            "LineProtocol", "TLS", "Auth", "MailStore", "Config", "POP3", "SMTP", "IMAP", "Delivery",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -114,8 +116,10 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ], swiftSettings: strict),
         .testTarget(name: "IMAPTests", dependencies: [
-            "IMAP",
+            "IMAP", "MIME", "MailStore", "LineProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "MailStore"], swiftSettings: strict),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"], swiftSettings: strict),

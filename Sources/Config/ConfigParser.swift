@@ -16,7 +16,7 @@ struct ConfigParser {
     func parse(_ document: TOMLTable, sourcePath: String?) -> LoftConfiguration {
         let root = TableReader(toml: document, path: "", file: file)
         root.rejectUnknownKeys(known: [
-            "hostname", "domain", "data_dir", "user", "tls", "auth", "pop3", "submission", "delivery", "limits",
+            "hostname", "domain", "data_dir", "user", "tls", "auth", "pop3", "imap", "submission", "delivery", "limits",
             "listener",
         ], into: problems)
         let hostname = attempt { try hostName(root, "hostname", required: true) } ?? ""
@@ -29,6 +29,7 @@ struct ConfigParser {
         let tls = attempt { try root.table("tls") }.flatMap(parseTLS)
         let auth = parseAuth(root)
         let pop3 = attempt { try root.table("pop3") }.map(parsePOP3) ?? POP3Settings()
+        let imap = attempt { try root.table("imap") }.map(parseIMAP) ?? IMAPSettings()
         let submission = attempt { try root.table("submission") }.map(parseSubmission) ?? SubmissionSettings()
         let delivery = attempt { try root.table("delivery") }.flatMap(parseDelivery)
             ?? DeliverySettings(localDomains: [domain.lowercased()])
@@ -37,7 +38,7 @@ struct ConfigParser {
         let listeners = parseListeners(root, hasTLS: root.has("tls"))
         return LoftConfiguration(
             hostname: hostname, domain: domain, dataDirectory: dataDirectory, user: user,
-            tls: tls, auth: auth, pop3: pop3, submission: submission, delivery: delivery, limits: limits,
+            tls: tls, auth: auth, pop3: pop3, imap: imap, submission: submission, delivery: delivery, limits: limits,
             listeners: listeners, sourcePath: sourcePath)
     }
 
@@ -142,6 +143,31 @@ struct ConfigParser {
             }
         }
         return pop3
+    }
+
+    private func parseIMAP(_ section: TableReader) -> IMAPSettings {
+        section.rejectUnknownKeys(known: ["idle_timeout", "idle_keepalive"], into: problems)
+        var imap = IMAPSettings()
+        if let timeout = attempt({ try section.duration("idle_timeout") }) {
+            if timeout.value >= IMAPSettings.minimumIdleTimeout {
+                imap.idleTimeout = timeout.value
+            } else {
+                let minimum = DurationText.format(IMAPSettings.minimumIdleTimeout)
+                problems.record(section.error(
+                    "idle_timeout", "must be at least \(minimum) (RFC 3501 §5.4), got \"\(timeout.text)\""))
+            }
+        }
+        if let keepalive = attempt({ try section.duration("idle_keepalive") }) {
+            let range = IMAPSettings.idleKeepaliveRange
+            if range.contains(keepalive.value) {
+                imap.idleKeepalive = keepalive.value
+            } else {
+                problems.record(section.error(
+                    "idle_keepalive",
+                    "must be from \(DurationText.format(range.lowerBound)) to \(DurationText.format(range.upperBound)), got \"\(keepalive.text)\""))
+            }
+        }
+        return imap
     }
 
     private func parseSubmission(_ section: TableReader) -> SubmissionSettings {

@@ -18,6 +18,8 @@ extension LoftConfiguration {
                 ListenerConfiguration(protocol: .pop3, address: loopback(1995), tls: .implicit),
                 ListenerConfiguration(protocol: .submission, address: loopback(1587), tls: .starttls),
                 ListenerConfiguration(protocol: .submission, address: loopback(1465), tls: .implicit),
+                ListenerConfiguration(protocol: .imap, address: loopback(1143), tls: .starttls),
+                ListenerConfiguration(protocol: .imap, address: loopback(1993), tls: .implicit),
             ])
     }
 }

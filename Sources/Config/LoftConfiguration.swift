@@ -20,6 +20,7 @@ public struct LoftConfiguration: Sendable, Equatable {
     public var tls: TLSSettings?
     public var auth: AuthSettings
     public var pop3: POP3Settings
+    public var imap: IMAPSettings
     public var submission: SubmissionSettings
     /// The `[delivery]` section; `localDomains` defaults to `[domain]` (also when `init` gets nil).
     public var delivery: DeliverySettings
@@ -37,6 +38,7 @@ public struct LoftConfiguration: Sendable, Equatable {
         tls: TLSSettings? = nil,
         auth: AuthSettings,
         pop3: POP3Settings = POP3Settings(),
+        imap: IMAPSettings = IMAPSettings(),
         submission: SubmissionSettings = SubmissionSettings(),
         delivery: DeliverySettings? = nil,
         limits: LimitSettings = LimitSettings(),
@@ -50,6 +52,7 @@ public struct LoftConfiguration: Sendable, Equatable {
         self.tls = tls
         self.auth = auth
         self.pop3 = pop3
+        self.imap = imap
         self.submission = submission
         self.delivery = delivery ?? DeliverySettings(localDomains: [self.domain.lowercased()])
         self.limits = limits

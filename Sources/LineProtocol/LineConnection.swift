@@ -210,10 +210,17 @@ public final class LineConnection {
     /// every byte the client pipelined after the command, and puts TLS in front before the
     /// next read. Returns false where STARTTLS is not offered (nothing was sent).
     public func startTLS(after command: String, framer: inout LineFramer, sendingReply sendReply: () -> Void) -> Bool {
+        guard services.startTLS != nil else { return false }
+        framer = LineFramer(maxLineLength: framer.maxLineLength)
+        return startTLS(after: command, sendingReply: sendReply)
+    }
+
+    /// `startTLS(after:framer:sendingReply:)` for a protocol that resets its own parser (IMAP).
+    public func startTLS(after command: String, sendingReply sendReply: () -> Void) -> Bool {
         guard let startTLS = services.startTLS, let context else { return false }
         sendReply()
         do {
-            let discarded = try startTLS.start(discarding: &input, framer: &framer, pipeline: context.pipeline.syncOperations)
+            let discarded = try startTLS.start(discarding: &input, pipeline: context.pipeline.syncOperations)
             if discarded > 0 {
                 logger.notice("discarded plaintext pipelined after \(command)", metadata: ["bytes": "\(discarded)"])
             }

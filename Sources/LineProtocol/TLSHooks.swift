@@ -44,14 +44,11 @@ public struct StartTLSUpgrade: Sendable {
 
     /// The whole switch for a line protocol, to call right after writing and flushing the "go
     /// ahead" reply: throws away every byte the client pipelined after the STARTTLS/STLS line
-    /// (`input`; `framer` starts afresh), then puts TLS in front. Returns how many
-    /// plaintext bytes were thrown away, for the log.
-    public func start(
-        discarding input: inout ByteBuffer, framer: inout LineFramer, pipeline: ChannelPipeline.SynchronousOperations
-    ) throws -> Int {
+    /// (`input`; the protocol resets its own framer or parser), then puts TLS in front. Returns
+    /// how many plaintext bytes were thrown away, for the log.
+    public func start(discarding input: inout ByteBuffer, pipeline: ChannelPipeline.SynchronousOperations) throws -> Int {
         let discarded = input.readableBytes
         input.clear()
-        framer = LineFramer(maxLineLength: framer.maxLineLength)
         try install(pipeline)
         return discarded
     }

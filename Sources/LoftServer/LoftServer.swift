@@ -12,6 +12,7 @@ import SMTP
 import Synchronization
 import TLS
 import Delivery
+import IMAP
 import MailStore
 
 /// The whole `loft` process: every configured listener on one event loop group, the shared
@@ -56,6 +57,9 @@ public final class LoftServer: Sendable {
     private let users: PasswdFileUserDatabase
     private let penalty: FailurePenalty
     private let pop3Backend: MaildirPOP3Backend
+    private let imapBackend: MaildirIMAPBackend
+    /// The open mailboxes of every user, shared by IMAP sessions (live sync).
+    private let mailboxes: MailboxRegistry
     private let submissionBackend: SubmissionBackend
     /// One TLS context per protocol: the same certificates everywhere, but each protocol's
     /// own strict-ALPN id. Shared by every listener (and connection) of that protocol.
@@ -82,8 +86,16 @@ public final class LoftServer: Sendable {
         }
         try DataDirectory.prepare(configuration)
         let authenticator = Authenticator(users: users, penalty: penalty)
+        let mailboxes = MailboxRegistry(cacheStamp: IMAPServerInfo.cacheStamp)
+        self.mailboxes = mailboxes
+        let mailboxChanged: @Sendable (String) -> Void = { mailboxes.changed(path: $0) }
         self.pop3Backend = MaildirPOP3Backend(
-            authenticator: authenticator, users: users, penalty: penalty, dataDirectory: configuration.dataDirectory)
+            authenticator: authenticator, users: users, penalty: penalty, dataDirectory: configuration.dataDirectory,
+            mailboxChanged: mailboxChanged)
+        self.imapBackend = MaildirIMAPBackend(
+            authenticator: authenticator, users: users, penalty: penalty,
+            locator: MaildirLocator(dataDirectory: configuration.dataDirectory, defaultDomain: configuration.domain),
+            registry: mailboxes)
         do {
             let delivery = try SubmissionDelivery(
                 dataDirectory: configuration.dataDirectory,
@@ -91,7 +103,8 @@ public final class LoftServer: Sendable {
                 spool: try Spool(dataDirectory: configuration.dataDirectory))
             self.submissionBackend = SubmissionBackend(
                 authenticator: authenticator, users: users, penalty: penalty, aliases: aliases,
-                delivery: delivery, localDomains: configuration.delivery.localDomains, logger: logger)
+                delivery: delivery, localDomains: configuration.delivery.localDomains, logger: logger,
+                mailboxChanged: mailboxChanged)
         } catch {
             throw StartupError(description: "data_dir: \(error)")
         }
@@ -119,9 +132,6 @@ public final class LoftServer: Sendable {
             }
         }
         self.tlsProviders = providers
-        for listener in configuration.listeners where listener.protocol == .imap {
-            throw StartupError(description: "listener \(listener.address): protocol \"imap\" is not available in this version of Loft")
-        }
 
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         self.diskPool = NIOThreadPool(numberOfThreads: configuration.limits.diskThreads)
@@ -266,7 +276,12 @@ public final class LoftServer: Sendable {
                 POP3ServerHandler(configuration: configuration, backend: backend, services: services, logger: logger)
             }
         case .imap:
-            preconditionFailure("init refuses imap listeners until IMAP lands")
+            let configuration = IMAPConfiguration(
+                tlsMode: listener.tls.lineMode, allowPlaintextAuth: listener.allowPlaintextAuth, limits: configuration.imapLimits)
+            let backend = imapBackend
+            return { services, logger in
+                IMAPServerHandler(configuration: configuration, backend: backend, services: services, logger: logger)
+            }
         case .submission:
             let configuration = SMTPServerConfiguration(
                 hostname: self.configuration.hostname, tlsMode: listener.tls.lineMode,
@@ -323,6 +338,7 @@ public final class LoftServer: Sendable {
             let closed = remaining.map { $0.close() }
             for future in closed { try? future.wait() }
         }
+        mailboxes.shutdown()
         try? diskPool.syncShutdownGracefully()
         try? passwordPool.syncShutdownGracefully()
         try? group.syncShutdownGracefully()
@@ -386,6 +402,15 @@ extension LoftConfiguration {
         var limits = POP3Limits()
         limits.idleTimeout = pop3.idleTimeout
         limits.maxLineLength = pop3.maxLineLength
+        limits.loginTimeout = self.limits.loginTimeout
+        return limits
+    }
+
+    var imapLimits: IMAPLimits {
+        var limits = IMAPLimits()
+        limits.parser.maxAppendSize = submission.maxMessageSize
+        limits.idleTimeout = imap.idleTimeout
+        limits.idleKeepalive = imap.idleKeepalive
         limits.loginTimeout = self.limits.loginTimeout
         return limits
     }

@@ -11,8 +11,12 @@ final class MaildirPOP3Backend: POP3Backend {
     private let penalty: FailurePenalty
     private let locator: MaildirLocator
     private let lockedLogins = Mutex<Set<String>>([])
+    /// Tells open mailboxes (IMAP live sync) that a Maildir lost messages.
+    private let mailboxChanged: @Sendable (String) -> Void
 
-    init(authenticator: Authenticator, users: PasswdFileUserDatabase, penalty: FailurePenalty, dataDirectory: String) {
+    init(authenticator: Authenticator, users: PasswdFileUserDatabase, penalty: FailurePenalty, dataDirectory: String,
+         mailboxChanged: @escaping @Sendable (String) -> Void) {
+        self.mailboxChanged = mailboxChanged
         self.authenticator = authenticator
         self.users = users
         self.penalty = penalty
@@ -42,7 +46,7 @@ final class MaildirPOP3Backend: POP3Backend {
             let path = try locator.path(forUser: user.login, home: user.home)
             let maildir = try Maildir.open(path: path, create: true)
             let snapshot = try maildir.synchronize()
-            return MaildirPOP3Maildrop(maildir: maildir, snapshot: snapshot, release: release)
+            return MaildirPOP3Maildrop(maildir: maildir, snapshot: snapshot, release: release, changed: mailboxChanged)
         } catch {
             release()
             throw .unavailable("\(error)")
@@ -56,9 +60,12 @@ final class MaildirPOP3Maildrop: POP3Maildrop {
     private let maildir: Maildir
     private let stored: [MaildirMessage]
     private let releaseLock: Mutex<(@Sendable () -> Void)?>
+    private let changed: @Sendable (String) -> Void
 
-    init(maildir: Maildir, snapshot: MaildirSnapshot, release: @escaping @Sendable () -> Void) {
+    init(maildir: Maildir, snapshot: MaildirSnapshot, release: @escaping @Sendable () -> Void,
+         changed: @escaping @Sendable (String) -> Void) {
         self.maildir = maildir
+        self.changed = changed
         self.stored = snapshot.messages
         // Dovecot's default pop3_uidl_format "%08Xu%08Xv": the same Maildir shows the same UIDLs.
         self.messages = snapshot.messages.map {
@@ -73,6 +80,7 @@ final class MaildirPOP3Maildrop: POP3Maildrop {
 
     func delete(_ indices: [Int]) throws {
         try maildir.delete(indices.map { stored[$0] })
+        changed(maildir.path)
     }
 
     func release() {

@@ -14,11 +14,15 @@ final class SubmissionBackend: SMTPBackend {
     private let delivery: SubmissionDelivery
     private let localDomains: Set<String>
     private let logger: Logger
+    /// Tells open mailboxes (IMAP live sync) that a Maildir got mail.
+    private let mailboxChanged: @Sendable (String) -> Void
 
     init(
         authenticator: Authenticator, users: PasswdFileUserDatabase, penalty: FailurePenalty,
-        aliases: AliasTable?, delivery: SubmissionDelivery, localDomains: [String], logger: Logger
+        aliases: AliasTable?, delivery: SubmissionDelivery, localDomains: [String], logger: Logger,
+        mailboxChanged: @escaping @Sendable (String) -> Void
     ) {
+        self.mailboxChanged = mailboxChanged
         self.authenticator = authenticator
         self.users = users
         self.penalty = penalty
@@ -87,7 +91,9 @@ final class SubmissionBackend: SMTPBackend {
             smtputf8: envelope.smtpUTF8,
             ret: envelope.ret.flatMap { DSNReturn(rawValue: $0.uppercased()) },
             envid: envelope.envelopeID))
-        return DeliveryWriter(transaction: transaction, sessionQueueID: envelope.queueID, logger: logger)
+        return DeliveryWriter(
+            transaction: transaction, sessionQueueID: envelope.queueID, logger: logger,
+            maildirs: local.map(\.maildirPath), mailboxChanged: mailboxChanged)
     }
 
     /// The users a local address reaches: the user itself, or an alias's members.
@@ -119,11 +125,16 @@ private final class DeliveryWriter: SMTPMessageWriter {
     private let transaction: DeliveryTransaction
     private let sessionQueueID: String
     private let logger: Logger
+    private let maildirs: [String]
+    private let mailboxChanged: @Sendable (String) -> Void
 
-    init(transaction: DeliveryTransaction, sessionQueueID: String, logger: Logger) {
+    init(transaction: DeliveryTransaction, sessionQueueID: String, logger: Logger, maildirs: [String],
+         mailboxChanged: @escaping @Sendable (String) -> Void) {
         self.transaction = transaction
         self.sessionQueueID = sessionQueueID
         self.logger = logger
+        self.maildirs = maildirs
+        self.mailboxChanged = mailboxChanged
     }
 
     func write(_ bytes: ByteBuffer) throws {
@@ -133,6 +144,7 @@ private final class DeliveryWriter: SMTPMessageWriter {
     func commit() throws {
         let spoolID = try transaction.commit()
         logger.debug("stored", metadata: ["id": "\(sessionQueueID)", "spool_id": "\(spoolID)"])
+        for maildir in maildirs { mailboxChanged(maildir) }  // IDLE sessions hear of it at once
     }
 
     func abort() {

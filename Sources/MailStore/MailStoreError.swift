@@ -20,6 +20,10 @@ public enum MailStoreError: SystemCallErrorRepresentable, CustomStringConvertibl
     case deliveryFinished(temporaryPath: String)
     /// The mailbox ran out of UIDs (next UID would pass 2^32-1); see RFC 3501 section 2.3.1.1.
     case uidsExhausted(path: String)
+    /// All 26 keyword letters of the Maildir at `path` are taken (IMAP `NO [LIMIT]`).
+    case keywordLimitReached(path: String, limit: Int)
+    /// Not a valid IMAP keyword (RFC 3501 `flag-keyword = atom`).
+    case invalidKeyword(path: String, name: String)
 
     public var description: String {
         switch self {
@@ -39,6 +43,10 @@ public enum MailStoreError: SystemCallErrorRepresentable, CustomStringConvertibl
             return "delivery \(temporaryPath) was already committed or aborted"
         case let .uidsExhausted(path):
             return "\(path): no UIDs left below 2^32-1; the uidlist must be recreated with a new UIDVALIDITY"
+        case let .keywordLimitReached(path, limit):
+            return "\(path): all \(limit) keyword letters are taken"
+        case let .invalidKeyword(path, name):
+            return "\(path): keyword \(String(reflecting: name)) is not a valid IMAP atom"
         }
     }
 }

@@ -18,6 +18,7 @@ struct SampleConfigurationTests {
         #expect(config.auth == AuthSettings(
             passwdFile: "/etc/loft/passwd", failureDelay: .seconds(2), failureDelayMax: .seconds(15)))
         #expect(config.pop3 == POP3Settings(idleTimeout: .seconds(600), maxLineLength: 512))
+        #expect(config.imap == IMAPSettings(idleTimeout: .seconds(1800), idleKeepalive: .seconds(120)))
         #expect(config.submission == SubmissionSettings(
             maxMessageSize: 50 * 1024 * 1024, maxRecipients: 100, aliasesFile: nil, idleTimeout: .seconds(300)))
         #expect(config.delivery == DeliverySettings(localDomains: ["example.org"]))
@@ -28,6 +29,12 @@ struct SampleConfigurationTests {
                 allowPlaintextAuth: false),
             ListenerConfiguration(
                 protocol: .pop3, address: ListenAddress(host: "0.0.0.0", port: 995), tls: .implicit,
+                allowPlaintextAuth: false),
+            ListenerConfiguration(
+                protocol: .imap, address: ListenAddress(host: "0.0.0.0", port: 143), tls: .starttls,
+                allowPlaintextAuth: false),
+            ListenerConfiguration(
+                protocol: .imap, address: ListenAddress(host: "0.0.0.0", port: 993), tls: .implicit,
                 allowPlaintextAuth: false),
             ListenerConfiguration(
                 protocol: .submission, address: ListenAddress(host: "0.0.0.0", port: 587), tls: .starttls,
@@ -46,6 +53,7 @@ struct SampleConfigurationTests {
         #expect(config.auth.failureDelay == AuthSettings.defaultFailureDelay)
         #expect(config.auth.failureDelayMax == AuthSettings.defaultFailureDelayMax)
         #expect(config.pop3 == POP3Settings())
+        #expect(config.imap == IMAPSettings())
         #expect(config.submission == SubmissionSettings())
         #expect(config.delivery == DeliverySettings(localDomains: [config.domain]))
         #expect(config.limits == LimitSettings())
@@ -88,9 +96,9 @@ struct SampleConfigurationTests {
         #expect(config.tls?.minVersion == .tls12)
         #expect(config.auth.passwdFile == "/home/alice/loft-data/passwd")
         #expect(config.listeners.map(\.address.description)
-            == ["127.0.0.1:1110", "127.0.0.1:1995", "127.0.0.1:1587", "127.0.0.1:1465"])
-        #expect(config.listeners.map(\.protocol) == [.pop3, .pop3, .submission, .submission])
-        #expect(config.listeners.map(\.tls) == [.starttls, .implicit, .starttls, .implicit])
+            == ["127.0.0.1:1110", "127.0.0.1:1995", "127.0.0.1:1587", "127.0.0.1:1465", "127.0.0.1:1143", "127.0.0.1:1993"])
+        #expect(config.listeners.map(\.protocol) == [.pop3, .pop3, .submission, .submission, .imap, .imap])
+        #expect(config.listeners.map(\.tls) == [.starttls, .implicit, .starttls, .implicit, .starttls, .implicit])
         #expect(config.submission == SubmissionSettings())
         #expect(config.delivery.localDomains == ["localhost"])
         #expect(config.listeners.allSatisfy { !$0.allowPlaintextAuth })

@@ -1,0 +1,52 @@
+import MailStore
+
+extension IMAPSession {
+    /// RFC 3501 §6.4.4 SEARCH and §6.4.8 UID SEARCH, over this session's view. Keys that need
+    /// the message (headers, body, SENT*) read and parse each candidate on the disk pool.
+    func search(_ tag: String, _ command: IMAPSearchCommand, uid: Bool) {
+        guard let selection = requireSelected(tag) else { return }
+        let uids = selection.uids
+        let evaluator: IMAPSearchEvaluator
+        do {
+            evaluator = try IMAPSearchEvaluator(command, lastSequenceNumber: UInt32(uids.count), lastUID: uids.last ?? 0)
+        } catch {
+            return complete(tag, .no, code: "BADCHARSET (US-ASCII UTF-8)", "Unsupported charset.", expunges: uid)
+        }
+        let mailbox = selection.mailbox
+        let recent = selection.recent
+        blocking { () -> [UInt32] in
+            let state = mailbox.state
+            var found: [UInt32] = []
+            for (offset, messageUID) in uids.enumerated() {
+                guard let index = state.index(ofUID: messageUID) else { continue }
+                let record = state.messages[index]
+                var systemFlags = Set<String>()
+                if record.flags.contains(.seen) { systemFlags.insert("seen") }
+                if record.flags.contains(.answered) { systemFlags.insert("answered") }
+                if record.flags.contains(.flagged) { systemFlags.insert("flagged") }
+                if record.flags.contains(.deleted) { systemFlags.insert("deleted") }
+                if record.flags.contains(.draft) { systemFlags.insert("draft") }
+                if recent.contains(messageUID) { systemFlags.insert("recent") }
+                let message = IMAPSearchMessage(
+                    sequenceNumber: UInt32(offset + 1), uid: messageUID, systemFlags: systemFlags,
+                    keywords: state.keywords(of: record), internalDate: record.internalDate, virtualSize: record.virtualSize)
+                var content: IMAPMessageContent?
+                if evaluator.needsContent {
+                    // A message expunged meanwhile simply does not match.
+                    guard let bytes = try? mailbox.readMessage(uid: messageUID) else { continue }
+                    content = IMAPMessageContent(storedBytes: bytes)
+                }
+                if evaluator.matches(message, content: content) { found.append(uid ? messageUID : UInt32(offset + 1)) }
+            }
+            return found
+        } then: { outcome in
+            switch outcome {
+            case .success(let found):
+                self.untagged(found.isEmpty ? "SEARCH" : "SEARCH " + found.map(String.init).joined(separator: " "))
+                self.complete(tag, "SEARCH completed.", expunges: uid)
+            case .failure(let error):
+                self.fail(tag, error, "SEARCH failed")
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import MailStore
+import NIOCore
+
+extension IMAPSession {
+    /// RFC 3501 §6.3.1 SELECT and §6.3.2 EXAMINE. A failed SELECT leaves no mailbox selected.
+    func select(_ tag: String, _ rawName: IMAPMailboxName, parameters: [IMAPParameter], readOnly: Bool) {
+        guard let account = requireAuthenticated(tag) else { return }
+        guard parameters.isEmpty else {
+            bad(tag, "\(readOnly ? "EXAMINE" : "SELECT") parameters are not supported.")
+            return
+        }
+        let name: MailboxName
+        do {
+            name = try IMAPNames.mailbox(rawName)
+        } catch {
+            closeSelection()
+            return fail(tag, error, "Cannot select \(rawName)")
+        }
+        closeSelection()
+        blocking { () -> (SharedMailbox, MailboxState, Set<UInt32>) in
+            let mailbox = try account.open(name)
+            // RFC 3501 §6.3.2: EXAMINE never takes \Recent away from other sessions.
+            return (mailbox, mailbox.state, readOnly ? [] : mailbox.claimRecent())
+        } then: { outcome in
+            switch outcome {
+            case .success((let mailbox, let state, let recent)):
+                self.selected(tag, name, mailbox, state, recent: recent, readOnly: readOnly)
+            case .failure(let error):
+                self.fail(tag, error, "Cannot select \(name)")
+            }
+        }
+    }
+
+    private func selected(_ tag: String, _ name: MailboxName, _ mailbox: SharedMailbox, _ state: MailboxState,
+                          recent: Set<UInt32>, readOnly: Bool) {
+        guard let connection, self.state == .authenticated else {
+            account?.close(mailbox)
+            return
+        }
+        let selection = IMAPSelection(name: name, mailbox: mailbox, readOnly: readOnly, state: state, recent: recent)
+        let bound = NIOLoopBound((session: self, selection: selection), eventLoop: connection.eventLoop)
+        let eventLoop = connection.eventLoop
+        selection.observe { _ in
+            eventLoop.execute { bound.value.session.mailboxChanged(in: bound.value.selection) }
+        }
+        self.selection = selection
+        self.state = .selected
+        for line in selection.flagsAnnouncement() { untagged(line) }
+        untagged("\(selection.count) EXISTS")
+        untagged("\(recent.count) RECENT")
+        if let firstUnseen = state.messages.firstIndex(where: { !$0.flags.contains(.seen) }) {
+            untagged("OK [UNSEEN \(firstUnseen + 1)] First unseen.")
+        }
+        untagged("OK [UIDVALIDITY \(state.uidValidity)] UIDs valid.")
+        untagged("OK [UIDNEXT \(state.nextUID)] Predicted next UID.")
+        complete(tag, code: readOnly ? "READ-ONLY" : "READ-WRITE", "\(readOnly ? "EXAMINE" : "SELECT") completed.")
+    }
+
+    /// RFC 3691 UNSELECT: leaves the mailbox without expunging.
+    func unselect(_ tag: String) {
+        guard requireSelected(tag) != nil else { return }
+        closeSelection()
+        complete(tag, "UNSELECT completed.")
+    }
+
+    /// RFC 3501 §6.4.2: silently expunges \Deleted messages (unless read-only), then leaves.
+    func close(_ tag: String) {
+        guard let selection = requireSelected(tag) else { return }
+        guard !selection.readOnly else {
+            closeSelection()
+            return complete(tag, "CLOSE completed.")
+        }
+        let mailbox = selection.mailbox
+        let origin = self.origin
+        let uids = selection.uids
+        blocking {
+            let state = mailbox.state
+            let deleted = uids.filter { uid in state.index(ofUID: uid).map { state.messages[$0].flags.contains(.deleted) } ?? false }
+            _ = try mailbox.expunge(deleted, origin: origin)
+        } then: { outcome in
+            self.closeSelection()
+            switch outcome {
+            case .success: self.complete(tag, "CLOSE completed.")
+            case .failure(let error): self.fail(tag, error, "CLOSE could not expunge")
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import MailStore
+
+extension IMAPSession {
+    /// RFC 3501 §6.3.10, with SIZE (RFC 8438) and DELETED (RFC 9051). \Recent belongs to the
+    /// session that selected a mailbox first, so RECENT is this session's count when the
+    /// mailbox is selected here, else 0.
+    func status(_ tag: String, _ rawName: IMAPMailboxName, _ attributes: [IMAPStatusAttribute]) {
+        guard let account = requireAuthenticated(tag) else { return }
+        if attributes.contains(.highestModSeq) { return bad(tag, "HIGHESTMODSEQ needs CONDSTORE, which is not offered.") }
+        let name: MailboxName
+        do {
+            name = try IMAPNames.mailbox(rawName)
+        } catch {
+            return fail(tag, error, "STATUS failed")
+        }
+        let selectedRecent = selection?.name == name ? selection?.recent.count : nil
+        blocking { try account.withMailbox(name) { $0.state } } then: { outcome in
+            switch outcome {
+            case .success(let state):
+                let items = attributes.map { attribute -> String in
+                    let value: Int
+                    switch attribute {
+                    case .messages: value = state.messages.count
+                    case .recent: value = selectedRecent ?? 0
+                    case .uidNext: value = Int(state.nextUID)
+                    case .uidValidity: value = Int(state.uidValidity)
+                    case .unseen: value = state.messages.count { !$0.flags.contains(.seen) }
+                    case .deleted: value = state.messages.count { $0.flags.contains(.deleted) }
+                    case .size: value = state.messages.reduce(0) { $0 + $1.virtualSize }
+                    case .highestModSeq: value = Int(state.highestModSeq)
+                    }
+                    return "\(attribute.rawValue) \(value)"
+                }
+                self.untagged("STATUS \(IMAPNames.wire(name)) (\(items.joined(separator: " ")))")
+                self.complete(tag, "STATUS completed.")
+            case .failure(let error):
+                self.fail(tag, error, "STATUS failed")
+            }
+        }
+    }
+}

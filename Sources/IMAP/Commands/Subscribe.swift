@@ -1,0 +1,14 @@
+extension IMAPSession {
+    /// RFC 3501 §6.3.6 SUBSCRIBE and §6.3.7 UNSUBSCRIBE.
+    func subscribe(_ tag: String, _ rawName: IMAPMailboxName, subscribe: Bool) {
+        guard let account = requireAuthenticated(tag) else { return }
+        mailboxOperation(tag, subscribe ? "SUBSCRIBE" : "UNSUBSCRIBE") {
+            let name = try IMAPNames.mailbox(rawName)
+            if subscribe {
+                try account.folders.subscribe(name.name)
+            } else {
+                try account.folders.unsubscribe(name.name)
+            }
+        }
+    }
+}

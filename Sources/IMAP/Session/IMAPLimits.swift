@@ -1,0 +1,43 @@
+import LineProtocol
+
+/// Every IMAP limit with its default, in one place; `LoftServer` fills them from `[imap]`.
+public struct IMAPLimits: Sendable, Equatable {
+    /// The parser's limits: line length (64 KiB, as Dovecot), literal and APPEND sizes, nesting.
+    public var parser = IMAPParserLimits()
+    /// RFC 3501 §5.4: an autologout timer of at least 30 minutes.
+    public var idleTimeout: Duration = .seconds(30 * 60)
+    /// Time from connect to a successful login.
+    public var loginTimeout: Duration? = .seconds(120)
+    /// How often an idling client hears `* OK Still here` (RFC 2177 §3: keep NAT state alive).
+    public var idleKeepalive: Duration = .seconds(120)
+    /// Failed logins on one connection before it is closed.
+    public var maxAuthFailures = 3
+    /// Malformed commands on one connection before it is closed.
+    public var maxBadCommands = 20
+    /// Bytes of pipelined input held while a command is being served; at least one whole line
+    /// (the parser keeps a line in the input until its end arrives).
+    public var maxBufferedInput: Int { max(parser.maxLineLength, 64 * 1024) }
+
+    public init() {}
+}
+
+extension IMAPLimits {
+    /// The part of these limits the shared connection skeleton enforces.
+    var connection: ConnectionLimits {
+        ConnectionLimits(maxBufferedInput: maxBufferedInput, idleTimeout: idleTimeout, loginTimeout: loginTimeout)
+    }
+}
+
+/// What one IMAP listener offers.
+public struct IMAPConfiguration: Sendable {
+    public var tlsMode: TLSMode
+    /// Allow LOGIN/AUTHENTICATE without TLS (never by default).
+    public var allowPlaintextAuth: Bool
+    public var limits: IMAPLimits
+
+    public init(tlsMode: TLSMode, allowPlaintextAuth: Bool = false, limits: IMAPLimits = IMAPLimits()) {
+        self.tlsMode = tlsMode
+        self.allowPlaintextAuth = allowPlaintextAuth
+        self.limits = limits
+    }
+}

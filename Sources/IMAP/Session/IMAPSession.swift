@@ -1,0 +1,367 @@
+import Auth
+import LineProtocol
+import Logging
+import MailStore
+import NIOCore
+
+/// The channel handler of one IMAP connection: the shared skeleton driven by `IMAPSession`.
+public typealias IMAPServerHandler = LineConnectionHandler<IMAPSession>
+
+extension LineConnectionHandler where Driver == IMAPSession {
+    public convenience init(
+        configuration: IMAPConfiguration, backend: any IMAPBackend, services: ConnectionServices, logger: Logger
+    ) {
+        self.init(
+            driver: IMAPSession(configuration: configuration, backend: backend),
+            limits: configuration.limits.connection, services: services, logger: logger)
+    }
+}
+
+/// One IMAP session (RFC 3501 §3, RFC 9051 §3): not authenticated → authenticated → selected
+/// → logout, on the connection skeleton. The incremental parser turns input into commands;
+/// each command is one file in `Commands/` (an extension of this class) that checks the state,
+/// runs its disk work through the connection (off the event loop; no further command is read
+/// meanwhile, so responses keep their order) and completes with a tagged response.
+///
+/// Changes other sessions, POP3 and delivery make to the selected mailbox arrive through its
+/// `SharedMailbox` observation and are announced only where RFC 3501 §7.4.1 allows (never an
+/// EXPUNGE during FETCH, STORE or SEARCH), and at once during IDLE.
+public final class IMAPSession: LineProtocolDriver {
+    enum State {
+        case notAuthenticated
+        case authenticated
+        case selected
+        case loggedOut
+    }
+
+    let configuration: IMAPConfiguration
+    let backend: any IMAPBackend
+    var state = State.notAuthenticated
+    var parser: IMAPCommandParser
+    var tlsActive: Bool
+    var account: IMAPAccount?
+    var selection: IMAPSelection?
+    /// A SASL exchange waiting for the client's next line.
+    var sasl: (tag: String, exchange: SASLExchange)?
+    /// An APPEND whose message is arriving.
+    var append: IMAPAppendUpload?
+    /// The tag of the IDLE command in progress and its keepalive timer.
+    var idle: (tag: String, keepalive: RepeatedTask)?
+    var authFailures = 0
+    var badCommands = 0
+    /// Marks this session's own changes in the mailbox change stream.
+    let origin = IMAPSession.nextOrigin()
+    /// The connection, while it is open.
+    private(set) weak var connection: LineConnection?
+    /// Responses gathered for one write.
+    private var output = ByteBuffer()
+
+    init(configuration: IMAPConfiguration, backend: any IMAPBackend) {
+        self.configuration = configuration
+        self.backend = backend
+        self.tlsActive = configuration.tlsMode == .implicit
+        self.parser = IMAPCommandParser(configuration: Self.parserConfiguration(configuration))
+    }
+
+    static func parserConfiguration(_ configuration: IMAPConfiguration) -> IMAPParserConfiguration {
+        IMAPParserConfiguration(limits: configuration.limits.parser, literalPlus: .literalPlus)
+    }
+
+    private static let originCounter = OriginCounter()
+
+    static func nextOrigin() -> UInt64 { originCounter.next() }
+
+    // MARK: - LineProtocolDriver
+
+    public var isClosed: Bool { state == .loggedOut }
+
+    public func start(_ connection: LineConnection) {
+        self.connection = connection
+        output = connection.allocator.buffer(capacity: 256)
+        untagged("OK [CAPABILITY \(capabilities)] Loft IMAP server ready.")
+        flush()
+    }
+
+    public func processInput(_ connection: LineConnection) -> Bool {
+        switch parser.parse(&connection.input) {
+        case .needMoreBytes:
+            return false
+        case .needContinuation:
+            continuation("Ready for literal data")
+        case .command(let command):
+            run(command)
+        case .appendStart(let header):
+            appendStarted(header)
+        case .appendData(let piece):
+            appendReceived(piece)
+        case .appendEnd(let tag):
+            appendEnded(tag: tag)
+        case .idleDone:
+            idleDone()
+        case .authenticationResponse(let line):
+            authenticationResponse(line)
+        case .error(let tag, let error):
+            parseFailed(tag: tag, error)
+        }
+        return true
+    }
+
+    public func tlsEstablished(_ info: TLSSessionInfo, _ connection: LineConnection) {
+        tlsActive = true
+    }
+
+    public func shutdownRequested(_ connection: LineConnection) {
+        bye("[UNAVAILABLE] Server shutting down, please reconnect later.")
+    }
+
+    public func timedOut(beforeLogin: Bool, _ connection: LineConnection) {
+        bye(beforeLogin ? "Login timeout, closing." : "Autologout; idle for too long.")
+    }
+
+    public func tooMuchInput(_ connection: LineConnection) {
+        bye("Too much input while a command was in progress.")
+    }
+
+    public func connectionClosed(_ connection: LineConnection) {
+        state = .loggedOut
+        endIdle()
+        selection?.stopObserving()
+        selection = nil
+        // A partial APPEND is dropped; whatever the session still holds open is released, also
+        // what a command in flight opened (its completion no longer runs). Not on the loop:
+        // releasing a mailbox may write its index.
+        let writer = append?.writer
+        append = nil
+        if let account {
+            _ = connection.services.blockingWork.run(on: connection.eventLoop) {
+                writer?.abort()
+                account.closeAll()
+            }
+        }
+        self.connection = nil
+    }
+
+    // MARK: - Dispatch
+
+    private func run(_ command: IMAPCommand) {
+        let tag = command.tag
+        switch command.kind {
+        case .capability: capability(tag)
+        case .noop: noop(tag)
+        case .logout: logout(tag)
+        case .starttls: starttls(tag)
+        case .authenticate(let mechanism, let initialResponse):
+            authenticate(tag, mechanism: mechanism, initialResponse: initialResponse)
+        case .login(let user, let password): login(tag, user: user, password: password)
+        case .enable(let capabilities): enable(tag, capabilities)
+        case .id: id(tag)
+        case .namespace: namespace(tag)
+        case .select(let name, let parameters): select(tag, name, parameters: parameters, readOnly: false)
+        case .examine(let name, let parameters): select(tag, name, parameters: parameters, readOnly: true)
+        case .create(let name, let parameters): create(tag, name, parameters: parameters)
+        case .delete(let name): delete(tag, name)
+        case .rename(let from, let to, let parameters): rename(tag, from: from, to: to, parameters: parameters)
+        case .subscribe(let name): subscribe(tag, name, subscribe: true)
+        case .unsubscribe(let name): subscribe(tag, name, subscribe: false)
+        case .list(let list): self.list(tag, list)
+        case .lsub(let reference, let pattern): lsub(tag, reference: reference, pattern: pattern)
+        case .status(let name, let attributes): status(tag, name, attributes)
+        case .check: check(tag)
+        case .close: close(tag)
+        case .unselect: unselect(tag)
+        case .expunge: expunge(tag, uids: nil)
+        case .uidExpunge(let set): expunge(tag, uids: set)
+        case .search(let search, let uid): self.search(tag, search, uid: uid)
+        case .fetch(let set, let attributes, let uid): fetch(tag, set, attributes, uid: uid)
+        case .store(let set, let action, let uid): store(tag, set, action, uid: uid)
+        case .copy(let set, let name, let uid): copy(tag, set, to: name, uid: uid, move: false)
+        case .move(let set, let name, let uid): copy(tag, set, to: name, uid: uid, move: true)
+        case .idle: startIdle(tag)
+        }
+    }
+
+    private func parseFailed(tag: String?, _ error: IMAPParseError) {
+        let code = error.responseCode.map { "[\($0)] " } ?? ""
+        let status = error.reply == .no ? "NO" : "BAD"
+        emit("\(tag ?? "*") \(status) \(code)\(error.message)")
+        if error.isFatal {
+            bye("Cannot continue after this input.")
+            return
+        }
+        if error.reply == .bad { countBadCommand() } else { flush() }
+    }
+
+    /// Dovecot closes after 20 malformed commands in a row; a client that only sends junk is
+    /// not going to recover.
+    func countBadCommand() {
+        badCommands += 1
+        if badCommands >= configuration.limits.maxBadCommands {
+            bye("Too many invalid commands.")
+        } else {
+            flush()
+        }
+    }
+
+    // MARK: - State checks
+
+    /// The account, or nil after answering `BAD` when not logged in.
+    func requireAuthenticated(_ tag: String) -> IMAPAccount? {
+        guard state == .authenticated || state == .selected, let account else {
+            bad(tag, "Log in first (LOGIN or AUTHENTICATE).")
+            return nil
+        }
+        return account
+    }
+
+    /// The selected mailbox, or nil after answering `BAD`.
+    func requireSelected(_ tag: String) -> IMAPSelection? {
+        guard state == .selected, let selection else {
+            bad(tag, state == .notAuthenticated ? "Log in first (LOGIN or AUTHENTICATE)." : "Select a mailbox first.")
+            return nil
+        }
+        return selection
+    }
+
+    func requireNotAuthenticated(_ tag: String) -> Bool {
+        guard state == .notAuthenticated else {
+            bad(tag, "Already logged in.")
+            return false
+        }
+        return true
+    }
+
+    // MARK: - Output
+
+    /// Appends one response line (CRLF added) to the pending output.
+    func emit(_ line: String) {
+        output.writeString(line)
+        output.writeStaticString("\r\n")
+        if output.readableBytes >= 256 * 1024 { flush() }
+    }
+
+    func emit(bytes: [UInt8]) {
+        output.writeBytes(bytes)
+        if output.readableBytes >= 256 * 1024 { flush() }
+    }
+
+    func untagged(_ text: String) {
+        emit("* " + text)
+    }
+
+    func continuation(_ text: String) {
+        emit("+ " + text)
+        flush()
+    }
+
+    /// Writes what was gathered.
+    func flush() {
+        guard output.readableBytes > 0, let connection else { return }
+        connection.write(output)
+        output = connection.allocator.buffer(capacity: 256)
+    }
+
+    /// Ends a command: announces mailbox changes (`expunges` false during FETCH, STORE and
+    /// SEARCH, RFC 3501 §7.4.1), then the tagged response.
+    func complete(_ tag: String, code: String? = nil, _ text: String, expunges: Bool = true) {
+        complete(tag, .ok, code: code, text, expunges: expunges)
+    }
+
+    func complete(_ tag: String, _ status: IMAPStatus, code: String? = nil, _ text: String, expunges: Bool = true) {
+        announceChanges(expunges: expunges)
+        emit("\(tag) \(status.rawValue) \(code.map { "[\($0)] " } ?? "")\(text)")
+        if status == .bad { countBadCommand() } else { badCommands = 0; flush() }
+    }
+
+    func bad(_ tag: String, _ text: String, code: String? = nil) {
+        complete(tag, .bad, code: code, text, expunges: false)
+    }
+
+    /// `* BYE`, then close (RFC 3501 §7.1.5).
+    func bye(_ text: String) {
+        guard state != .loggedOut else { return }
+        state = .loggedOut
+        endIdle()
+        untagged("BYE " + text)
+        if let connection { flushAndClose(connection) }
+    }
+
+    /// Writes what was gathered, then closes the connection.
+    func flushAndClose(_ connection: LineConnection) {
+        let bytes = output
+        output = connection.allocator.buffer(capacity: 0)
+        connection.writeAndClose(bytes)
+    }
+
+    /// Answers a failed mailbox or storage operation with the response code that says why
+    /// (RFC 5530), logging what the client does not see.
+    func fail(_ tag: String, _ error: any Error, _ what: String) {
+        switch error {
+        case let error as MailboxError:
+            complete(tag, .no, code: Self.responseCode(for: error), "\(what): \(error)")
+        case let error as IMAPNameError:
+            complete(tag, .no, code: "CANNOT", "\(what): \(error)")
+        case MailStoreError.keywordLimitReached(_, let limit):
+            complete(tag, .no, code: "LIMIT", "\(what): the mailbox already has \(limit) keywords, the most it can have.")
+        case MailStoreError.invalidKeyword(_, let name):
+            complete(tag, .no, code: "CANNOT", "\(what): \(String(reflecting: name)) is not a valid keyword.")
+        default:
+            connection?.logger.error("\(what) failed", metadata: ["error": "\(error)"])
+            complete(tag, .no, code: "SERVERBUG", "\(what) failed on the server; the error is logged.")
+        }
+    }
+
+    static func responseCode(for error: MailboxError) -> String {
+        switch error {
+        case .invalidName, .cannotDeleteInbox, .renameIntoItself, .invalidKeyword: "CANNOT"
+        case .nameTooLong, .folderLimitReached, .keywordLimitReached: "LIMIT"
+        case .alreadyExists: "ALREADYEXISTS"
+        case .notFound: "NONEXISTENT"
+        case .hasChildren: "HASCHILDREN"
+        }
+    }
+
+    // MARK: - Blocking work
+
+    /// Runs `work` on the disk pool; input waits until `then` has run on the event loop.
+    func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T, then: @escaping (Result<T, any Error>) -> Void) {
+        connection?.runBlocking(work, then: then)
+    }
+
+    // MARK: - Selected mailbox
+
+    /// Untagged responses for what changed in the selected mailbox since the last ones.
+    func announceChanges(expunges: Bool) {
+        guard let selection, state == .selected else { return }
+        for line in selection.announcements(allowExpunge: expunges) { untagged(line) }
+    }
+
+    /// Leaves the selected mailbox (UNSELECT, CLOSE, SELECT of another, logout).
+    func closeSelection() {
+        guard let selection else { return }
+        self.selection = nil
+        selection.stopObserving()
+        let mailbox = selection.mailbox
+        if let account, let connection, connection.isActive {
+            // Releasing the last user of a mailbox may write its index: not on the event loop.
+            _ = connection.services.blockingWork.run(on: connection.eventLoop) { account.close(mailbox) }
+        } else {
+            account?.close(mailbox)
+        }
+        if state == .selected { state = .authenticated }
+    }
+
+    /// The selected mailbox published a change (on the event loop): an idling client hears of
+    /// it at once; otherwise it is announced after the client's next command.
+    func mailboxChanged(in selection: IMAPSelection) {
+        guard selection === self.selection, idle != nil else { return }
+        announceChanges(expunges: true)
+        flush()
+    }
+}
+
+/// Tagged response states (RFC 3501 §7.1).
+enum IMAPStatus: String {
+    case ok = "OK"
+    case no = "NO"
+    case bad = "BAD"
+}

@@ -1,0 +1,47 @@
+import Auth
+import IMAP
+import LineProtocol
+import MailStore
+
+/// IMAP's view of users and mail: `Auth` for logins, each user's Maildir++ tree for folders,
+/// and the server's one `MailboxRegistry`, shared with POP3 and delivery, for open mailboxes.
+final class MaildirIMAPBackend: IMAPBackend {
+    private let authenticator: Authenticator
+    private let users: PasswdFileUserDatabase
+    private let penalty: FailurePenalty
+    private let locator: MaildirLocator
+    private let registry: MailboxRegistry
+
+    init(authenticator: Authenticator, users: PasswdFileUserDatabase, penalty: FailurePenalty, locator: MaildirLocator,
+         registry: MailboxRegistry) {
+        self.authenticator = authenticator
+        self.users = users
+        self.penalty = penalty
+        self.locator = locator
+        self.registry = registry
+    }
+
+    func authenticate(username: String, password: String, clientIP: String) -> LoginResult {
+        switch authenticator.authenticate(login: username, password: password, clientIP: clientIP) {
+        case .success(let user): .success(login: user.login)
+        case .failure: .failure
+        case .temporaryFailure(let reason): .temporaryFailure(reason)
+        }
+    }
+
+    func failureDelay(clientIP: String) -> Duration {
+        penalty.delay(for: clientIP)
+    }
+
+    func openAccount(login: String) throws -> IMAPAccount {
+        guard let user = users.lookup(login) else { throw UserRemoved(login: login) }
+        let root = try locator.path(forUser: user.login, home: user.home)
+        return IMAPAccount(login: user.login, folders: try MailboxStore.open(root: root), registry: registry)
+    }
+}
+
+/// The user logged in, but the passwd-file was reloaded without them before their mail opened.
+struct UserRemoved: Error, CustomStringConvertible {
+    var login: String
+    var description: String { "user \(login) is no longer in the passwd-file" }
+}

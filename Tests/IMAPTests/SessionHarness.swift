@@ -1,0 +1,98 @@
+import Foundation
+import IMAP
+import LineProtocol
+import Logging
+import MailStore
+import NIOCore
+import NIOEmbedded
+
+/// Runs blocking work inline on the embedded loop, so a test sees every response at once.
+struct InlineWorkRunner: BlockingWorkRunner {
+    func run<T: Sendable>(on eventLoop: any EventLoop, _ work: @escaping @Sendable () throws -> T) -> EventLoopFuture<T> {
+        do { return eventLoop.makeSucceededFuture(try work()) } catch { return eventLoop.makeFailedFuture(error) }
+    }
+}
+
+/// One user's real Maildir++ tree in a temporary directory, behind the IMAP backend protocol.
+final class TemporaryMailBackend: IMAPBackend {
+    static let password = "secret"
+    let root: String
+    let registry = MailboxRegistry(cacheStamp: IMAPServerInfo.cacheStamp, pollInterval: .seconds(3600))
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("loft-imap-\(UUID().uuidString)/Maildir").path
+        _ = try MailboxStore.open(root: root)
+    }
+
+    func authenticate(username: String, password: String, clientIP: String) -> LoginResult {
+        username == "alice" && password == Self.password ? .success(login: "alice@example.org") : .failure
+    }
+
+    func failureDelay(clientIP: String) -> Duration { .zero }
+
+    func openAccount(login: String) throws -> IMAPAccount {
+        IMAPAccount(login: login, folders: try MailboxStore.open(root: root), registry: registry)
+    }
+
+    /// Delivers into INBOX the way an outside program would.
+    func deliver(_ text: String) throws {
+        _ = try Maildir.open(path: root).deliver(Array(text.utf8))
+    }
+
+    /// Every message file of the tree (path below the root), to check that nothing changed.
+    func messageFiles() -> [String] {
+        let enumerator = FileManager.default.enumerator(atPath: root)
+        var files: [String] = []
+        while let path = enumerator?.nextObject() as? String {
+            let parts = path.split(separator: "/")
+            if parts.count >= 2, ["cur", "new"].contains(parts[parts.count - 2]) { files.append(path) }
+        }
+        return files.sorted()
+    }
+
+    func remove() {
+        registry.shutdown()
+        try? FileManager.default.removeItem(atPath: (root as NSString).deletingLastPathComponent)
+    }
+}
+
+/// An IMAP session on an embedded channel: send lines, read what came back.
+final class IMAPHarness {
+    let channel = EmbeddedChannel()
+
+    init(backend: TemporaryMailBackend, tlsMode: TLSMode = .implicit) throws {
+        let handler = IMAPServerHandler(
+            configuration: IMAPConfiguration(tlsMode: tlsMode), backend: backend,
+            services: ConnectionServices(blockingWork: InlineWorkRunner()), logger: Logger(label: "test"))
+        try channel.pipeline.syncOperations.addHandler(handler)
+        try channel.connect(to: SocketAddress(ipAddress: "192.0.2.7", port: 4321)).wait()
+    }
+
+    /// Sends raw bytes and returns everything the server wrote in response.
+    @discardableResult
+    func send(_ text: String) throws -> String {
+        channel.embeddedEventLoop.run()  // what other sessions published arrives first, as over time
+        try channel.writeInbound(ByteBuffer(string: text))
+        return output()
+    }
+
+    /// Whatever the server has written since the last call.
+    func output() -> String {
+        channel.embeddedEventLoop.run()
+        var text = ""
+        while let buffer = try? channel.readOutbound(as: ByteBuffer.self) {
+            text += String(decoding: buffer.readableBytesView, as: UTF8.self)
+        }
+        return text
+    }
+
+    func login() throws {
+        _ = output()
+        let reply = try send("l LOGIN alice \(TemporaryMailBackend.password)\r\n")
+        precondition(reply.contains("l OK"), reply)
+    }
+
+    func close() {
+        _ = try? channel.finish()
+    }
+}

@@ -1,0 +1,143 @@
+import IMAP
+import MailStore
+import Testing
+
+/// The IMAP session over a real Maildir, driven command by command on an embedded channel.
+@Suite(.serialized) struct SessionTests {
+    static let message = "From: Bob <bob@example.org>\nTo: alice@example.org\nSubject: hello\n\nbody line\n"
+
+    @Test("the greeting lists capabilities; STARTTLS ports refuse LOGIN before TLS")
+    func greetingAndLoginDisabled() throws {
+        let backend = try TemporaryMailBackend()
+        defer { backend.remove() }
+        let plain = try IMAPHarness(backend: backend, tlsMode: .startTLS)
+        defer { plain.close() }
+        let greeting = plain.output()
+        #expect(greeting.hasPrefix("* OK [CAPABILITY IMAP4rev1 "))
+        #expect(greeting.contains("STARTTLS") && greeting.contains("LOGINDISABLED") && !greeting.contains("AUTH="))
+        #expect(try plain.send("a LOGIN alice secret\r\n") == "a NO [PRIVACYREQUIRED] Use STARTTLS before logging in.\r\n")
+        #expect(try plain.send("b SELECT INBOX\r\n").hasPrefix("b BAD "))
+    }
+
+    @Test("LOGIN, SELECT and FETCH report the mailbox and CRLF sizes")
+    func selectAndFetch() throws {
+        let backend = try TemporaryMailBackend()
+        defer { backend.remove() }
+        try backend.deliver(Self.message)
+        let session = try IMAPHarness(backend: backend)
+        defer { session.close() }
+        try session.login()
+        let select = try session.send("s SELECT INBOX\r\n")
+        #expect(select.contains("* 1 EXISTS\r\n"))
+        #expect(select.contains("* 1 RECENT\r\n"))
+        #expect(select.contains("* OK [UIDVALIDITY "))
+        #expect(select.contains("s OK [READ-WRITE] SELECT completed."))
+        let size = Self.message.utf8.count + Self.message.filter { $0 == "\n" }.count
+        let fetch = try session.send("f FETCH 1 (UID RFC822.SIZE FLAGS)\r\n")
+        #expect(fetch.contains("* 1 FETCH (UID 1 RFC822.SIZE \(size) FLAGS (\\Recent))"), "\(fetch)")
+        #expect(fetch.hasSuffix("f OK FETCH completed.\r\n"))
+        #expect(try session.send("g FETCH 2 FLAGS\r\n").hasPrefix("g BAD "))
+    }
+
+    @Test("two sessions: EXPUNGE reaches the other only where RFC 3501 §7.4.1 allows")
+    func expungeAnnouncedAtLegalPoints() throws {
+        let backend = try TemporaryMailBackend()
+        defer { backend.remove() }
+        for index in 1...3 { try backend.deliver("Subject: \(index)\n\nx\n") }
+        let first = try IMAPHarness(backend: backend)
+        let second = try IMAPHarness(backend: backend)
+        defer { first.close(); second.close() }
+        try first.login()
+        try second.login()
+        _ = try first.send("a SELECT INBOX\r\n")
+        _ = try second.send("a SELECT INBOX\r\n")
+        #expect(try first.send("b STORE 2 +FLAGS (\\Deleted)\r\n").contains("* 2 FETCH (FLAGS (\\Deleted"))
+        let expunge = try first.send("c EXPUNGE\r\n")
+        #expect(expunge.contains("* 2 EXPUNGE\r\nc OK"), "\(expunge)")
+        // The second session is in a FETCH: no EXPUNGE may be sent, so numbers keep their
+        // meaning; the expunged message cannot be fetched (RFC 2180 §4.1.2, RFC 5530).
+        let fetch = try second.send("d FETCH 1:3 UID\r\n")
+        #expect(fetch == "* 1 FETCH (UID 1)\r\n* 3 FETCH (UID 3)\r\nd NO [EXPUNGEISSUED] Some of the messages were expunged.\r\n")
+        let noop = try second.send("e NOOP\r\n")
+        #expect(noop.contains("* 2 EXPUNGE\r\n"), "\(noop)")
+        #expect(try second.send("f FETCH 2 UID\r\n").contains("* 2 FETCH (UID 3)"))
+    }
+
+    @Test("another session's APPEND and STORE show up as EXISTS and FETCH")
+    func appendAndStoreAnnounced() throws {
+        let backend = try TemporaryMailBackend()
+        defer { backend.remove() }
+        try backend.deliver(Self.message)
+        let first = try IMAPHarness(backend: backend)
+        let second = try IMAPHarness(backend: backend)
+        defer { first.close(); second.close() }
+        try first.login()
+        try second.login()
+        _ = try first.send("a SELECT INBOX\r\n")
+        _ = try second.send("a SELECT INBOX\r\n")
+        _ = try first.send("b STORE 1 +FLAGS.SILENT (\\Flagged $Work)\r\n")
+        let append = try first.send("c APPEND INBOX (\\Seen) {12+}\r\nSubject: x\r\n\r\n")
+        #expect(append.contains("c OK [APPENDUID "), "\(append)")
+        #expect(append.contains("* 2 EXISTS"), "\(append)")
+        let noop = try second.send("d NOOP\r\n")
+        #expect(noop.contains("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)"), "\(noop)")
+        #expect(noop.contains("* 2 EXISTS"), "\(noop)")
+        #expect(noop.contains("* 1 FETCH (UID 1 FLAGS (\\Flagged $Work))"), "\(noop)")
+    }
+
+    @Test("IDLE announces a delivery at once and ends with DONE")
+    func idle() throws {
+        let backend = try TemporaryMailBackend()
+        defer { backend.remove() }
+        let session = try IMAPHarness(backend: backend)
+        defer { session.close() }
+        try session.login()
+        _ = try session.send("a SELECT INBOX\r\n")
+        #expect(try session.send("b IDLE\r\n") == "+ idling\r\n")
+        try backend.deliver(Self.message)
+        let mailbox = try backend.registry.open(path: backend.root)
+        try mailbox.refresh()
+        backend.registry.release(mailbox)
+        #expect(session.output().contains("* 1 EXISTS\r\n"))
+        #expect(try session.send("DONE\r\n") == "b OK IDLE terminated.\r\n")
+    }
+
+    @Test("folders: CREATE, LIST with special uses, RENAME, DELETE, STATUS")
+    func folders() throws {
+        let backend = try TemporaryMailBackend()
+        defer { backend.remove() }
+        let session = try IMAPHarness(backend: backend)
+        defer { session.close() }
+        try session.login()
+        #expect(try session.send("a CREATE Projekte.2026\r\n") == "a OK CREATE completed.\r\n")
+        #expect(try session.send("b CREATE INBOX\r\n").hasPrefix("b NO [ALREADYEXISTS]"))
+        let list = try session.send("c LIST \"\" \"*\"\r\n")
+        #expect(list.contains("* LIST (\\HasNoChildren \\Sent) \".\" \"Sent\"\r\n"), "\(list)")
+        #expect(list.contains("* LIST (\\NonExistent \\Noselect \\HasChildren) \".\" \"Projekte\"\r\n"), "\(list)")
+        #expect(try session.send("d RENAME Projekte.2026 Archiv&AOQ-\r\n") == "d OK RENAME completed.\r\n")
+        #expect(try session.send("e LIST \"\" \"Archiv%\"\r\n").contains("\"Archiv&AOQ-\""))
+        #expect(try session.send("f STATUS Archiv&AOQ- (MESSAGES UIDNEXT)\r\n")
+            .contains("* STATUS \"Archiv&AOQ-\" (MESSAGES 0 UIDNEXT 1)"))
+        #expect(try session.send("g DELETE Nope\r\n").hasPrefix("g NO [NONEXISTENT]"))
+        #expect(try session.send("h SELECT Nope\r\n").hasPrefix("h NO [NONEXISTENT]"))
+        #expect(try session.send("i COPY 1 Nope\r\n").hasPrefix("i BAD "))
+    }
+
+    @Test("COPY and MOVE answer with COPYUID; MOVE expunges the source")
+    func copyAndMove() throws {
+        let backend = try TemporaryMailBackend()
+        defer { backend.remove() }
+        for index in 1...3 { try backend.deliver("Subject: \(index)\n\nx\n") }
+        let session = try IMAPHarness(backend: backend)
+        defer { session.close() }
+        try session.login()
+        _ = try session.send("a SELECT INBOX\r\n")
+        let copy = try session.send("b COPY 1:2 Archive\r\n")
+        #expect(copy.contains("b OK [COPYUID "), "\(copy)")
+        #expect(copy.hasSuffix(" 1:2 1:2] COPY completed.\r\n"), "\(copy)")
+        let move = try session.send("c UID MOVE 2:3 Trash\r\n")
+        #expect(move.contains("* OK [COPYUID "), "\(move)")
+        #expect(move.contains("* 2 EXPUNGE\r\n* 2 EXPUNGE\r\nc OK MOVE completed."), "\(move)")
+        #expect(try session.send("d COPY 1 Nowhere\r\n").hasPrefix("d NO [TRYCREATE]"))
+    }
+}
