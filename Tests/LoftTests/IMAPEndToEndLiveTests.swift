@@ -190,12 +190,15 @@ import Testing
                 removed.append(relative)
             }
         }
+        #expect(!removed.isEmpty, "Loft keeps loft-index files in the Maildir; this step removes them")
         try await server.startIMAP()
         let third = try await PythonIMAP.replies(Self.snapshot, [port(), "append"])
         #expect(third["state"]?.lines == first, "after removing \(removed)")
 
         // What the first session set up, as a client would check it.
-        #expect(first.contains { $0.hasPrefix("* STATUS INBOX (") && $0.contains("UIDNEXT 6") && $0.contains("MESSAGES 3") }, "\(first)")
+        // The mailbox name may be an atom or a quoted string.
+        let inboxStatus = first.first { $0.hasPrefix("* STATUS INBOX (") || $0.hasPrefix("* STATUS \"INBOX\" (") } ?? ""
+        #expect(inboxStatus.contains("UIDNEXT 6") && inboxStatus.contains("MESSAGES 3"), "\(first)")
         #expect(first.contains("INBOX UID 1: $Forwarded \\Flagged"), "\(first)")
         #expect(first.contains("INBOX UID 2: $Label1 \\Seen"), "\(first)")
         #expect(first.contains("INBOX UID 4: \\Answered"), "\(first)")
@@ -204,7 +207,7 @@ import Testing
         let subscribed = IMAPEndToEndTests.listed(Reply(typ: "", lines: first, data: []), kind: "LSUB")
         #expect(subscribed["Projects"] != nil && subscribed["Junk"] == nil && subscribed["Sent"] != nil, "\(first)")
         // UID 5 was used and expunged: it is never handed out again (RFC 3501 §2.3.1.1).
-        let validity = first.first { $0.hasPrefix("* STATUS INBOX") }?.firstMatch(of: #/UIDVALIDITY (\d+)/#).map { String($0.1) } ?? "?"
+        let validity = inboxStatus.firstMatch(of: #/UIDVALIDITY (\d+)/#).map { String($0.1) } ?? "?"
         #expect(third["append"]?.code("APPENDUID") == "\(validity) 6", "\(String(describing: third["append"]))")
     }
 }
