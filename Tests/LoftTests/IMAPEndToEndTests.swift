@@ -453,6 +453,37 @@ import Testing
         #expect(r["big_line"]?.typ.contains("RFC822.SIZE \(bigSize)") == true, "\(String(describing: r["big_line"]))")
     }
 
+    @Test("a 5 MB message delivered to the Maildir FETCHes byte-exact, whole and in a partial from its middle")
+    func fetchLarge() async throws {
+        let server = try LoftProcess.imap()
+        defer { server.cleanUpNow() }
+        // 78-byte numbered lines: every 100-byte window is different.
+        var big = Array("Subject: big\r\n\r\n".utf8)
+        big.reserveCapacity(5 * 1024 * 1024 + 100)
+        for number in 0..<(5 * 1024 * 1024 / 78) {
+            big += Array("\(String(repeating: "\(number % 10)", count: 68)) \(10_000_000 + number)\r\n".utf8).suffix(78)
+        }
+        try server.deliverToAlice(big)
+        try await server.startIMAP()
+        let r = try await PythonIMAP.replies(#"""
+        import hashlib
+        m = connect("ssl", int(sys.argv[1])); login(m)
+        m.select("INBOX")
+        typ, data = m.fetch("1", "(RFC822.SIZE BODY.PEEK[])")
+        whole = data[0][1] if data and isinstance(data[0], tuple) else b""
+        out["whole"] = value(hashlib.sha256(whole).hexdigest() + " " + str(len(whole)))
+        out["line"] = value(text(data[0][0]) if data and isinstance(data[0], tuple) else "")
+        typ, data = m.fetch("1", "(BODY.PEEK[]<3000000.100>)")
+        out["partial"] = value(base64.b64encode(data[0][1]).decode() if data and isinstance(data[0], tuple) else "")
+        m.logout()
+        done()
+        """#, ["\(server.imapImplicitPort)"])
+        let digest = try await Subprocess.python("import hashlib, sys; d = sys.stdin.buffer.read(); print(hashlib.sha256(d).hexdigest(), len(d))", input: Data(big))
+        #expect(r["whole"]?.typ == digest.output.trimmingCharacters(in: .whitespacesAndNewlines), "\(String(describing: r["line"]))")
+        #expect(r["line"]?.typ.contains("RFC822.SIZE \(big.count)") == true, "\(String(describing: r["line"]))")
+        #expect(r["partial"].flatMap { Data(base64Encoded: $0.typ) }.map(Array.init) == Array(big[3_000_000..<3_000_100]))
+    }
+
     @Test("CHECK, UNSELECT keeps \\Deleted messages, CLOSE expunges them, EXPUNGE and UID EXPUNGE")
     func expunge() async throws {
         let server = try LoftProcess.imap()
