@@ -385,6 +385,42 @@ import Testing
         #expect(Set(bodies) == Set((1...2).map { String(decoding: Self.simple($0), as: UTF8.self) }), "\(bodies)")
     }
 
+    @Test("RENAME of the selected mailbox (by this session or another): later commands work on it or say it is gone, never NO [SERVERBUG]")
+    func renameSelected() async throws {
+        let server = try LoftProcess.imap()
+        defer { server.cleanUpNow() }
+        try await server.startIMAP()
+        let r = try await PythonIMAP.replies(#"""
+        port = int(sys.argv[1])
+        a = Raw(port, "ssl"); a.login()
+        b = Raw(port, "ssl"); b.login()
+        a.cmd("c", "CREATE Projects")
+        a.cmd("p", "APPEND Projects {16+}\r\nSubject: p\r\n\r\np\r\n")
+        a.cmd("s", "SELECT Projects")
+        out["own_rename"] = raw(a.cmd("r", "RENAME Projects Work"))
+        out["own_store"] = raw(a.cmd("t", "STORE 1 +FLAGS (\\Flagged)"))
+        out["own_fetch"] = raw(a.cmd("f", "FETCH 1 (BODY.PEEK[])"))
+        a.cmd("s2", "SELECT Work")
+        out["other_rename"] = raw(b.cmd("r2", "RENAME Work Jobs"))
+        out["other_store"] = raw(a.cmd("t2", "STORE 1 +FLAGS (\\Seen)"))
+        out["other_fetch"] = raw(a.cmd("f2", "FETCH 1 (BODY.PEEK[])"))
+        out["jobs"] = raw(b.cmd("j", "EXAMINE Jobs") + b.cmd("k", "FETCH 1 (FLAGS)"))
+        done()
+        """#, ["\(server.imapImplicitPort)"])
+        #expect(r["own_rename"]?.typ == "OK" && r["other_rename"]?.typ == "OK")
+        let jobs = Self.flagsBySequence(try #require(r["jobs"]))[1] ?? []
+        for (key, flag) in [("own_store", "\\flagged"), ("other_store", "\\seen")] {
+            let reply = try #require(r[key])
+            // Either the session follows its mailbox to the new name (and the flag is there), or it
+            // is told that the mailbox went away; "[SERVERBUG]" is neither (RFC 5530 §3).
+            #expect(!reply.tagged.contains("[SERVERBUG]"), "\(key): \(reply)")
+            #expect(reply.typ != "OK" || jobs.contains(flag), "\(key) answered OK, so \(flag) is set: \(jobs)")
+        }
+        for key in ["own_fetch", "other_fetch"] {
+            #expect(r[key]?.tagged.contains("[SERVERBUG]") == false, "\(key): \(String(describing: r[key]))")
+        }
+    }
+
     // MARK: - Messages
 
     @Test("APPEND with flags and date (APPENDUID; FETCH shows them), TRYCREATE, and a 5 MB message byte-exact")
