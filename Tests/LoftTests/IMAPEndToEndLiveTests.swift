@@ -50,6 +50,38 @@ import Testing
         #expect(uids == [1, 3], "\(after)")
     }
 
+    @Test("another session's EXPUNGE waits for B's NOOP: until then B's sequence numbers stay as they were (RFC 3501 §7.4.1)")
+    func expungeAnnouncedLater() async throws {
+        let server = try LoftProcess.imap()
+        defer { server.cleanUpNow() }
+        for n in 1...3 { try server.deliverToAlice(IMAPEndToEndTests.simple(n)) }
+        try await server.startIMAP()
+        let r = try await PythonIMAP.replies(#"""
+        port = int(sys.argv[1])
+        a = Raw(port, "ssl"); a.login(); a.cmd("s", "SELECT INBOX")
+        b = Raw(port, "ssl"); b.login(); b.cmd("s", "SELECT INBOX")
+        a.cmd("d", "STORE 1 +FLAGS.SILENT (\Deleted)")
+        out["a_expunge"] = raw(a.cmd("e", "EXPUNGE"))
+        out["b_fetch3"] = raw(b.cmd("f", "FETCH 3 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])"))
+        out["b_store2"] = raw(b.cmd("t", "STORE 2 +FLAGS (\Flagged)"))
+        out["b_noop"] = raw(b.cmd("n", "NOOP"))
+        out["b_after"] = raw(b.cmd("g", "FETCH 1:* (UID FLAGS)"))
+        out["a_noop"] = raw(a.cmd("n", "NOOP"))
+        done()
+        """#, ["\(server.imapImplicitPort)"])
+        #expect(r["a_expunge"]?.lines.contains("* 1 EXPUNGE") == true, "\(String(describing: r["a_expunge"]))")
+        // B was not told yet: its message 3 is still "Message 3", its message 2 still "Message 2".
+        let fetch3 = try #require(r["b_fetch3"])
+        #expect(fetch3.typ == "OK" && fetch3.lines.first?.hasPrefix("* 3 FETCH") == true && fetch3.lines.first?.contains("Subject: Message 3") == true, "\(fetch3)")
+        #expect(!fetch3.lines.contains { $0.hasSuffix(" EXPUNGE") }, "no EXPUNGE during FETCH: \(fetch3)")
+        let store2 = try #require(r["b_store2"])
+        #expect(store2.typ == "OK" && !store2.lines.contains { $0.hasSuffix(" EXPUNGE") }, "no EXPUNGE during STORE: \(store2)")
+        #expect(r["b_noop"]?.lines.contains("* 1 EXPUNGE") == true, "\(String(describing: r["b_noop"]))")
+        let after = try #require(r["b_after"])
+        #expect(after.untagged.count == 2 && after.untagged[0].contains("UID 2") && after.untagged[0].contains("\\Flagged"), "B's STORE 2 hit UID 2 (Message 2): \(after)")
+        #expect(r["a_noop"]?.lines.contains { $0.hasPrefix("* 1 FETCH") && $0.contains("\\Flagged") } == true, "\(String(describing: r["a_noop"]))")
+    }
+
     @Test("IDLE wakes up for another IMAP session's APPEND, a message submitted on 587, and a POP3 DELE+QUIT")
     func idleWakes() async throws {
         let server = try LoftProcess.imap(more: [("submission", "starttls"), ("pop3", "implicit")])
