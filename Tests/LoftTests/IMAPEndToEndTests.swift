@@ -385,6 +385,33 @@ import Testing
         #expect(Set(bodies) == Set((1...2).map { String(decoding: Self.simple($0), as: UTF8.self) }), "\(bodies)")
     }
 
+    @Test("subscriptions: LSUB \"%\" shows the unsubscribed parent of a subscribed name as \\Noselect; LIST (SUBSCRIBED) keeps a subscribed name whose mailbox was deleted")
+    func subscriptionEdges() async throws {
+        let server = try LoftProcess.imap()
+        defer { server.cleanUpNow() }
+        try await server.startIMAP()
+        let r = try await PythonIMAP.replies(#"""
+        m = connect("ssl", int(sys.argv[1])); login(m)
+        m.create("Top.Sub")
+        m.subscribe("Top.Sub")
+        out["lsub_percent"] = call(m, "lsub", '""', '"%"')
+        m.delete("Top.Sub")
+        out["lsub_all"] = call(m, "lsub", '""', '"*"')
+        out["list_subscribed"] = call(m, "xatom", "LIST", '(SUBSCRIBED) "" "*"')
+        m.logout()
+        done()
+        """#, ["\(server.imapImplicitPort)"])
+        // RFC 3501 §6.3.9: 'A "%" wildcard to LSUB must return foo, not foo/bar, … flagged with \Noselect.'
+        let percent = Self.listed(try #require(r["lsub_percent"]), kind: "LSUB")
+        #expect(percent["Top"]?.contains("\\noselect") == true, "\(String(describing: r["lsub_percent"]))")
+        #expect(percent["Top.Sub"] == nil)
+        // Subscriptions outlive their mailboxes (RFC 3501 §6.3.6); RFC 5258 §3.1: LIST (SUBSCRIBED)
+        // "MUST include exactly those mailbox names that match … and are subscribed to".
+        #expect(Self.listed(try #require(r["lsub_all"]), kind: "LSUB")["Top.Sub"] != nil, "\(String(describing: r["lsub_all"]))")
+        let subscribed = Self.listed(try #require(r["list_subscribed"]))
+        #expect(subscribed["Top.Sub"]?.isSuperset(of: ["\\subscribed", "\\nonexistent"]) == true, "\(String(describing: r["list_subscribed"]))")
+    }
+
     @Test("RENAME of the selected mailbox (by this session or another): later commands work on it or say it is gone, never NO [SERVERBUG]")
     func renameSelected() async throws {
         let server = try LoftProcess.imap()
