@@ -10,6 +10,9 @@ Per server, over implicit TLS (TLS 1.3, same certificate), timed client-side per
   session 1: LOGIN, SELECT INBOX (first SELECT: no index, no uidlist), LOGOUT
   session 2: LOGIN, SELECT INBOX (warm), UID FETCH 1:* (FLAGS), FETCH 1:* ENVELOPE (twice),
              UID SEARCH HEADER Subject <word>, UID SEARCH SUBJECT <word>, LOGOUT
+  restart the server (SIGTERM, wait, start), delete its index files (`loft-index*`, `loft-cache*` /
+  `dovecot.index*`; `dovecot-uidlist` stays): session 3: LOGIN, SELECT INBOX, LOGOUT
+  restart again (index present): session 4: LOGIN, SELECT INBOX, LOGOUT
 
 Server CPU per command: Loft from /proc/PID/stat; Dovecot summed over all processes of the
 instance (master, auth, imap-login which does the TLS, imap). Every answer is checked (EXISTS, the
@@ -92,7 +95,8 @@ def search_result(untagged):
     return None
 
 
-def measure(name, server, port, context, summary, problems, memory):
+def measure(name, server, port_of, context, summary, problems, memory):
+    port = port_of()
     rows = []
     expected = summary["count"]
 
@@ -141,6 +145,23 @@ def measure(name, server, port, context, summary, problems, memory):
     print(f"  {name:8} memory with the session still open: {memory()}", flush=True)
     client.command("LOGOUT")
     client.close()
+
+    # The server restarted: nothing in memory. First with its index files deleted (the uidlist
+    # stays, so UIDs are known), then once more with the index it just rebuilt.
+    for label, delete in (("SELECT after restart, index deleted", True), ("SELECT after restart, index present", False)):
+        server.restart()
+        if delete:
+            removed = [f for f in os.listdir(server.maildir(USER)) if f.startswith(("loft-index", "loft-cache", "dovecot.index"))]
+            for f in removed:
+                os.unlink(os.path.join(server.maildir(USER), f))
+            print(f"  {name:8} deleted {removed}")
+        time.sleep(1)
+        client = session(server, port_of(), context)
+        seconds, cpu, tagged, untagged = timed(server, client, "SELECT INBOX", keep=True)
+        check(exists_of(untagged) == expected, f"{label}: EXISTS {exists_of(untagged)}")
+        record(label, seconds, cpu)
+        client.command("LOGOUT")
+        client.close()
     return rows
 
 
@@ -194,7 +215,7 @@ def main():
                 if name == "loft":
                     with LoftUnderTest([USER], imap=True, prepare=fill_loft) as loft:
                         context = ssl.create_default_context(cafile=loft.path("cert.pem"))
-                        rows = measure(name, loft, loft.imap_ports["implicit"], context, summary, problems,
+                        rows = measure(name, loft, lambda: loft.imap_ports["implicit"], context, summary, problems,
                                        lambda: f"VmRSS {loft.status('VmRSS') / 1024:.1f} MiB, VmHWM {loft.status('VmHWM') / 1024:.1f} MiB")
                         print(f"  loft log warnings/errors: {loft.log_counts() or 'none'}")
                         sizes = {f: os.path.getsize(os.path.join(loft.maildir(USER), f))
@@ -214,7 +235,7 @@ def main():
                     with DovecotUnderTest([USER], os.path.join(certs, "cert.pem"), os.path.join(certs, "key.pem"),
                                           prepare=fill_dovecot) as dovecot:
                         context = ssl.create_default_context(cafile=os.path.join(certs, "cert.pem"))
-                        rows = measure(name, dovecot, dovecot.imaps_port, context, summary, problems,
+                        rows = measure(name, dovecot, lambda: dovecot.imaps_port, context, summary, problems,
                                        lambda: f"RSS of the imap process {dovecot.rss_kib(('imap',)) / 1024:.1f} MiB, "
                                                f"of all processes {dovecot.rss_kib() / 1024:.1f} MiB")
                         print(f"  dovecot log warnings/errors: {dovecot.log_counts() or 'none'}")

@@ -205,6 +205,14 @@ tls = "implicit"
             time.sleep(0.05)
         raise RuntimeError("loft did not start; its log:\n" + open(self.log_path, errors="replace").read())
 
+    def restart(self):
+        """Stops the server (SIGTERM to its PID, then wait) and starts it again on the same data;
+        the listeners get new ports."""
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=60)
+        self.ports, self.submission_ports, self.imap_ports = {}, {}, {}
+        self._start()
+
     # -- tear-down ----------------------------------------------------------
 
     def __exit__(self, *exc):
