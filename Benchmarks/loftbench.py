@@ -4,7 +4,8 @@
 self-signed certificate, a passwd-file with SHA512-CRYPT (`$6$`) hashes, Maildirs with
 messages, and a config with two POP3 listeners on 127.0.0.1 port 0 (implicit TLS and STLS),
 plus, with `submission=True`, two submission listeners (STARTTLS and implicit TLS) and
-`example.org` as the local delivery domain.
+`example.org` as the local delivery domain, and with `imap=True` three IMAP listeners (implicit
+TLS, STARTTLS, and `tls = "none"` with `allow_plaintext_auth = true`).
 It starts the release `loft serve`, reads the bound ports from its log, and on exit sends
 SIGTERM to that one PID and removes the directory.
 
@@ -26,7 +27,7 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOFT = os.environ.get("LOFT_BIN", os.path.join(REPO, ".build", "release", "loft"))
-LISTENING = re.compile(r"listener=(pop3|submission) (\S+):(\d+) tls=(\w+) .*listening")
+LISTENING = re.compile(r"listener=(pop3|submission|imap) (\S+):(\d+) tls=(\w+) .*listening")
 
 
 def password_for(name):
@@ -56,18 +57,26 @@ class LoftUnderTest:
     """Context manager: `with LoftUnderTest(users, messages_per_user, size) as loft: ...`.
 
     `ports` maps the POP3 listeners' tls mode ("implicit", "starttls") to their bound port;
-    `submission_ports` does the same for the submission listeners (only with `submission=True`).
+    `submission_ports` does the same for the submission listeners (only with `submission=True`),
+    `imap_ports` for the IMAP listeners ("implicit", "starttls", "none"; only with `imap=True`).
+    `prepare(loft)`, if given, runs after the Maildirs are made and before the server starts
+    (to fill Maildirs some other way); `extra_config` is appended to the config file.
     """
 
-    def __init__(self, users, messages_per_user=0, message_size=4096, submission=False):
+    def __init__(self, users, messages_per_user=0, message_size=4096, submission=False, imap=False,
+                 prepare=None, extra_config=""):
         self.users = list(users)
         self.messages_per_user = messages_per_user
         self.message_size = message_size
         self.submission = submission
+        self.imap = imap
+        self.prepare = prepare
+        self.extra_config = extra_config
         self.process = None
         self.directory = None
         self.ports = {}
         self.submission_ports = {}
+        self.imap_ports = {}
 
     # -- set-up -------------------------------------------------------------
 
@@ -79,6 +88,8 @@ class LoftUnderTest:
             self._make_certificate()
             self._make_passwd_file()
             self._make_maildirs()
+            if self.prepare is not None:
+                self.prepare(self)
             self._write_config()
             self._start()
         except BaseException:
@@ -144,6 +155,22 @@ protocol = "pop3"
 address = "127.0.0.1:0"
 tls = "starttls"
 """)
+            if self.imap:
+                config.write("""[[listener]]
+protocol = "imap"
+address = "127.0.0.1:0"
+tls = "implicit"
+[[listener]]
+protocol = "imap"
+address = "127.0.0.1:0"
+tls = "starttls"
+[[listener]]
+protocol = "imap"
+address = "127.0.0.1:0"
+tls = "none"
+allow_plaintext_auth = true
+""")
+            config.write(self.extra_config)
             if self.submission:
                 config.write("""[delivery]
 local_domains = ["example.org"]
@@ -167,14 +194,24 @@ tls = "implicit"
         while time.monotonic() < deadline:
             with open(self.log_path, errors="replace") as text:
                 for match in LISTENING.finditer(text.read()):
-                    ports = self.ports if match.group(1) == "pop3" else self.submission_ports
+                    ports = {"pop3": self.ports, "submission": self.submission_ports,
+                             "imap": self.imap_ports}[match.group(1)]
                     ports[match.group(4)] = int(match.group(3))
-            if len(self.ports) == 2 and len(self.submission_ports) == (2 if self.submission else 0):
+            if (len(self.ports) == 2 and len(self.submission_ports) == (2 if self.submission else 0)
+                    and len(self.imap_ports) == (3 if self.imap else 0)):
                 return
             if self.process.poll() is not None:
                 break
             time.sleep(0.05)
         raise RuntimeError("loft did not start; its log:\n" + open(self.log_path, errors="replace").read())
+
+    def restart(self):
+        """Stops the server (SIGTERM to its PID, then wait) and starts it again on the same data;
+        the listeners get new ports."""
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=60)
+        self.ports, self.submission_ports, self.imap_ports = {}, {}, {}
+        self._start()
 
     # -- tear-down ----------------------------------------------------------
 
@@ -224,6 +261,10 @@ tls = "implicit"
                     if f" {level} " in line:
                         counts[level] = counts.get(level, 0) + 1
         return counts
+
+    def maildir(self, name):
+        """A user's Maildir (the INBOX; folders are `.Name` sub-directories, Maildir++)."""
+        return self.path("data", "mail", "example.org", name, "Maildir")
 
     def maildir_new(self, name):
         """The `new/` folder of a user's Maildir, where delivered messages land."""
