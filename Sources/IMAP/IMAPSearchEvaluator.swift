@@ -18,6 +18,8 @@ public struct IMAPSearchEvaluator: Sendable {
     public let timeZoneOffsetSeconds: Int
     /// Whether any key needs the message content (header or body keys, SENT*).
     public let needsContent: Bool
+    /// Whether any key looks past the header (BODY, TEXT): otherwise the header alone will do.
+    public let needsBody: Bool
 
     /// `lastSequenceNumber` / `lastUID` give `*` its value (RFC 3501 §6.4.4, §9). Throws `.badCharset` for a
     /// CHARSET other than US-ASCII or UTF-8 (any case); none means US-ASCII.
@@ -33,6 +35,7 @@ public struct IMAPSearchEvaluator: Sendable {
         self.lastUID = lastUID
         self.timeZoneOffsetSeconds = timeZoneOffsetSeconds
         needsContent = Self.needsContent(command.key)
+        needsBody = Self.needsBody(command.key)
     }
 
     public func matches(_ message: IMAPSearchMessage, content: IMAPMessageContent?) -> Bool {
@@ -46,6 +49,16 @@ public struct IMAPSearchEvaluator: Sendable {
         case .not(let inner): needsContent(inner)
         case .or(let a, let b): needsContent(a) || needsContent(b)
         case .and(let keys): keys.contains(where: needsContent)
+        default: false
+        }
+    }
+
+    static func needsBody(_ key: IMAPSearchKey) -> Bool {
+        switch key {
+        case .body, .text: true
+        case .not(let inner): needsBody(inner)
+        case .or(let a, let b): needsBody(a) || needsBody(b)
+        case .and(let keys): keys.contains(where: needsBody)
         default: false
         }
     }

@@ -33,7 +33,8 @@ extension IMAPSession {
                 var content: IMAPMessageContent?
                 if evaluator.needsContent {
                     // A message expunged meanwhile simply does not match.
-                    guard let bytes = try? mailbox.readMessage(uid: messageUID) else { continue }
+                    guard let bytes = try? Self.searchedBytes(of: messageUID, in: mailbox, wholeMessage: evaluator.needsBody)
+                    else { continue }
                     content = IMAPMessageContent(storedBytes: bytes)
                 }
                 if evaluator.matches(message, content: content) { found.append(uid ? messageUID : UInt32(offset + 1)) }
@@ -48,5 +49,13 @@ extension IMAPSession {
                 self.fail(tag, error, "SEARCH failed")
             }
         }
+    }
+
+    /// What a SEARCH must read of a message: the header alone unless a key looks at the body.
+    private static func searchedBytes(of uid: UInt32, in mailbox: SharedMailbox, wholeMessage: Bool) throws -> [UInt8] {
+        if wholeMessage { return try mailbox.readMessage(uid: uid) }
+        let reader = try mailbox.openMessage(uid: uid)
+        defer { reader.close() }
+        return try IMAPHeaderReader.header(of: reader)
     }
 }
