@@ -86,7 +86,9 @@ public final class LoftServer: Sendable {
         }
         try DataDirectory.prepare(configuration)
         let authenticator = Authenticator(users: users, penalty: penalty)
-        let mailboxes = MailboxRegistry(cacheStamp: IMAPServerInfo.cacheStamp)
+        // A mailbox stays open a minute after its last session: reconnecting clients and the
+        // second connection of a client find its index in memory.
+        let mailboxes = MailboxRegistry(cacheStamp: IMAPServerInfo.cacheStamp, linger: .seconds(60))
         self.mailboxes = mailboxes
         let mailboxChanged: @Sendable (String) -> Void = { mailboxes.changed(path: $0) }
         self.pop3Backend = MaildirPOP3Backend(

@@ -5,14 +5,19 @@ import POSIXSupport
 public final class MailboxRegistry: Sendable {
     /// The version of what the IMAP layer caches per message; blobs stored under another stamp are dropped.
     public let cacheStamp: String
-    private let table = OpenMailboxTable()
+    private let table: OpenMailboxTable
     private let watcher: MaildirWatcher
 
     /// Starts the watcher thread.
-    /// - Parameter pollInterval: how often every open mailbox is checked (stat compare) even without
-    ///   inotify events; also how often changed indexes and caches are written.
-    public init(cacheStamp: String, pollInterval: Duration = .seconds(30)) {
+    /// - Parameters:
+    ///   - pollInterval: how often every open mailbox is checked (stat compare) even without
+    ///     inotify events; also how often changed indexes and caches are written.
+    ///   - linger: how long a mailbox stays open after its last user released it, so the next
+    ///     session (a reconnecting client) needs no index load or rescan; it closes at the first
+    ///     poll after that. Zero closes at once.
+    public init(cacheStamp: String, pollInterval: Duration = .seconds(30), linger: Duration = .zero) {
         self.cacheStamp = cacheStamp
+        table = OpenMailboxTable(linger: linger)
         watcher = MaildirWatcher(table: table, pollInterval: pollInterval)
         watcher.start()
     }
@@ -43,10 +48,20 @@ public final class MailboxRegistry: Sendable {
     /// One user fewer. Blocking when it was the last: the mailbox stops being watched, its observers
     /// are dropped, and its index and cache are written if they changed.
     public func release(_ mailbox: SharedMailbox) {
-        guard table.release(mailbox) else { return }
-        watcher.unwatch(mailbox)
-        mailbox.publisher.removeAllObservers()
-        try? mailbox.persistIfChanged()  // rebuildable: a failed write only costs a rescan next time
+        if table.release(mailbox) {
+            watcher.retire(mailbox)
+        } else if (try? POSIX.fileStatus(mailbox.path + "/cur")) == nil {
+            forget(path: mailbox.key)  // its folder went away: nothing to keep open for
+        }
+    }
+
+    /// Blocking. Closes the mailboxes at `path` and below that nobody uses (kept open by `linger`):
+    /// call it after a folder was deleted or renamed, so a new folder of that name is read afresh.
+    public func forget(path: String) {
+        // The folder may be gone already: resolve its parent, which is not.
+        let slash = path.lastIndex(of: "/") ?? path.startIndex
+        let key = POSIX.realPath(String(path[..<slash])) + path[slash...]
+        for mailbox in table.takeIdle(under: key) { watcher.retire(mailbox) }
     }
 
     /// Non-blocking hint from delivery or POP3: the Maildir at `path` changed; refresh it soon if open.

@@ -97,6 +97,14 @@ final class MaildirWatcher: Sendable {
         for wd in removed { inotify_rm_watch(inotify, wd) }
     }
 
+    /// A mailbox leaves the table: no longer watched, observers dropped, index and cache written
+    /// if they changed (rebuildable: a failed write only costs a rescan next time). Blocking.
+    func retire(_ mailbox: SharedMailbox) {
+        unwatch(mailbox)
+        mailbox.publisher.removeAllObservers()
+        try? mailbox.persistIfChanged()
+    }
+
     /// `MailboxRegistry.changed(path:)`: resolved and refreshed on the watcher thread.
     func hint(_ path: String) {
         pending.withLock { $0.hints.append(path) }
@@ -129,6 +137,7 @@ final class MaildirWatcher: Sendable {
             // A failed refresh (a Maildir removed meanwhile) is retried by the next event or poll.
             for mailbox in due { _ = try? mailbox.refresh() }
             if now >= nextPoll {
+                for mailbox in table.takeIdle(now: now) { retire(mailbox) }
                 for mailbox in table.all {
                     _ = try? mailbox.refresh()
                     try? mailbox.persistIfChanged()

@@ -21,3 +21,11 @@ func writeFile(_ path: String, _ text: String) throws {
 func readText(_ path: String) throws -> String {
     String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
 }
+
+/// `withTemporaryDirectory` for async bodies.
+func withTemporaryDirectoryAsync<Result>(_ body: (String) async throws -> Result) async throws -> Result {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("loft-mailstore-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: url) }
+    return try await body(url.path)
+}

@@ -9,6 +9,7 @@ extension IMAPSession {
             let name = try IMAPNames.mailbox(rawName)
             guard !name.isInbox else { throw MailboxError.cannotDeleteInbox }
             try account.folders.delete(name.name)
+            account.registry.forget(path: account.path(of: name))
         }
     }
 }

@@ -10,6 +10,7 @@ extension IMAPSession {
             let target = try IMAPNames.mailbox(to)
             guard !target.isInbox else { throw MailboxError.alreadyExists("INBOX") }
             try account.folders.rename(source.name, to: target.name)
+            account.registry.forget(path: account.path(of: source))
         }
     }
 }
