@@ -88,7 +88,7 @@ public final class Maildir: Sendable {
                 files.merge(try scanMessageFiles()) { first, _ in first }
             }
             let listed = Set(list.records.map(\.uniqueName))
-            for uniqueName in files.keys.filter({ !listed.contains($0) }).sorted(by: MaildirFileName.arrivedBefore) {
+            for uniqueName in MaildirFileName.inArrivalOrder(files.keys.filter { !listed.contains($0) }) {
                 guard list.nextUID < UInt32.max else { throw MailStoreError.uidsExhausted(path: uidListPath) }
                 list.records.append(.init(uid: list.nextUID, extensions: [], uniqueName: uniqueName))
                 list.nextUID += 1

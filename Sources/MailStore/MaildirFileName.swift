@@ -37,13 +37,15 @@ public struct MaildirFileName: Sendable, Equatable {
         var size: Int?
         var virtualSize: Int?
         // Fields follow the first comma: `<base>,S=123,W=130`.
-        for field in unique.split(separator: ",").dropFirst() {
-            if field.hasPrefix("S=") { size = Int(field.dropFirst(2)) }
-            if field.hasPrefix("W=") { virtualSize = Int(field.dropFirst(2)) }
+        if unique.utf8.contains(UInt8(ascii: ",")) {
+            for field in unique.split(separator: ",").dropFirst() {
+                if field.hasPrefix("S=") { size = Int(field.dropFirst(2)) }
+                if field.hasPrefix("W=") { virtualSize = Int(field.dropFirst(2)) }
+            }
         }
         self.uniqueName = String(unique)
         self.flags = flags
-        self.keywordLetters = Array(Set(keywords)).sorted()
+        self.keywordLetters = keywords.isEmpty ? [] : Array(Set(keywords)).sorted()
         self.size = size
         self.virtualSize = virtualSize
     }
@@ -61,22 +63,43 @@ extension MaildirFileName {
     /// `<secs>.M<usecs>P<pid>Q<n>` sorts by time, then microseconds, then counter (the numbers are
     /// not zero-padded, so plain string order would put `M100000` before `M99999`).
     static func arrivedBefore(_ a: String, _ b: String) -> Bool {
-        var left = a.utf8[...], right = b.utf8[...]
+        arrivedBefore(Array(a.utf8), Array(b.utf8))
+    }
+
+    /// `arrivedBefore` over the names' bytes (sorting converts each name once, not per comparison).
+    static func arrivedBefore(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
-        while let l = left.first, let r = right.first {
-            if isDigit(l) && isDigit(r) {
-                let leftDigits = left.prefix(while: isDigit).drop(while: { $0 == 0x30 })
-                let rightDigits = right.prefix(while: isDigit).drop(while: { $0 == 0x30 })
-                if leftDigits.count != rightDigits.count { return leftDigits.count < rightDigits.count }
-                if !leftDigits.elementsEqual(rightDigits) { return leftDigits.lexicographicallyPrecedes(rightDigits) }
-                left = left.drop(while: isDigit)
-                right = right.drop(while: isDigit)
-            } else {
-                if l != r { return l < r }
-                left = left.dropFirst()
-                right = right.dropFirst()
+        var i = 0
+        var j = 0
+        while i < a.count, j < b.count {
+            guard isDigit(a[i]), isDigit(b[j]) else {
+                if a[i] != b[j] { return a[i] < b[j] }
+                i += 1
+                j += 1
+                continue
+            }
+            // Two runs of digits: skip leading zeros, then the longer number is larger, then the
+            // first differing digit decides.
+            while i < a.count, a[i] == 0x30 { i += 1 }
+            while j < b.count, b[j] == 0x30 { j += 1 }
+            var endA = i
+            var endB = j
+            while endA < a.count, isDigit(a[endA]) { endA += 1 }
+            while endB < b.count, isDigit(b[endB]) { endB += 1 }
+            if endA - i != endB - j { return endA - i < endB - j }
+            while i < endA {
+                if a[i] != b[j] { return a[i] < b[j] }
+                i += 1
+                j += 1
             }
         }
-        return left.isEmpty && !right.isEmpty
+        return i == a.count && j < b.count
+    }
+
+    /// Unique names in arrival order (see `arrivedBefore`).
+    static func inArrivalOrder(_ names: [String]) -> [String] {
+        names.map { (name: $0, bytes: Array($0.utf8)) }
+            .sorted { arrivedBefore($0.bytes, $1.bytes) }
+            .map(\.name)
     }
 }
