@@ -15,39 +15,56 @@ public struct MaildirFileName: Sendable, Equatable {
     public let virtualSize: Int?
 
     /// Parses a file name as found in `new/` or `cur/`. Unknown info versions and letters are ignored.
+    /// Works on the UTF-8 bytes: a first SELECT parses every file name of the mailbox.
     public init(_ fileName: String) {
-        let unique: Substring
+        let bytes = fileName.utf8
+        let colon = bytes.firstIndex(of: UInt8(ascii: ":"))
         var flags = Set<MaildirFlag>()
         var keywords: [Character] = []
-        if let colon = fileName.firstIndex(of: ":") {
-            unique = fileName[..<colon]
-            let info = fileName[fileName.index(after: colon)...]
-            if info.hasPrefix("2,") {
-                for letter in info.dropFirst(2) {
-                    if let flag = MaildirFlag(rawValue: letter) {
+        if let colon {
+            let info = bytes[bytes.index(after: colon)...]
+            if info.starts(with: "2,".utf8) {
+                for byte in info.dropFirst(2) {
+                    if let flag = MaildirFlag(byte: byte) {
                         flags.insert(flag)
-                    } else if letter >= "a" && letter <= "z" {
-                        keywords.append(letter)
+                    } else if byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") {
+                        keywords.append(Character(Unicode.Scalar(byte)))
                     }
                 }
             }
-        } else {
-            unique = Substring(fileName)
         }
+        let unique = bytes[..<(colon ?? bytes.endIndex)]
         var size: Int?
         var virtualSize: Int?
         // Fields follow the first comma: `<base>,S=123,W=130`.
-        if unique.utf8.contains(UInt8(ascii: ",")) {
-            for field in unique.split(separator: ",").dropFirst() {
-                if field.hasPrefix("S=") { size = Int(field.dropFirst(2)) }
-                if field.hasPrefix("W=") { virtualSize = Int(field.dropFirst(2)) }
+        var fields = unique.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).dropFirst()[...]
+        while let field = fields.popFirst() {
+            guard field.count > 2, field[field.index(after: field.startIndex)] == UInt8(ascii: "=") else { continue }
+            switch field.first {
+            case UInt8(ascii: "S"): size = Self.decimal(field.dropFirst(2))
+            case UInt8(ascii: "W"): virtualSize = Self.decimal(field.dropFirst(2))
+            default: break
             }
         }
-        self.uniqueName = String(unique)
+        self.uniqueName = colon == nil ? fileName : String(Substring(unique))
         self.flags = flags
         self.keywordLetters = keywords.isEmpty ? [] : Array(Set(keywords)).sorted()
         self.size = size
         self.virtualSize = virtualSize
+    }
+
+    /// A non-negative decimal number, nil when the bytes are not one (or it overflows).
+    private static func decimal(_ digits: Substring.UTF8View.SubSequence) -> Int? {
+        guard !digits.isEmpty else { return nil }
+        var value = 0
+        for byte in digits {
+            guard byte >= 0x30 && byte <= 0x39 else { return nil }
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(Int(byte - 0x30))
+            if overflow1 || overflow2 { return nil }
+            value = sum
+        }
+        return value
     }
 
     /// The file name for `uniqueName` with the given flags and keyword letters, letters in ASCII order as

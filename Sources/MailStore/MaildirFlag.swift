@@ -17,4 +17,17 @@ public enum MaildirFlag: Character, Sendable, CaseIterable, Comparable {
     public static func < (lhs: MaildirFlag, rhs: MaildirFlag) -> Bool {
         lhs.rawValue < rhs.rawValue
     }
+
+    /// The flag of a file name's info letter, nil for another byte.
+    init?(byte: UInt8) {
+        switch byte {
+        case UInt8(ascii: "D"): self = .draft
+        case UInt8(ascii: "F"): self = .flagged
+        case UInt8(ascii: "P"): self = .passed
+        case UInt8(ascii: "R"): self = .replied
+        case UInt8(ascii: "S"): self = .seen
+        case UInt8(ascii: "T"): self = .trashed
+        default: return nil
+        }
+    }
 }
