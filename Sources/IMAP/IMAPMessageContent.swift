@@ -1,3 +1,4 @@
+import Glibc
 import MIME
 
 /// A stored message, parsed once: its bytes with every line ending made CRLF, and its MIME tree over
@@ -16,22 +17,33 @@ public struct IMAPMessageContent: Sendable {
     }
 
     /// The bytes with a CR inserted before every LF that has none (returns the input when there is none).
+    /// Copies runs between line ends in bulk (`memchr`): every message read for FETCH or SEARCH
+    /// goes through here.
     static func normalise(_ stored: [UInt8]) -> [UInt8] {
-        var bareLF = 0
-        var previous: UInt8 = 0
-        for byte in stored {
-            if byte == IMAPByte.lf, previous != IMAPByte.cr { bareLF += 1 }
-            previous = byte
+        stored.withUnsafeBufferPointer { input -> [UInt8] in
+            guard let base = input.baseAddress else { return stored }
+            var lineEnds: [Int] = []  // offsets of bare LFs
+            var offset = 0
+            while offset < input.count, let found = memchr(base + offset, 0x0A, input.count - offset) {
+                let index = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                if index == 0 || input[index - 1] != IMAPByte.cr { lineEnds.append(index) }
+                offset = index + 1
+            }
+            guard !lineEnds.isEmpty else { return stored }
+            return [UInt8](unsafeUninitializedCapacity: input.count + lineEnds.count) { output, count in
+                var from = 0
+                var to = 0
+                for lf in lineEnds {
+                    let run = lf - from
+                    (output.baseAddress! + to).initialize(from: base + from, count: run)
+                    to += run
+                    output[to] = IMAPByte.cr
+                    to += 1
+                    from = lf
+                }
+                (output.baseAddress! + to).initialize(from: base + from, count: input.count - from)
+                count = input.count + lineEnds.count
+            }
         }
-        guard bareLF > 0 else { return stored }
-        var out: [UInt8] = []
-        out.reserveCapacity(stored.count + bareLF)
-        previous = 0
-        for byte in stored {
-            if byte == IMAPByte.lf, previous != IMAPByte.cr { out.append(IMAPByte.cr) }
-            out.append(byte)
-            previous = byte
-        }
-        return out
     }
 }
