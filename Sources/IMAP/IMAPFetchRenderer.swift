@@ -83,7 +83,7 @@ public enum IMAPFetchRenderer {
             out.append(writer.bytes)
         case .bodyStructure(let extensions):
             out.append(extensions ? "BODYSTRUCTURE " : "BODY ")
-            if let structure { return out.append(extensions ? structure.bodyStructure : structure.body) }
+            if let cached = extensions ? structure?.bodyStructure : structure?.body { return out.append(cached) }
             guard let content else { return out.append("NIL") }
             var writer = IMAPWireWriter()
             IMAPBodyStructure.write(content.root, extended: extensions, into: &writer)

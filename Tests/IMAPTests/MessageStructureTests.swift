@@ -1,4 +1,4 @@
-import IMAP
+@testable import IMAP
 import Testing
 
 /// The cached ENVELOPE/BODY/BODYSTRUCTURE must answer a FETCH exactly as parsing the message does.
@@ -31,5 +31,21 @@ import Testing
         #expect(IMAPMessageStructure(blob: blob + [0]) == nil)
         #expect(IMAPMessageStructure(blob: [0xFF, 0xFF, 0xFF, 0x7F]) == nil)
         #expect(!IMAPMessageStructure.canAnswer([.envelope, .bodySection(IMAPSection(), partial: nil, peek: true)]))
+    }
+}
+
+extension MessageStructureTests {
+    @Test("an ENVELOPE made from the header alone equals the one from the whole message; it cannot answer BODYSTRUCTURE",
+          arguments: messages)
+    func headerOnly(message: String) throws {
+        let bytes = Array(message.utf8)
+        let full = IMAPMessageStructure(IMAPMessageContent(storedBytes: bytes))
+        let end = IMAPHeaderReader.endOfHeader(bytes, from: 0) ?? bytes.count
+        let header = IMAPMessageStructure(header: IMAPMessageContent(storedBytes: Array(bytes[..<end])))
+        #expect(header.envelope == full.envelope)
+        #expect(header.answers([.uid, .envelope]))
+        #expect(!header.answers([.envelope, .bodyStructure(extensions: true)]))
+        #expect(full.answers([.envelope, .bodyStructure(extensions: false)]))
+        #expect(IMAPMessageStructure(blob: header.blob) == header)
     }
 }

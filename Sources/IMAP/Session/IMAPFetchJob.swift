@@ -111,7 +111,8 @@ final class IMAPFetchJob: Sendable {
             flags: IMAPWireFlags.list(record, state, recent: recent), internalDate: record.internalDate,
             virtualSize: record.virtualSize)
         let includeFlags = newlySeen.contains(target.uid)
-        if structureOnly, let blob = mailbox.cachedBlob(uid: target.uid), let structure = IMAPMessageStructure(blob: blob) {
+        if structureOnly {
+            let structure = try structure(of: target.uid)
             return IMAPFetchRenderer.render(
                 attributes, message: metadata, content: nil, structure: structure, addUID: addUID, includeFlags: includeFlags)
         }
@@ -125,6 +126,23 @@ final class IMAPFetchJob: Sendable {
         }
         return IMAPFetchRenderer.render(
             attributes, message: metadata, content: content, addUID: addUID, includeFlags: includeFlags)
+    }
+
+    /// ENVELOPE / BODY / BODYSTRUCTURE of a message, from the cache, else from its header alone
+    /// when only ENVELOPE is asked for, else from the whole message; the cache keeps what was made.
+    private func structure(of uid: UInt32) throws -> IMAPMessageStructure {
+        let cached = mailbox.cachedBlob(uid: uid).flatMap(IMAPMessageStructure.init(blob:))
+        if let cached, cached.answers(attributes) { return cached }
+        let made: IMAPMessageStructure
+        if IMAPMessageStructure.needsBodyParts(attributes) {
+            made = IMAPMessageStructure(IMAPMessageContent(storedBytes: try mailbox.readMessage(uid: uid)))
+        } else {
+            let reader = try mailbox.openMessage(uid: uid)
+            defer { reader.close() }
+            made = IMAPMessageStructure(header: IMAPMessageContent(storedBytes: try IMAPHeaderReader.header(of: reader)))
+        }
+        mailbox.setCachedBlob(made.blob, uid: uid)
+        return made
     }
 
     /// Sends the next piece of a message literal, normalised to CRLF.
