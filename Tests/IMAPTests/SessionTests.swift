@@ -169,3 +169,26 @@ extension SessionTests {
         #expect(try session.send("AGFsaWNlAHNlY3JldA==\r\n").hasPrefix("b OK [CAPABILITY IMAP4rev1 "))
     }
 }
+
+extension SessionTests {
+    @Test("FETCH of metadata reads no message; ENVELOPE fills the cache from the header")
+    func fetchUsesCache() throws {
+        let backend = try TemporaryMailBackend()
+        defer { backend.remove() }
+        try backend.deliver(Self.message)
+        let session = try IMAPHarness(backend: backend)
+        defer { session.close() }
+        try session.login()
+        _ = try session.send("a SELECT INBOX\r\n")
+        let mailbox = try backend.registry.open(path: backend.root)
+        defer { backend.registry.release(mailbox) }
+        _ = try session.send("b UID FETCH 1:* (FLAGS RFC822.SIZE)\r\n")
+        #expect(mailbox.cachedBlob(uid: 1) == nil, "FLAGS and sizes come from the index alone")
+        let envelope = try session.send("c FETCH 1 ENVELOPE\r\n")
+        #expect(envelope.contains("ENVELOPE (NIL \"hello\" ((\"Bob\" NIL \"bob\" \"example.org\"))"), "\(envelope)")
+        let cached = try #require(mailbox.cachedBlob(uid: 1).flatMap(IMAPMessageStructure.init(blob:)))
+        #expect(cached.bodyStructure == nil)
+        #expect(try session.send("d FETCH 1 BODYSTRUCTURE\r\n").contains("BODYSTRUCTURE (\"text\" \"plain\""))
+        #expect(mailbox.cachedBlob(uid: 1).flatMap(IMAPMessageStructure.init(blob:))?.bodyStructure != nil)
+    }
+}

@@ -49,7 +49,7 @@ final class IMAPFetchJob: Sendable {
         self.targets = targets
         self.attributes = attributes
         self.needs = IMAPFetchRenderer.needs(attributes)
-        self.structureOnly = IMAPMessageStructure.canAnswer(attributes)
+        self.structureOnly = needs == .content && IMAPMessageStructure.canAnswer(attributes)
         self.mailbox = mailbox
         self.recent = recent
         self.addUID = addUID
