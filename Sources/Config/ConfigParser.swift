@@ -146,7 +146,7 @@ struct ConfigParser {
     }
 
     private func parseIMAP(_ section: TableReader) -> IMAPSettings {
-        section.rejectUnknownKeys(known: ["idle_timeout", "idle_keepalive"], into: problems)
+        section.rejectUnknownKeys(known: ["idle_timeout", "idle_keepalive", "max_line_length", "max_folders"], into: problems)
         var imap = IMAPSettings()
         if let timeout = attempt({ try section.duration("idle_timeout") }) {
             if timeout.value >= IMAPSettings.minimumIdleTimeout {
@@ -165,6 +165,24 @@ struct ConfigParser {
                 problems.record(section.error(
                     "idle_keepalive",
                     "must be from \(DurationText.format(range.lowerBound)) to \(DurationText.format(range.upperBound)), got \"\(keepalive.text)\""))
+            }
+        }
+        if let length = attempt({ try section.int("max_line_length") }) {
+            let range = IMAPSettings.maxLineLengthRange
+            if range.contains(length) {
+                imap.maxLineLength = length
+            } else {
+                problems.record(section.error(
+                    "max_line_length",
+                    "must be from \(range.lowerBound) (RFC 7162 §4) to \(range.upperBound) bytes, got \(length)"))
+            }
+        }
+        if let folders = attempt({ try section.int("max_folders") }) {
+            let range = IMAPSettings.maxFoldersRange
+            if range.contains(folders) {
+                imap.maxFolders = folders
+            } else {
+                problems.record(section.error("max_folders", "must be from \(range.lowerBound) to \(range.upperBound), got \(folders)"))
             }
         }
         return imap

@@ -8,12 +8,27 @@ public struct IMAPSettings: Sendable, Equatable {
     /// Keepalives must come before the autologout timer, and not flood.
     public static let idleKeepaliveRange = Duration.seconds(10)...Duration.seconds(29 * 60)
 
+    /// Default for `max_line_length`: bytes of one command line (literals not counted), as
+    /// Dovecot's `imap_max_line_length`.
+    public static let defaultMaxLineLength = 65_536
+    /// RFC 7162 §4 asks clients to keep lines under 8192 octets; servers must take at least that.
+    public static let maxLineLengthRange = 8_192...1_048_576
+    /// Default for `max_folders`: folders per user (INBOX not counted); more get `NO [LIMIT]`.
+    public static let defaultMaxFolders = 1_000
+    public static let maxFoldersRange = 1...100_000
+
     public var idleTimeout: Duration
     public var idleKeepalive: Duration
+    public var maxLineLength: Int
+    public var maxFolders: Int
 
     public init(idleTimeout: Duration = IMAPSettings.defaultIdleTimeout,
-                idleKeepalive: Duration = IMAPSettings.defaultIdleKeepalive) {
+                idleKeepalive: Duration = IMAPSettings.defaultIdleKeepalive,
+                maxLineLength: Int = IMAPSettings.defaultMaxLineLength,
+                maxFolders: Int = IMAPSettings.defaultMaxFolders) {
         self.idleTimeout = idleTimeout
         self.idleKeepalive = idleKeepalive
+        self.maxLineLength = maxLineLength
+        self.maxFolders = maxFolders
     }
 }

@@ -97,7 +97,7 @@ public final class LoftServer: Sendable {
         self.imapBackend = MaildirIMAPBackend(
             authenticator: authenticator, users: users, penalty: penalty,
             locator: MaildirLocator(dataDirectory: configuration.dataDirectory, defaultDomain: configuration.domain),
-            registry: mailboxes)
+            registry: mailboxes, folderLimits: MailboxStore.Limits(maximumFolders: configuration.imap.maxFolders))
         do {
             let delivery = try SubmissionDelivery(
                 dataDirectory: configuration.dataDirectory,
@@ -417,6 +417,7 @@ extension LoftConfiguration {
         limits.parser.maxAppendSize = submission.maxMessageSize
         limits.idleTimeout = imap.idleTimeout
         limits.idleKeepalive = imap.idleKeepalive
+        limits.parser.maxLineLength = imap.maxLineLength
         limits.loginTimeout = self.limits.loginTimeout
         return limits
     }

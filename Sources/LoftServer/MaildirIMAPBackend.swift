@@ -11,9 +11,11 @@ final class MaildirIMAPBackend: IMAPBackend {
     private let penalty: FailurePenalty
     private let locator: MaildirLocator
     private let registry: MailboxRegistry
+    private let folderLimits: MailboxStore.Limits
 
     init(authenticator: Authenticator, users: PasswdFileUserDatabase, penalty: FailurePenalty, locator: MaildirLocator,
-         registry: MailboxRegistry) {
+         registry: MailboxRegistry, folderLimits: MailboxStore.Limits) {
+        self.folderLimits = folderLimits
         self.authenticator = authenticator
         self.users = users
         self.penalty = penalty
@@ -32,7 +34,7 @@ final class MaildirIMAPBackend: IMAPBackend {
     func openAccount(login: String) throws -> IMAPAccount {
         guard let user = users.lookup(login) else { throw UserRemoved(login: login) }
         let root = try locator.path(forUser: user.login, home: user.home)
-        return IMAPAccount(login: user.login, folders: try MailboxStore.open(root: root), registry: registry)
+        return IMAPAccount(login: user.login, folders: try MailboxStore.open(root: root, limits: folderLimits), registry: registry)
     }
 }
 

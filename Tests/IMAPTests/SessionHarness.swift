@@ -18,10 +18,12 @@ final class TemporaryMailBackend: IMAPBackend {
     static let password = "secret"
     let root: String
     let registry = MailboxRegistry(cacheStamp: IMAPServerInfo.cacheStamp, pollInterval: .seconds(3600))
+    let limits: MailboxStore.Limits
 
-    init() throws {
+    init(limits: MailboxStore.Limits = MailboxStore.Limits()) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("loft-imap-\(UUID().uuidString)/Maildir").path
-        _ = try MailboxStore.open(root: root)
+        self.limits = limits
+        _ = try MailboxStore.open(root: root, limits: limits)
     }
 
     func authenticate(username: String, password: String, clientIP: String) -> LoginResult {
@@ -31,7 +33,7 @@ final class TemporaryMailBackend: IMAPBackend {
     func failureDelay(clientIP: String) -> Duration { .zero }
 
     func openAccount(login: String) throws -> IMAPAccount {
-        IMAPAccount(login: login, folders: try MailboxStore.open(root: root), registry: registry)
+        IMAPAccount(login: login, folders: try MailboxStore.open(root: root, limits: limits), registry: registry)
     }
 
     /// Delivers into INBOX the way an outside program would.

@@ -192,3 +192,18 @@ extension SessionTests {
         #expect(mailbox.cachedBlob(uid: 1).flatMap(IMAPMessageStructure.init(blob:))?.bodyStructure != nil)
     }
 }
+
+extension SessionTests {
+    @Test("CREATE beyond the folder limit gets NO [LIMIT]; a too-long name too; the session goes on")
+    func folderLimit() throws {
+        let backend = try TemporaryMailBackend(limits: .init(maximumFolders: 6))  // 5 default folders
+        defer { backend.remove() }
+        let session = try IMAPHarness(backend: backend)
+        defer { session.close() }
+        try session.login()
+        #expect(try session.send("a CREATE One\r\n") == "a OK CREATE completed.\r\n")
+        #expect(try session.send("b CREATE Two\r\n").hasPrefix("b NO [LIMIT] "))
+        #expect(try session.send("c CREATE \(String(repeating: "x", count: 300))\r\n").hasPrefix("c NO [LIMIT] "))
+        #expect(try session.send("d NOOP\r\n") == "d OK NOOP completed.\r\n")
+    }
+}
