@@ -62,9 +62,9 @@ final class TemporaryMailBackend: IMAPBackend {
 final class IMAPHarness {
     let channel = EmbeddedChannel()
 
-    init(backend: TemporaryMailBackend, tlsMode: TLSMode = .implicit) throws {
+    init(backend: TemporaryMailBackend, tlsMode: TLSMode = .implicit, limits: IMAPLimits = IMAPLimits()) throws {
         let handler = IMAPServerHandler(
-            configuration: IMAPConfiguration(tlsMode: tlsMode), backend: backend,
+            configuration: IMAPConfiguration(tlsMode: tlsMode, limits: limits), backend: backend,
             services: ConnectionServices(blockingWork: InlineWorkRunner()), logger: Logger(label: "test"))
         try channel.pipeline.syncOperations.addHandler(handler)
         try channel.connect(to: SocketAddress(ipAddress: "192.0.2.7", port: 4321)).wait()

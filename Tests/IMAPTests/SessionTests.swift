@@ -207,3 +207,26 @@ extension SessionTests {
         #expect(try session.send("d NOOP\r\n") == "d OK NOOP completed.\r\n")
     }
 }
+
+extension SessionTests {
+    @Test("IDLE sends a keepalive every idle_keepalive, and none after DONE")
+    func idleKeepalive() throws {
+        let backend = try TemporaryMailBackend()
+        defer { backend.remove() }
+        var limits = IMAPLimits()
+        limits.idleKeepalive = .seconds(120)
+        let session = try IMAPHarness(backend: backend, limits: limits)
+        defer { session.close() }
+        try session.login()
+        #expect(try session.send("a IDLE\r\n") == "+ idling\r\n")
+        session.channel.embeddedEventLoop.advanceTime(by: .seconds(119))
+        #expect(session.output() == "")
+        session.channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(session.output() == "* OK Still here\r\n")
+        session.channel.embeddedEventLoop.advanceTime(by: .seconds(120))
+        #expect(session.output() == "* OK Still here\r\n")
+        #expect(try session.send("DONE\r\n") == "a OK IDLE terminated.\r\n")
+        session.channel.embeddedEventLoop.advanceTime(by: .seconds(600))
+        #expect(session.output() == "")
+    }
+}
