@@ -251,11 +251,6 @@ public final class IMAPSession: LineProtocolDriver {
         if output.readableBytes >= 256 * 1024 { flush() }
     }
 
-    func emit(bytes: [UInt8]) {
-        output.writeBytes(bytes)
-        if output.readableBytes >= 256 * 1024 { flush() }
-    }
-
     func untagged(_ text: String) {
         emit("* " + text)
     }
