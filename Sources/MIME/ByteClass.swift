@@ -48,10 +48,16 @@ enum ByteClass {
         (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z")) ? b + 32 : b
     }
 
+    /// ASCII case-insensitive comparison, without allocating: header lookups call it for every
+    /// field of every message a FETCH or SEARCH parses.
     static func equalsIgnoringCase(_ a: [UInt8], _ b: String) -> Bool {
-        let bb = Array(b.utf8)
-        guard a.count == bb.count else { return false }
-        for i in 0..<a.count where lower(a[i]) != lower(bb[i]) { return false }
+        let other = b.utf8
+        guard a.count == other.count else { return false }
+        var index = 0
+        for byte in other {
+            if lower(a[index]) != lower(byte) { return false }
+            index += 1
+        }
         return true
     }
 }

@@ -6,14 +6,21 @@ public struct MessageHeader: Sendable, Hashable {
         self.fields = fields
     }
 
-    /// The first field named `name` (case-insensitive), unfolded.
+    /// The first field named `name` (case-insensitive), unfolded. Walks the indices rather than
+    /// copying each field (three arrays) into a closure: the MIME parser asks for eight names per part.
     public func first(_ name: String) -> [UInt8]? {
-        fields.first { $0.hasName(name) }?.value
+        for index in fields.indices where ByteClass.equalsIgnoringCase(fields[index].name, name) {
+            return fields[index].value
+        }
+        return nil
     }
 
     /// The last field named `name` (case-insensitive), unfolded.
     public func last(_ name: String) -> [UInt8]? {
-        fields.last { $0.hasName(name) }?.value
+        for index in fields.indices.reversed() where ByteClass.equalsIgnoringCase(fields[index].name, name) {
+            return fields[index].value
+        }
+        return nil
     }
 
     /// Every field named `name` (case-insensitive), in message order.
