@@ -31,21 +31,25 @@ public final class Maildir: Sendable {
         let root = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
         // An empty path or `/` would put tmp/, new/ and cur/ at the file system root: a configuration error.
         guard !root.isEmpty, root != "/" else { throw MailStoreError.notAMaildir(path: path) }
-        if create {
+        // Opened on every login: look first, create only what is missing.
+        if create, !(try isMaildir(root)) {
             var partial = root.hasPrefix("/") ? "" : "."
             for component in root.split(separator: "/") {
                 partial += "/" + component
                 try POSIX.makeDirectory(partial, mode: 0o700)
             }
+            for directory in ["tmp", "new", "cur"] { try POSIX.makeDirectory(root + "/" + directory, mode: 0o700) }
         }
-        for directory in ["tmp", "new", "cur"] {
-            let subdirectory = root + "/" + directory
-            if create { try POSIX.makeDirectory(subdirectory, mode: 0o700) }
-            guard let info = try POSIX.fileStatus(subdirectory), info.st_mode & S_IFMT == S_IFDIR else {
-                throw MailStoreError.notAMaildir(path: root)
-            }
-        }
+        guard try isMaildir(root) else { throw MailStoreError.notAMaildir(path: root) }
         return Maildir(path: root)
+    }
+
+    /// Whether `root` has `tmp/`, `new/` and `cur/` directories.
+    private static func isMaildir(_ root: String) throws -> Bool {
+        try ["tmp", "new", "cur"].allSatisfy { directory in
+            guard let info = try POSIX.fileStatus(root + "/" + directory) else { return false }
+            return info.st_mode & S_IFMT == S_IFDIR
+        }
     }
 
     /// Installs a hook called between the steps of every commit on this instance; a throwing hook
