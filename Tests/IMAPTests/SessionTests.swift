@@ -230,3 +230,36 @@ extension SessionTests {
         #expect(session.output() == "")
     }
 }
+
+extension SessionTests {
+    @Test("LIST-STATUS: a STATUS after each selectable mailbox listed, none for \\Noselect")
+    func listStatus() throws {
+        let backend = try TemporaryMailBackend()
+        defer { backend.remove() }
+        try backend.deliver(Self.message)
+        let session = try IMAPHarness(backend: backend)
+        defer { session.close() }
+        try session.login()
+        _ = try session.send("a CREATE Top.Sub\r\n")
+        let list = try session.send("b LIST \"\" \"*\" RETURN (STATUS (MESSAGES UNSEEN))\r\n")
+        #expect(list.contains("* LIST (\\HasNoChildren) \".\" \"INBOX\"\r\n* STATUS \"INBOX\" (MESSAGES 1 UNSEEN 1)\r\n"), "\(list)")
+        #expect(list.contains("* STATUS \"Top.Sub\" (MESSAGES 0 UNSEEN 0)"), "\(list)")
+        #expect(!list.contains("* STATUS \"Top\" "), "\(list)")
+        #expect(list.hasSuffix("b OK LIST completed.\r\n"))
+        #expect(try session.send("c LIST \"\" \"*\" RETURN (STATUS (HIGHESTMODSEQ))\r\n").hasPrefix("c BAD "))
+    }
+
+    @Test("CREATE-SPECIAL-USE: USE (\\Sent) shows in LIST; an unknown use gets NO [USEATTR]")
+    func createSpecialUse() throws {
+        let backend = try TemporaryMailBackend()
+        defer { backend.remove() }
+        let session = try IMAPHarness(backend: backend)
+        defer { session.close() }
+        try session.login()
+        #expect(try session.send("a CREATE Outbox (USE (\\Sent))\r\n") == "a OK CREATE completed.\r\n")
+        #expect(try session.send("b LIST \"\" Outbox\r\n").contains("* LIST (\\HasNoChildren \\Sent) \".\" \"Outbox\""))
+        #expect(try session.send("c CREATE Other (USE (\\Important))\r\n").hasPrefix("c NO [USEATTR] "))
+        #expect(try session.send("d CREATE Third (FOO BAR)\r\n").hasPrefix("d BAD "))
+        #expect(!(try session.send("e LIST \"\" \"*\"\r\n")).contains("\"Other\""), "a refused CREATE makes nothing")
+    }
+}

@@ -1,13 +1,48 @@
+import MailStore
+
 extension IMAPSession {
-    /// RFC 3501 §6.3.3. A trailing `.` is dropped (it only announces children to come).
+    /// RFC 3501 §6.3.3, with CREATE-SPECIAL-USE (RFC 6154 §3): `CREATE name (USE (\Sent))`.
+    /// A trailing `.` is dropped (it only announces children to come).
     func create(_ tag: String, _ rawName: IMAPMailboxName, parameters: [IMAPParameter]) {
         guard let account = requireAuthenticated(tag) else { return }
-        guard parameters.isEmpty else { return bad(tag, "CREATE parameters are not supported.") }
+        let specialUse: SpecialUse?
+        switch Self.specialUse(parameters) {
+        case .success(let use): specialUse = use
+        case .failure(.unsupportedParameter(let name)): return bad(tag, "CREATE parameter \(name) is not supported.")
+        case .failure(.unknownUse(let use)):
+            return complete(tag, .no, code: "USEATTR", "\(use) is not a special use Loft knows (RFC 6154).")
+        }
         mailboxOperation(tag, "CREATE") {
             let name = try IMAPNames.mailbox(rawName)
             guard !name.isInbox else { throw MailboxError.alreadyExists("INBOX") }
-            _ = try account.folders.create(name.name)
+            _ = try account.folders.create(name.name, specialUse: specialUse)
         }
+    }
+
+    enum CreateParameterError: Error {
+        case unsupportedParameter(String)
+        case unknownUse(String)
+    }
+
+    /// The one special use a `USE` parameter may carry (Loft keeps one per folder).
+    static func specialUse(_ parameters: [IMAPParameter]) -> Result<SpecialUse?, CreateParameterError> {
+        var use: SpecialUse?
+        for parameter in parameters {
+            guard parameter.name.uppercased() == "USE" else { return .failure(.unsupportedParameter(parameter.name)) }
+            let values: [IMAPTaggedValue] = switch parameter.value {
+            case .list(let values)?: values
+            case let value?: [value]
+            case nil: []
+            }
+            for value in values {
+                guard case .string(let bytes) = value else { return .failure(.unknownUse("\(value)")) }
+                let text = String(decoding: bytes, as: UTF8.self)
+                guard let known = SpecialUse.allCases.first(where: { $0.rawValue.lowercased() == text.lowercased() }), use == nil
+                else { return .failure(.unknownUse(text)) }
+                use = known
+            }
+        }
+        return .success(use)
     }
 
     /// Runs a folder operation on the disk pool and answers OK or the reason it failed.
@@ -20,5 +55,3 @@ extension IMAPSession {
         }
     }
 }
-
-import MailStore

@@ -2,8 +2,8 @@ import MailStore
 
 extension IMAPSession {
     /// RFC 3501 §6.3.8 with LIST-EXTENDED (RFC 5258) selection options SUBSCRIBED,
-    /// RECURSIVEMATCH and SPECIAL-USE (RFC 6154), and return options SUBSCRIBED, CHILDREN and
-    /// SPECIAL-USE. Child attributes and special uses are always sent (RFC 5258 §4, RFC 6154 §2).
+    /// RECURSIVEMATCH and SPECIAL-USE (RFC 6154), and return options SUBSCRIBED, CHILDREN,
+    /// SPECIAL-USE and STATUS (RFC 5819). Child attributes and special uses are always sent (RFC 5258 §4, RFC 6154 §2).
     func list(_ tag: String, _ command: IMAPListCommand) {
         guard let account = requireAuthenticated(tag) else { return }
         // RFC 3501 §6.3.8: an empty pattern asks for the hierarchy separator.
@@ -16,16 +16,32 @@ extension IMAPSession {
             // RFC 5258 §3.1: RECURSIVEMATCH alone is an error.
             return bad(tag, "RECURSIVEMATCH needs another selection option.")
         }
-        if command.returnOptions?.contains(where: { if case .status = $0 { true } else { false } }) == true {
-            return bad(tag, "LIST-STATUS is not supported.")
+        // RFC 5819 LIST-STATUS: a STATUS after the LIST of each selectable mailbox listed.
+        let statusAttributes = command.returnOptions?.lazy.compactMap { option -> [IMAPStatusAttribute]? in
+            if case .status(let attributes) = option { attributes } else { nil }
+        }.first
+        if statusAttributes?.contains(.highestModSeq) == true {
+            return bad(tag, "HIGHESTMODSEQ needs CONDSTORE, which is not offered.")
         }
+        let selectedName = selection?.name
+        let selectedRecent = selection?.recent.count ?? 0
         let patterns = command.patterns.compactMap { IMAPNames.pattern(reference: command.reference, $0) }
         let selectSubscribed = command.selectionOptions.contains(.subscribed)
         let selectSpecialUse = command.selectionOptions.contains(.specialUse)
         let recursive = command.selectionOptions.contains(.recursiveMatch)
         let showSubscribed = selectSubscribed || command.returnOptions?.contains(.subscribed) == true
-        blocking { (try account.folders.list(), try account.folders.subscriptions()) } then: { outcome in
-            guard case .success((var mailboxes, let subscriptions)) = outcome else {
+        blocking { () -> (mailboxes: [MailboxInfo], subscriptions: [MailboxName], statuses: [MailboxName: MailboxState]) in
+            let mailboxes = try account.folders.list()
+            var statuses: [MailboxName: MailboxState] = [:]
+            if statusAttributes != nil {
+                for info in mailboxes where info.isSelectable && patterns.contains(where: { $0.matches(info.name.name) }) {
+                    // A folder removed meanwhile simply gets no STATUS.
+                    statuses[info.name] = try? account.withMailbox(info.name) { $0.state }
+                }
+            }
+            return (mailboxes, try account.folders.subscriptions(), statuses)
+        } then: { outcome in
+            guard case .success((var mailboxes, let subscriptions, let statuses)) = outcome else {
                 if case .failure(let error) = outcome { self.fail(tag, error, "LIST failed") }
                 return
             }
@@ -47,6 +63,10 @@ extension IMAPSession {
                 }
                 if selectSpecialUse && info.specialUse == nil { continue }
                 self.untagged("LIST (\(attributes.joined(separator: " "))) \".\" \(IMAPNames.wire(info.name))\(extra)")
+                if let statusAttributes, let state = statuses[info.name] {
+                    let recent = info.name == selectedName ? selectedRecent : 0
+                    self.untagged(Self.statusResponse(info.name, statusAttributes, state, recent: recent))
+                }
             }
             self.complete(tag, "LIST completed.")
         }

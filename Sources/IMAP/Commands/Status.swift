@@ -17,25 +17,31 @@ extension IMAPSession {
         blocking { try account.withMailbox(name) { $0.state } } then: { outcome in
             switch outcome {
             case .success(let state):
-                let items = attributes.map { attribute -> String in
-                    let value: Int
-                    switch attribute {
-                    case .messages: value = state.messages.count
-                    case .recent: value = selectedRecent ?? 0
-                    case .uidNext: value = Int(state.nextUID)
-                    case .uidValidity: value = Int(state.uidValidity)
-                    case .unseen: value = state.messages.count { !$0.flags.contains(.seen) }
-                    case .deleted: value = state.messages.count { $0.flags.contains(.deleted) }
-                    case .size: value = state.messages.reduce(0) { $0 + $1.virtualSize }
-                    case .highestModSeq: value = Int(state.highestModSeq)
-                    }
-                    return "\(attribute.rawValue) \(value)"
-                }
-                self.untagged("STATUS \(IMAPNames.wire(name)) (\(items.joined(separator: " ")))")
+                self.untagged(Self.statusResponse(name, attributes, state, recent: selectedRecent ?? 0))
                 self.complete(tag, "STATUS completed.")
             case .failure(let error):
                 self.fail(tag, error, "STATUS failed")
             }
         }
+    }
+
+    /// `STATUS name (ITEM value ...)` (RFC 3501 §7.2.4), also sent by LIST-STATUS.
+    static func statusResponse(_ name: MailboxName, _ attributes: [IMAPStatusAttribute], _ state: MailboxState,
+                               recent: Int) -> String {
+        let items = attributes.map { attribute -> String in
+            let value: Int
+            switch attribute {
+            case .messages: value = state.messages.count
+            case .recent: value = recent
+            case .uidNext: value = Int(state.nextUID)
+            case .uidValidity: value = Int(state.uidValidity)
+            case .unseen: value = state.messages.count { !$0.flags.contains(.seen) }
+            case .deleted: value = state.messages.count { $0.flags.contains(.deleted) }
+            case .size: value = state.messages.reduce(0) { $0 + $1.virtualSize }
+            case .highestModSeq: value = Int(state.highestModSeq)
+            }
+            return "\(attribute.rawValue) \(value)"
+        }
+        return "STATUS \(IMAPNames.wire(name)) (\(items.joined(separator: " ")))"
     }
 }
