@@ -4,10 +4,31 @@ extension IMAPGrammarParser {
         "KEYWORD", "UNKEYWORD", "LARGER", "SMALLER", "UID", "HEADER", "NOT", "OR",
     ]
 
-    // search = "SEARCH" [SP "CHARSET" SP astring] 1*(SP search-key)
+    // search = "SEARCH" [search-return-opts] [SP "CHARSET" SP astring] 1*(SP search-key)
     //   ; CHARSET argument to MUST be registered with IANA
+    // search-return-opts = SP "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")"  (RFC 4731)
     mutating func parseSearch(uid: Bool) throws(IMAPParseError) -> IMAPCommand.Kind {
         try expectSpace()
+        var returnOptions: [IMAPSearchReturnOption]?
+        let beforeReturn = buffer.readerIndex
+        if (try? parseKeyword()) == "RETURN", consume(Self.space) {
+            try expect(UInt8(ascii: "("), "\"(\" after RETURN")
+            var options: [IMAPSearchReturnOption] = []
+            if !consume(UInt8(ascii: ")")) {
+                repeat {
+                    let name = try parseKeyword()
+                    guard let option = IMAPSearchReturnOption(rawValue: name) else {
+                        throw fail("Unknown SEARCH RETURN option \(name.prefix(40))")
+                    }
+                    options.append(option)
+                } while consume(Self.space)
+                try expect(UInt8(ascii: ")"), "\")\" after the RETURN options")
+            }
+            returnOptions = options
+            try expectSpace()
+        } else {
+            buffer.moveReaderIndex(to: beforeReturn)
+        }
         var charset: String?
         let start = buffer.readerIndex
         if (try? parseKeyword()) == "CHARSET", consume(Self.space) {
@@ -22,7 +43,9 @@ extension IMAPGrammarParser {
         repeat {
             keys.append(try parseSearchKey())
         } while consume(Self.space)
-        return .search(IMAPSearchCommand(charset: charset, key: keys.count == 1 ? keys[0] : .and(keys)), uid: uid)
+        return .search(
+            IMAPSearchCommand(charset: charset, key: keys.count == 1 ? keys[0] : .and(keys), returnOptions: returnOptions),
+            uid: uid)
     }
 
     // search-key = "ALL" / "ANSWERED" / "BCC" SP astring / "BEFORE" SP date / "BODY" SP astring /

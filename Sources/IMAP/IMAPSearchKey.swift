@@ -1,14 +1,26 @@
-/// SEARCH / UID SEARCH arguments (RFC 3501 §6.4.4).
+/// SEARCH / UID SEARCH arguments (RFC 3501 §6.4.4, RFC 4731 ESEARCH).
 public struct IMAPSearchCommand: Sendable, Equatable {
     /// The CHARSET argument, nil when absent (US-ASCII).
     public var charset: String?
     /// The keys, ANDed: several top-level keys arrive as `.and`.
     public var key: IMAPSearchKey
+    /// RFC 4731 `RETURN (...)`: nil for a plain SEARCH (answered with `* SEARCH`), else the
+    /// options of an extended one (answered with `* ESEARCH`; an empty list means ALL).
+    public var returnOptions: [IMAPSearchReturnOption]?
 
-    public init(charset: String? = nil, key: IMAPSearchKey) {
+    public init(charset: String? = nil, key: IMAPSearchKey, returnOptions: [IMAPSearchReturnOption]? = nil) {
         self.charset = charset
         self.key = key
+        self.returnOptions = returnOptions
     }
+}
+
+/// RFC 4731 §3.1 `search-return-opt`.
+public enum IMAPSearchReturnOption: String, Sendable, Equatable {
+    case min = "MIN"
+    case max = "MAX"
+    case all = "ALL"
+    case count = "COUNT"
 }
 
 /// RFC 3501 §9 `search-key`. String arguments are the raw astring bytes in the command's

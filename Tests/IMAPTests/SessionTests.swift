@@ -263,3 +263,24 @@ extension SessionTests {
         #expect(!(try session.send("e LIST \"\" \"*\"\r\n")).contains("\"Other\""), "a refused CREATE makes nothing")
     }
 }
+
+extension SessionTests {
+    @Test("ESEARCH: SEARCH RETURN (MIN MAX COUNT ALL), an empty RETURN means ALL, nothing found has COUNT 0 only")
+    func extendedSearch() throws {
+        let backend = try TemporaryMailBackend()
+        defer { backend.remove() }
+        for index in 1...5 { try backend.deliver("Subject: \(index % 2 == 0 ? "even" : "odd")\n\nx\n") }
+        let session = try IMAPHarness(backend: backend)
+        defer { session.close() }
+        try session.login()
+        _ = try session.send("a SELECT INBOX\r\n")
+        #expect(try session.send("b SEARCH RETURN (MIN MAX COUNT ALL) SUBJECT odd\r\n")
+            == "* ESEARCH (TAG \"b\") MIN 1 MAX 5 COUNT 3 ALL 1,3,5\r\nb OK SEARCH completed.\r\n")
+        #expect(try session.send("c UID SEARCH RETURN () 2:4\r\n")
+            == "* ESEARCH (TAG \"c\") UID ALL 2:4\r\nc OK SEARCH completed.\r\n")
+        #expect(try session.send("d SEARCH RETURN (COUNT MIN) SUBJECT none\r\n")
+            == "* ESEARCH (TAG \"d\") COUNT 0\r\nd OK SEARCH completed.\r\n")
+        #expect(try session.send("e SEARCH RETURN (SAVE) ALL\r\n").hasPrefix("e BAD "))
+        #expect(try session.send("f SEARCH SUBJECT even\r\n") == "* SEARCH 2 4\r\nf OK SEARCH completed.\r\n")
+    }
+}

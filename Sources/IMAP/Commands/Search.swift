@@ -43,7 +43,11 @@ extension IMAPSession {
         } then: { outcome in
             switch outcome {
             case .success(let found):
-                self.untagged(found.isEmpty ? "SEARCH" : "SEARCH " + found.map(String.init).joined(separator: " "))
+                if let options = command.returnOptions {
+                    self.untagged(Self.extendedSearchResponse(tag: tag, found, options: options, uid: uid))
+                } else {
+                    self.untagged(found.isEmpty ? "SEARCH" : "SEARCH " + found.map(String.init).joined(separator: " "))
+                }
                 self.complete(tag, "SEARCH completed.", expunges: uid)
             case .failure(let error):
                 self.fail(tag, error, "SEARCH failed")
@@ -57,5 +61,19 @@ extension IMAPSession {
         let reader = try mailbox.openMessage(uid: uid)
         defer { reader.close() }
         return try IMAPHeaderReader.header(of: reader)
+    }
+
+    /// RFC 4731 §3.1: `* ESEARCH (TAG "t") [UID] MIN n MAX n COUNT n ALL set`, in that order,
+    /// only what was asked (an empty RETURN list means ALL); MIN, MAX and ALL are left out
+    /// when nothing matched.
+    static func extendedSearchResponse(tag: String, _ found: [UInt32], options: [IMAPSearchReturnOption], uid: Bool)
+        -> String {
+        let asked = Set(options.isEmpty ? [.all] : options)
+        var response = "ESEARCH (TAG \(IMAPNames.quoted(tag)))" + (uid ? " UID" : "")
+        if asked.contains(.min), let first = found.first { response += " MIN \(first)" }
+        if asked.contains(.max), let last = found.last { response += " MAX \(last)" }
+        if asked.contains(.count) { response += " COUNT \(found.count)" }
+        if asked.contains(.all), !found.isEmpty { response += " ALL " + IMAPUIDSet.text(found) }
+        return response
     }
 }
