@@ -43,8 +43,10 @@ public struct IMAPCommand: Sendable, Equatable {
         /// RFC 4315 UIDPLUS.
         case uidExpunge(IMAPSequenceSet)
         case search(IMAPSearchCommand, uid: Bool)
-        case fetch(IMAPSequenceSet, [IMAPFetchAttribute], uid: Bool)
-        case store(IMAPSequenceSet, IMAPStoreAction, uid: Bool)
+        /// `changedSince`: RFC 7162 §3.1.4 CHANGEDSINCE modifier.
+        case fetch(IMAPSequenceSet, [IMAPFetchAttribute], uid: Bool, changedSince: UInt64? = nil)
+        /// `unchangedSince`: RFC 7162 §3.1.3 UNCHANGEDSINCE modifier.
+        case store(IMAPSequenceSet, IMAPStoreAction, uid: Bool, unchangedSince: UInt64? = nil)
         case copy(IMAPSequenceSet, IMAPMailboxName, uid: Bool)
         /// RFC 6851.
         case move(IMAPSequenceSet, IMAPMailboxName, uid: Bool)

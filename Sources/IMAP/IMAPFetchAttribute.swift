@@ -11,6 +11,8 @@ public enum IMAPFetchAttribute: Sendable, Hashable {
     /// `BODY` without a section: the non-extensible BODYSTRUCTURE.
     case bodyStructure(extensions: Bool)
     case uid
+    /// RFC 7162 §3.1.4.1: the message's mod-sequence.
+    case modSeq
     /// `BODY[section]<partial>` or `BODY.PEEK[section]<partial>`.
     case bodySection(IMAPSection, partial: IMAPPartial?, peek: Bool)
 

@@ -11,7 +11,7 @@ public enum IMAPFetchRenderer {
 
     static func needs(_ attribute: IMAPFetchAttribute) -> IMAPFetchNeeds {
         switch attribute {
-        case .flags, .uid, .internalDate, .rfc822Size: .metadata
+        case .flags, .uid, .internalDate, .rfc822Size, .modSeq: .metadata
         case .rfc822: .wholeMessageOnly
         case .bodySection(let section, _, _): isWholeMessage(section) ? .wholeMessageOnly : .content
         case .envelope, .bodyStructure, .rfc822Header, .rfc822Text: .content
@@ -74,6 +74,10 @@ public enum IMAPFetchRenderer {
         case .rfc822Size:
             out.append("RFC822.SIZE ")
             out.appendDecimal(message.virtualSize)
+        case .modSeq:
+            out.append("MODSEQ (")
+            out.appendDecimal(message.modSeq)
+            out.append(")")
         case .envelope:
             out.append("ENVELOPE ")
             if let structure { return out.append(structure.envelope) }

@@ -181,10 +181,24 @@ extension IMAPGrammarParser {
 
     // store = "STORE" SP sequence-set SP store-att-flags
     // store-att-flags = (["+" / "-"] "FLAGS" [".SILENT"]) SP (flag-list / (flag *(SP flag)))
+    // store = "STORE" SP sequence-set [store-modifiers] SP store-att-flags       (RFC 4466 §2.5)
+    // store-modifiers = SP "(" store-modifier *(SP store-modifier) ")"
+    // store-modifier = "UNCHANGEDSINCE" SP mod-sequence-valzer                   (RFC 7162 §7)
     mutating func parseStore(uid: Bool) throws(IMAPParseError) -> IMAPCommand.Kind {
         try expectSpace()
         let set = try parseSequenceSet()
         try expectSpace()
+        var unchangedSince: UInt64?
+        if consume(UInt8(ascii: "(")) {
+            repeat {
+                let name = try parseKeyword()
+                guard name == "UNCHANGEDSINCE" else { throw fail("Unknown store modifier \(name.prefix(40))") }
+                try expectSpace()
+                unchangedSince = try parseNumber64()
+            } while consume(Self.space)
+            try expect(UInt8(ascii: ")"), "\")\" after the store modifiers")
+            try expectSpace()
+        }
         let mode: IMAPStoreAction.Mode =
             if consume(UInt8(ascii: "+")) { .add } else if consume(UInt8(ascii: "-")) { .remove } else { .replace }
         let silent: Bool
@@ -202,7 +216,7 @@ extension IMAPGrammarParser {
                 flags.append(try parseFlag())
             } while consume(Self.space)
         }
-        return .store(set, IMAPStoreAction(mode: mode, silent: silent, flags: flags), uid: uid)
+        return .store(set, IMAPStoreAction(mode: mode, silent: silent, flags: flags), uid: uid, unchangedSince: unchangedSince)
     }
 
     // select-params = SP "(" select-param *(SP select-param) ")"          (RFC 4466 §2.1)

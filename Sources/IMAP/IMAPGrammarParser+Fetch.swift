@@ -21,7 +21,23 @@ extension IMAPGrammarParser {
                 attributes = [try parseFetchAttribute()]
             }
         }
-        return .fetch(set, attributes, uid: uid)
+        return .fetch(set, attributes, uid: uid, changedSince: try parseFetchModifiers())
+    }
+
+    // fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")"          (RFC 4466 §2.4)
+    // fetch-modifier = "CHANGEDSINCE" SP mod-sequence-value                      (RFC 7162 §7)
+    mutating func parseFetchModifiers() throws(IMAPParseError) -> UInt64? {
+        guard consume(Self.space) else { return nil }
+        try expect(UInt8(ascii: "("), "\"(\" before the fetch modifiers")
+        var changedSince: UInt64?
+        repeat {
+            let name = try parseKeyword()
+            guard name == "CHANGEDSINCE" else { throw fail("Unknown fetch modifier \(name.prefix(40))") }
+            try expectSpace()
+            changedSince = try parseNumber64()
+        } while consume(Self.space)
+        try expect(UInt8(ascii: ")"), "\")\" after the fetch modifiers")
+        return changedSince
     }
 
     // fetch-att = "ENVELOPE" / "FLAGS" / "INTERNALDATE" / "RFC822" [".HEADER" / ".SIZE" / ".TEXT"] /
@@ -40,6 +56,7 @@ extension IMAPGrammarParser {
         case "RFC822.TEXT": return .rfc822Text
         case "BODYSTRUCTURE": return .bodyStructure(extensions: true)
         case "UID": return .uid
+        case "MODSEQ": return .modSeq
         case "BODY", "BODY.PEEK":
             let peek = name == "BODY.PEEK"
             guard self.peek() == UInt8(ascii: "[") else {

@@ -1,7 +1,7 @@
 extension IMAPGrammarParser {
     static let searchKeysWithArguments: Set<String> = [
         "BCC", "BODY", "CC", "FROM", "SUBJECT", "TEXT", "TO", "BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE",
-        "KEYWORD", "UNKEYWORD", "LARGER", "SMALLER", "UID", "HEADER", "NOT", "OR",
+        "KEYWORD", "UNKEYWORD", "LARGER", "SMALLER", "UID", "HEADER", "NOT", "OR", "MODSEQ",
     ]
 
     // search = "SEARCH" [search-return-opts] [SP "CHARSET" SP astring] 1*(SP search-key)
@@ -111,6 +111,16 @@ extension IMAPGrammarParser {
         case "UNKEYWORD": return .unkeyword(try parseAtom())
         case "LARGER": return .larger(try parseNumber64())
         case "SMALLER": return .smaller(try parseNumber64())
+        // search-modsequence = "MODSEQ" [search-modseq-ext] SP mod-sequence-valzer  (RFC 7162 §7)
+        // search-modseq-ext = SP entry-name SP entry-type-req
+        case "MODSEQ":
+            if peek() == UInt8(ascii: "\"") {
+                _ = try parseAString()  // entry-name, e.g. "/flags/\\draft"
+                try expectSpace()
+                guard ["PRIV", "SHARED", "ALL"].contains(try parseKeyword()) else { throw fail("Expected priv, shared or all") }
+                try expectSpace()
+            }
+            return .modSeq(try parseNumber64())
         case "UID": return .uid(try parseSequenceSet())
         case "HEADER":
             let field = try parseHeaderFieldName()

@@ -8,8 +8,12 @@ public struct IMAPMessageMetadata: Sendable {
     public var internalDate: Int64
     /// RFC822.SIZE: the size with every line ending CRLF (RFC 3501 §2.3.4).
     public var virtualSize: Int
+    /// RFC 7162 mod-sequence of the message's last change.
+    public var modSeq: UInt64
 
-    public init(sequenceNumber: UInt32, uid: UInt32, flags: [String], internalDate: Int64, virtualSize: Int) {
+    public init(sequenceNumber: UInt32, uid: UInt32, flags: [String], internalDate: Int64, virtualSize: Int,
+                modSeq: UInt64 = 0) {
+        self.modSeq = modSeq
         self.sequenceNumber = sequenceNumber
         self.uid = uid
         self.flags = flags

@@ -53,6 +53,17 @@ public struct IMAPSearchEvaluator: Sendable {
         }
     }
 
+    /// Whether a MODSEQ key is used (the response then reports the highest mod-sequence found).
+    public static func usesModSeq(_ key: IMAPSearchKey) -> Bool {
+        switch key {
+        case .modSeq: true
+        case .not(let inner): usesModSeq(inner)
+        case .or(let a, let b): usesModSeq(a) || usesModSeq(b)
+        case .and(let keys): keys.contains(where: usesModSeq)
+        default: false
+        }
+    }
+
     static func needsBody(_ key: IMAPSearchKey) -> Bool {
         switch key {
         case .body, .text: true
@@ -66,6 +77,7 @@ public struct IMAPSearchEvaluator: Sendable {
     func matches(_ key: IMAPSearchKey, _ message: IMAPSearchMessage, _ content: inout IMAPSearchContent?) -> Bool {
         switch key {
         case .all: return true
+        case .modSeq(let least): return message.modSeq >= least
         case .and(let keys): return keys.allSatisfy { matches($0, message, &content) }
         case .or(let a, let b): return matches(a, message, &content) || matches(b, message, &content)
         case .not(let inner): return !matches(inner, message, &content)

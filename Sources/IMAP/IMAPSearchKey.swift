@@ -62,6 +62,9 @@ public indirect enum IMAPSearchKey: Sendable, Equatable {
     case unkeyword(String)
     case unseen
     case sequenceSet(IMAPSequenceSet)
+    /// RFC 7162 §3.1.5: messages whose mod-sequence is at least this (the optional entry name
+    /// is accepted and ignored: Loft keeps one mod-sequence per message).
+    case modSeq(UInt64)
     /// A parenthesized list, or several keys in a row: all must match.
     case and([IMAPSearchKey])
 }

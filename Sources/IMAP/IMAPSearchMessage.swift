@@ -11,11 +11,14 @@ public struct IMAPSearchMessage: Sendable {
     public var internalDate: Int64
     /// RFC822.SIZE (CRLF).
     public var virtualSize: Int
+    /// RFC 7162 mod-sequence of the message's last change.
+    public var modSeq: UInt64
 
     public init(
         sequenceNumber: UInt32, uid: UInt32, systemFlags: Set<String>, keywords: [String], internalDate: Int64,
-        virtualSize: Int
+        virtualSize: Int, modSeq: UInt64 = 0
     ) {
+        self.modSeq = modSeq
         self.sequenceNumber = sequenceNumber
         self.uid = uid
         self.systemFlags = systemFlags

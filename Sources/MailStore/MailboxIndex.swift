@@ -17,13 +17,15 @@ struct MailboxIndex: Sendable {
     var locations: [MessageLocation] = []
     var keywords = MaildirKeywords()
 
-    /// An empty index whose modseqs start from the clock: a rebuilt index (`loft-index` deleted) then
-    /// still starts above the modseqs handed out before, unless more than 1,000 changes a second were made
-    /// on average since that index started.
+    /// An empty index whose modseqs start from the clock in microseconds: a rebuilt index
+    /// (`loft-index` deleted) then still starts above the modseqs handed out before (RFC 7162 §3.1:
+    /// they never go back), unless the mailbox made more than one change, or one reservation of
+    /// `modSeqReservation` per reopening, per microsecond on average since its index started.
+    /// 2^63 microseconds is 292,000 years: no overflow to fear.
     init() {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        highestModSeq = UInt64(max(1, now.tv_sec)) * 1000
+        highestModSeq = UInt64(max(1, now.tv_sec)) * 1_000_000 + UInt64(max(0, now.tv_nsec) / 1000)
     }
 
     var state: MailboxState {

@@ -9,10 +9,26 @@ extension SharedMailbox {
     ///   before anything changed; `.system` for disk failures.
     public func store(_ uids: [UInt32], flags: MessageFlags, keywords: [String], mode: StoreMode,
                       origin: UInt64?) throws -> [MessageRecord] {
-        try write(origin: origin) { index in
+        try store(uids, flags: flags, keywords: keywords, mode: mode, unchangedSince: nil, origin: origin).changed
+    }
+
+    /// `store` with RFC 7162 §3.1.3 UNCHANGEDSINCE: a message whose modseq is above `unchangedSince`
+    /// is left alone and returned in `modified`; the test and the change are one step under the
+    /// mailbox lock, so no other writer can slip in between.
+    public func store(_ uids: [UInt32], flags: MessageFlags, keywords: [String], mode: StoreMode,
+                      unchangedSince: UInt64?, origin: UInt64?) throws -> (changed: [MessageRecord], modified: [UInt32]) {
+        var modified: [UInt32] = []
+        let changed = try write(origin: origin) { index in
             let mask = try keywordMask(keywords, &index, assign: mode != .remove)
             var changedUIDs = Set<UInt32>()
             var pending = Array(Set(uids)).sorted()
+            if let unchangedSince {
+                modified = pending.filter { uid in
+                    index.records.index(ofUID: uid).map { index.records[$0].modSeq > unchangedSince } ?? false
+                }
+                let refused = Set(modified)
+                pending.removeAll { refused.contains($0) }
+            }
             for attempt in 0..<2 {
                 let vanished = try rename(pending, flags: flags, mask: mask, mode: mode, in: &index,
                                           changed: &changedUIDs)
@@ -30,6 +46,7 @@ extension SharedMailbox {
             }
             return (changed, changed.isEmpty ? [] : [.flagsChanged(changed)], [])
         }
+        return (changed, modified)
     }
 
     /// Renames the files of `uids` to their new flags; returns the UIDs whose file was not where the

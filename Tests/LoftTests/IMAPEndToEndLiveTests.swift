@@ -242,4 +242,55 @@ import Testing
         let validity = inboxStatus.firstMatch(of: #/UIDVALIDITY (\d+)/#).map { String($0.1) } ?? "?"
         #expect(third["append"]?.code("APPENDUID") == "\(validity) 6", "\(String(describing: third["append"]))")
     }
+
+    /// One CONDSTORE client visit: the HIGHESTMODSEQ SELECT reports and what changed since `argv[2]`.
+    static let condStoreVisit = #"""
+    port = int(sys.argv[1])
+    a = Raw(port, "ssl"); a.login()
+    select = a.cmd("s", "SELECT INBOX (CONDSTORE)")
+    out["select"] = raw(select)
+    if len(sys.argv) > 3:
+        out["store"] = raw(a.cmd("t", sys.argv[3]))
+    out["changed"] = raw(a.cmd("f", "FETCH 1:* (FLAGS) (CHANGEDSINCE " + sys.argv[2] + ")"))
+    a.cmd("l", "LOGOUT")
+    done()
+    """#
+
+    static func highestModSeq(_ reply: Reply?) -> UInt64? {
+        reply?.lines.lazy.compactMap { $0.firstMatch(of: #/\[HIGHESTMODSEQ (\d+)\]/#).map { UInt64($0.1) } }.first ?? nil
+    }
+
+    @Test("CONDSTORE: mod-sequences survive a restart; after losing loft-index, HIGHESTMODSEQ never goes back")
+    func modSeqPersistence() async throws {
+        let server = try LoftProcess.imap()
+        defer { server.cleanUpNow() }
+        for n in 1...3 { try server.deliverToAlice(IMAPEndToEndTests.simple(n)) }
+        try await server.startIMAP()
+        let port = { "\(server.imapImplicitPort)" }
+        let first = try await PythonIMAP.replies(Self.condStoreVisit, [port(), "0", "STORE 2 +FLAGS (\\Flagged)"])
+        let before = try #require(Self.highestModSeq(first["select"]), "\(first)")
+        let stored = try #require(first["store"]?.lines.first { $0.hasPrefix("* 2 FETCH") }, "\(first)")
+        #expect(stored.contains("MODSEQ ("), "\(stored)")
+
+        await server.stop()
+        try await server.startIMAP()
+        let second = try await PythonIMAP.replies(Self.condStoreVisit, [port(), "\(before)"])
+        let afterRestart = try #require(Self.highestModSeq(second["select"]), "\(second)")
+        #expect(afterRestart > before)
+        let changed = second["changed"]?.lines.filter { $0.hasPrefix("* ") } ?? []
+        #expect(changed.count == 1 && changed[0].hasPrefix("* 2 FETCH (FLAGS (\\Flagged") && changed[0].contains("MODSEQ ("),
+                "only message 2 changed after \(before): \(changed)")
+
+        await server.stop()
+        if let walker = FileManager.default.enumerator(atPath: server.aliceMaildir) {
+            while let relative = walker.nextObject() as? String {
+                guard (relative as NSString).lastPathComponent.hasPrefix("loft-index") else { continue }
+                try FileManager.default.removeItem(atPath: server.aliceMaildir + "/" + relative)
+            }
+        }
+        try await server.startIMAP()
+        let third = try await PythonIMAP.replies(Self.condStoreVisit, [port(), "\(afterRestart)"])
+        let rebuilt = try #require(Self.highestModSeq(third["select"]), "\(third)")
+        #expect(rebuilt >= afterRestart, "HIGHESTMODSEQ went back from \(afterRestart) to \(rebuilt)")
+    }
 }

@@ -174,11 +174,12 @@ import Testing
         #expect(r["noop"]?.ok == true)
         let id = try #require(r["id"])
         #expect(id.ok && id.has("* ID "), "\(id)")
-        // RFC 5161: ENABLED lists only what was enabled; Loft offers no CONDSTORE.
+        // RFC 5161: ENABLED lists only what was enabled: CONDSTORE (offered), not what is not.
         let enable = try #require(r["enable"])
         #expect(enable.ok, "\(enable)")
         let enabled = enable.untagged.first { $0.hasPrefix("* ENABLED") }
-        #expect(enabled != nil && enabled?.contains("CONDSTORE") == false, "\(enable)")
+        #expect(enabled == "* ENABLED CONDSTORE", "\(enable)")
+        #expect(afterLogin.contains("CONDSTORE") && afterLogin.contains("ESEARCH"), "\(afterLogin)")
         let namespace = try #require(r["namespace"])
         #expect(namespace.ok && namespace.untagged.contains("* NAMESPACE ((\"\" \".\")) NIL NIL"), "\(namespace)")
         let logout = try #require(r["logout"])

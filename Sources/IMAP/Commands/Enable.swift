@@ -1,9 +1,14 @@
 extension IMAPSession {
-    /// RFC 5161: Loft has no extension that needs enabling yet, so nothing is enabled and the
-    /// `ENABLED` response is empty (§3.1: only what was enabled is listed).
+    /// RFC 5161: CONDSTORE is the one extension Loft enables; `ENABLED` lists only what was
+    /// enabled by this command (§3.1), others are ignored.
     func enable(_ tag: String, _ capabilities: [String]) {
         guard requireAuthenticated(tag) != nil else { return }
-        untagged("ENABLED")
+        if capabilities.contains(where: { $0.uppercased() == "CONDSTORE" }) && !condStore {
+            enableCondStore()
+            untagged("ENABLED CONDSTORE")
+        } else {
+            untagged("ENABLED")
+        }
         complete(tag, "ENABLE completed.")
     }
 }

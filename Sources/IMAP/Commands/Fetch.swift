@@ -4,12 +4,27 @@ extension IMAPSession {
     /// RFC 3501 §6.4.5 FETCH and §6.4.8 UID FETCH. The response is made in pieces on the disk
     /// pool and sent as the client reads (`IMAPFetchJob`), so `FETCH 1:* BODY[]` over a large
     /// mailbox holds about one chunk per connection. A non-PEEK body fetch sets \Seen first.
-    func fetch(_ tag: String, _ set: IMAPSequenceSet, _ attributes: [IMAPFetchAttribute], uid: Bool) {
+    ///
+    /// CONDSTORE (RFC 7162 §3.1.4): `MODSEQ` is an item, and `(CHANGEDSINCE n)` keeps only the
+    /// messages changed after n and adds MODSEQ to each response.
+    func fetch(_ tag: String, _ set: IMAPSequenceSet, _ attributes: [IMAPFetchAttribute], uid: Bool, changedSince: UInt64?) {
         guard let selection = requireSelected(tag), let connection else { return }
         guard uid || sequenceSetIsValid(set, selection) else { return bad(tag, "Invalid message sequence numbers.") }
+        var attributes = attributes
+        var targets = messages(in: set, uid: uid, selection)
+        if changedSince != nil || attributes.contains(.modSeq) { enableCondStore() }
+        if let changedSince {
+            let state = selection.mailbox.state
+            targets = targets.filter { target in
+                state.index(ofUID: target.uid).map { state.messages[$0].modSeq > changedSince } ?? false
+            }
+        }
+        let setsSeen = !selection.readOnly && attributes.contains(where: \.setsSeen)
+        // The response must show the new mod-sequence of what it changed (\Seen), or was asked for.
+        if condStore && (changedSince != nil || setsSeen) && !attributes.contains(.modSeq) { attributes.append(.modSeq) }
         let job = IMAPFetchJob(
-            targets: messages(in: set, uid: uid, selection), attributes: attributes, mailbox: selection.mailbox,
-            recent: selection.recent, addUID: uid, setsSeen: !selection.readOnly && attributes.contains(where: \.setsSeen),
+            targets: targets, attributes: attributes, mailbox: selection.mailbox,
+            recent: selection.recent, addUID: uid, setsSeen: setsSeen,
             origin: origin, allocator: connection.allocator)
         flush()
         connection.stream({ try job.nextChunk() }) { outcome in

@@ -14,9 +14,12 @@ extension IMAPSession {
         }
         let mailbox = selection.mailbox
         let recent = selection.recent
-        blocking { () -> [UInt32] in
+        let reportsModSeq = IMAPSearchEvaluator.usesModSeq(command.key)
+        if reportsModSeq { enableCondStore() }
+        blocking { () -> (found: [UInt32], highestModSeq: UInt64) in
             let state = mailbox.state
             var found: [UInt32] = []
+            var highestModSeq: UInt64 = 0
             for (offset, messageUID) in uids.enumerated() {
                 guard let index = state.index(ofUID: messageUID) else { continue }
                 let record = state.messages[index]
@@ -29,7 +32,8 @@ extension IMAPSession {
                 if recent.contains(messageUID) { systemFlags.insert("recent") }
                 let message = IMAPSearchMessage(
                     sequenceNumber: UInt32(offset + 1), uid: messageUID, systemFlags: systemFlags,
-                    keywords: state.keywords(of: record), internalDate: record.internalDate, virtualSize: record.virtualSize)
+                    keywords: state.keywords(of: record), internalDate: record.internalDate, virtualSize: record.virtualSize,
+                    modSeq: record.modSeq)
                 var content: IMAPMessageContent?
                 if evaluator.needsContent {
                     // A message expunged meanwhile simply does not match.
@@ -37,16 +41,22 @@ extension IMAPSession {
                     else { continue }
                     content = IMAPMessageContent(storedBytes: bytes)
                 }
-                if evaluator.matches(message, content: content) { found.append(uid ? messageUID : UInt32(offset + 1)) }
+                if evaluator.matches(message, content: content) {
+                    found.append(uid ? messageUID : UInt32(offset + 1))
+                    highestModSeq = max(highestModSeq, record.modSeq)
+                }
             }
-            return found
+            return (found, highestModSeq)
         } then: { outcome in
             switch outcome {
-            case .success(let found):
+            case .success((let found, let highestModSeq)):
+                // RFC 7162 §3.1.5: a search on MODSEQ reports the highest mod-sequence it matched.
+                let modSeq = reportsModSeq && !found.isEmpty ? highestModSeq : nil
                 if let options = command.returnOptions {
-                    self.untagged(Self.extendedSearchResponse(tag: tag, found, options: options, uid: uid))
+                    self.untagged(Self.extendedSearchResponse(tag: tag, found, options: options, uid: uid, modSeq: modSeq))
                 } else {
-                    self.untagged(found.isEmpty ? "SEARCH" : "SEARCH " + found.map(String.init).joined(separator: " "))
+                    let numbers = found.isEmpty ? "SEARCH" : "SEARCH " + found.map(String.init).joined(separator: " ")
+                    self.untagged(numbers + (modSeq.map { " (MODSEQ \($0))" } ?? ""))
                 }
                 self.complete(tag, "SEARCH completed.", expunges: uid)
             case .failure(let error):
@@ -66,14 +76,16 @@ extension IMAPSession {
     /// RFC 4731 §3.1: `* ESEARCH (TAG "t") [UID] MIN n MAX n COUNT n ALL set`, in that order,
     /// only what was asked (an empty RETURN list means ALL); MIN, MAX and ALL are left out
     /// when nothing matched.
-    static func extendedSearchResponse(tag: String, _ found: [UInt32], options: [IMAPSearchReturnOption], uid: Bool)
-        -> String {
+    static func extendedSearchResponse(
+        tag: String, _ found: [UInt32], options: [IMAPSearchReturnOption], uid: Bool, modSeq: UInt64?
+    ) -> String {
         let asked = Set(options.isEmpty ? [.all] : options)
         var response = "ESEARCH (TAG \(IMAPNames.quoted(tag)))" + (uid ? " UID" : "")
         if asked.contains(.min), let first = found.first { response += " MIN \(first)" }
         if asked.contains(.max), let last = found.last { response += " MAX \(last)" }
         if asked.contains(.count) { response += " COUNT \(found.count)" }
         if asked.contains(.all), !found.isEmpty { response += " ALL " + IMAPUIDSet.text(found) }
+        if let modSeq { response += " MODSEQ \(modSeq)" }  // RFC 7162 §3.1.5
         return response
     }
 }

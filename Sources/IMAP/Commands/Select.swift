@@ -5,10 +5,12 @@ extension IMAPSession {
     /// RFC 3501 §6.3.1 SELECT and §6.3.2 EXAMINE. A failed SELECT leaves no mailbox selected.
     func select(_ tag: String, _ rawName: IMAPMailboxName, parameters: [IMAPParameter], readOnly: Bool) {
         guard let account = requireAuthenticated(tag) else { return }
-        guard parameters.isEmpty else {
-            bad(tag, "\(readOnly ? "EXAMINE" : "SELECT") parameters are not supported.")
+        // RFC 7162 §3.1.8: the CONDSTORE parameter enables CONDSTORE; nothing else is known.
+        guard parameters.allSatisfy({ $0.name.uppercased() == "CONDSTORE" && $0.value == nil }) else {
+            bad(tag, "\(readOnly ? "EXAMINE" : "SELECT") parameters other than CONDSTORE are not supported.")
             return
         }
+        if !parameters.isEmpty { condStore = true }
         let name: MailboxName
         do {
             name = try IMAPNames.mailbox(rawName)
@@ -53,6 +55,8 @@ extension IMAPSession {
         }
         untagged("OK [UIDVALIDITY \(state.uidValidity)] UIDs valid.")
         untagged("OK [UIDNEXT \(state.nextUID)] Predicted next UID.")
+        // RFC 7162 §3.1.2.1: with persistent mod-sequences, every SELECT and EXAMINE says this.
+        untagged("OK [HIGHESTMODSEQ \(state.highestModSeq)] Highest.")
         complete(tag, code: readOnly ? "READ-ONLY" : "READ-WRITE", "\(readOnly ? "EXAMINE" : "SELECT") completed.")
     }
 

@@ -82,7 +82,7 @@ final class IMAPSelection {
     /// then flag changes (`FETCH`). Every change bumps the mailbox's modseq, so an unchanged
     /// modseq means nothing to say; otherwise the view is compared with the current state,
     /// whoever made the change (another session, POP3, delivery, another program).
-    func announcements(allowExpunge: Bool) -> [String] {
+    func announcements(allowExpunge: Bool, withModSeq: Bool = false) -> [String] {
         let state = mailbox.state
         guard state.highestModSeq != announcedModSeq || (allowExpunge && expungesDeferred) else { return [] }
         var lines: [String] = []
@@ -101,7 +101,8 @@ final class IMAPSelection {
             guard ownFlagChanges[record.uid] != record.modSeq, let sequenceNumber = sequenceNumber(ofUID: record.uid) else {
                 continue
             }
-            lines.append("\(sequenceNumber) FETCH (UID \(record.uid) FLAGS \(flagList(record, state)))")
+            let modSeq = withModSeq ? " MODSEQ (\(record.modSeq))" : ""
+            lines.append("\(sequenceNumber) FETCH (UID \(record.uid) FLAGS \(flagList(record, state))\(modSeq))")
         }
         if firstNew < state.messages.count {
             uids += state.messages[firstNew...].map(\.uid)

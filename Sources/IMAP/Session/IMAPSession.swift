@@ -50,6 +50,9 @@ public final class IMAPSession: LineProtocolDriver {
     var idle: (tag: String, keepalive: RepeatedTask)?
     var authFailures = 0
     var badCommands = 0
+    /// RFC 7162 §3.1: CONDSTORE is on once a command used it (ENABLE, SELECT (CONDSTORE),
+    /// MODSEQ, CHANGEDSINCE, UNCHANGEDSINCE, STATUS HIGHESTMODSEQ); FETCH responses then carry MODSEQ.
+    var condStore = false
     /// Marks this session's own changes in the mailbox change stream.
     let origin = IMAPSession.nextOrigin()
     /// The connection, while it is open.
@@ -173,8 +176,10 @@ public final class IMAPSession: LineProtocolDriver {
         case .expunge: expunge(tag, uids: nil)
         case .uidExpunge(let set): expunge(tag, uids: set)
         case .search(let search, let uid): self.search(tag, search, uid: uid)
-        case .fetch(let set, let attributes, let uid): fetch(tag, set, attributes, uid: uid)
-        case .store(let set, let action, let uid): store(tag, set, action, uid: uid)
+        case .fetch(let set, let attributes, let uid, let changedSince):
+            fetch(tag, set, attributes, uid: uid, changedSince: changedSince)
+        case .store(let set, let action, let uid, let unchangedSince):
+            store(tag, set, action, uid: uid, unchangedSince: unchangedSince)
         case .copy(let set, let name, let uid): copy(tag, set, to: name, uid: uid, move: false)
         case .move(let set, let name, let uid): copy(tag, set, to: name, uid: uid, move: true)
         case .idle: startIdle(tag)
@@ -351,7 +356,17 @@ public final class IMAPSession: LineProtocolDriver {
     /// Untagged responses for what changed in the selected mailbox since the last ones.
     func announceChanges(expunges: Bool) {
         guard let selection, state == .selected else { return }
-        for line in selection.announcements(allowExpunge: expunges) { untagged(line) }
+        for line in selection.announcements(allowExpunge: expunges, withModSeq: condStore) { untagged(line) }
+    }
+
+    /// Turns CONDSTORE on (RFC 7162 §3.1). With a mailbox already selected, the client hears its
+    /// HIGHESTMODSEQ now, as SELECT would have told it (§3.1.2.1).
+    func enableCondStore() {
+        guard !condStore else { return }
+        condStore = true
+        if let selection, state == .selected {
+            untagged("OK [HIGHESTMODSEQ \(selection.mailbox.state.highestModSeq)] Highest.")
+        }
     }
 
     /// Leaves the selected mailbox (UNSELECT, CLOSE, SELECT of another, logout).
