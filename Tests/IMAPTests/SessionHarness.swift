@@ -88,6 +88,14 @@ final class IMAPHarness {
         return text
     }
 
+    /// A fresh user's Maildir and a logged-in session on it.
+    static func loggedIn() throws -> (TemporaryMailBackend, IMAPHarness) {
+        let backend = try TemporaryMailBackend()
+        let session = try IMAPHarness(backend: backend)
+        try session.login()
+        return (backend, session)
+    }
+
     func login() throws {
         _ = output()
         let reply = try send("l LOGIN alice \(TemporaryMailBackend.password)\r\n")

@@ -21,12 +21,9 @@ import Testing
 
     @Test("LOGIN, SELECT and FETCH report the mailbox and CRLF sizes")
     func selectAndFetch() throws {
-        let backend = try TemporaryMailBackend()
-        defer { backend.remove() }
+        let (backend, session) = try IMAPHarness.loggedIn()
+        defer { session.close(); backend.remove() }
         try backend.deliver(Self.message)
-        let session = try IMAPHarness(backend: backend)
-        defer { session.close() }
-        try session.login()
         let select = try session.send("s SELECT INBOX\r\n")
         #expect(select.contains("* 1 EXISTS\r\n"))
         #expect(select.contains("* 1 RECENT\r\n"))
@@ -87,11 +84,8 @@ import Testing
 
     @Test("IDLE announces a delivery at once and ends with DONE")
     func idle() throws {
-        let backend = try TemporaryMailBackend()
-        defer { backend.remove() }
-        let session = try IMAPHarness(backend: backend)
-        defer { session.close() }
-        try session.login()
+        let (backend, session) = try IMAPHarness.loggedIn()
+        defer { session.close(); backend.remove() }
         _ = try session.send("a SELECT INBOX\r\n")
         #expect(try session.send("b IDLE\r\n") == "+ idling\r\n")
         try backend.deliver(Self.message)
@@ -104,11 +98,8 @@ import Testing
 
     @Test("folders: CREATE, LIST with special uses, RENAME, DELETE, STATUS")
     func folders() throws {
-        let backend = try TemporaryMailBackend()
-        defer { backend.remove() }
-        let session = try IMAPHarness(backend: backend)
-        defer { session.close() }
-        try session.login()
+        let (backend, session) = try IMAPHarness.loggedIn()
+        defer { session.close(); backend.remove() }
         #expect(try session.send("a CREATE Projekte.2026\r\n") == "a OK CREATE completed.\r\n")
         #expect(try session.send("b CREATE INBOX\r\n").hasPrefix("b NO [ALREADYEXISTS]"))
         let list = try session.send("c LIST \"\" \"*\"\r\n")
@@ -125,12 +116,9 @@ import Testing
 
     @Test("COPY and MOVE answer with COPYUID; MOVE expunges the source")
     func copyAndMove() throws {
-        let backend = try TemporaryMailBackend()
-        defer { backend.remove() }
+        let (backend, session) = try IMAPHarness.loggedIn()
+        defer { session.close(); backend.remove() }
         for index in 1...3 { try backend.deliver("Subject: \(index)\n\nx\n") }
-        let session = try IMAPHarness(backend: backend)
-        defer { session.close() }
-        try session.login()
         _ = try session.send("a SELECT INBOX\r\n")
         let copy = try session.send("b COPY 1:2 Archive\r\n")
         #expect(copy.contains("b OK [COPYUID "), "\(copy)")
@@ -145,11 +133,8 @@ import Testing
 extension SessionTests {
     @Test("a line other than DONE ends IDLE with a tagged BAD; the session goes on")
     func idleEndedByJunk() throws {
-        let backend = try TemporaryMailBackend()
-        defer { backend.remove() }
-        let session = try IMAPHarness(backend: backend)
-        defer { session.close() }
-        try session.login()
+        let (backend, session) = try IMAPHarness.loggedIn()
+        defer { session.close(); backend.remove() }
         #expect(try session.send("a IDLE\r\n") == "+ idling\r\n")
         #expect(try session.send("b NOOP\r\n") == "a BAD Expected DONE\r\n")
         #expect(try session.send("c NOOP\r\n") == "c OK NOOP completed.\r\n")
@@ -173,12 +158,9 @@ extension SessionTests {
 extension SessionTests {
     @Test("FETCH of metadata reads no message; ENVELOPE fills the cache from the header")
     func fetchUsesCache() throws {
-        let backend = try TemporaryMailBackend()
-        defer { backend.remove() }
+        let (backend, session) = try IMAPHarness.loggedIn()
+        defer { session.close(); backend.remove() }
         try backend.deliver(Self.message)
-        let session = try IMAPHarness(backend: backend)
-        defer { session.close() }
-        try session.login()
         _ = try session.send("a SELECT INBOX\r\n")
         let mailbox = try backend.registry.open(path: backend.root)
         defer { backend.registry.release(mailbox) }
@@ -234,12 +216,9 @@ extension SessionTests {
 extension SessionTests {
     @Test("LIST-STATUS: a STATUS after each selectable mailbox listed, none for \\Noselect")
     func listStatus() throws {
-        let backend = try TemporaryMailBackend()
-        defer { backend.remove() }
+        let (backend, session) = try IMAPHarness.loggedIn()
+        defer { session.close(); backend.remove() }
         try backend.deliver(Self.message)
-        let session = try IMAPHarness(backend: backend)
-        defer { session.close() }
-        try session.login()
         _ = try session.send("a CREATE Top.Sub\r\n")
         let list = try session.send("b LIST \"\" \"*\" RETURN (STATUS (MESSAGES UNSEEN))\r\n")
         #expect(list.contains("* LIST (\\HasNoChildren) \".\" \"INBOX\"\r\n* STATUS \"INBOX\" (MESSAGES 1 UNSEEN 1)\r\n"), "\(list)")
@@ -251,11 +230,8 @@ extension SessionTests {
 
     @Test("CREATE-SPECIAL-USE: USE (\\Sent) shows in LIST; an unknown use gets NO [USEATTR]")
     func createSpecialUse() throws {
-        let backend = try TemporaryMailBackend()
-        defer { backend.remove() }
-        let session = try IMAPHarness(backend: backend)
-        defer { session.close() }
-        try session.login()
+        let (backend, session) = try IMAPHarness.loggedIn()
+        defer { session.close(); backend.remove() }
         #expect(try session.send("a CREATE Outbox (USE (\\Sent))\r\n") == "a OK CREATE completed.\r\n")
         #expect(try session.send("b LIST \"\" Outbox\r\n").contains("* LIST (\\HasNoChildren \\Sent) \".\" \"Outbox\""))
         #expect(try session.send("c CREATE Other (USE (\\Important))\r\n").hasPrefix("c NO [USEATTR] "))
@@ -267,12 +243,9 @@ extension SessionTests {
 extension SessionTests {
     @Test("ESEARCH: SEARCH RETURN (MIN MAX COUNT ALL), an empty RETURN means ALL, nothing found has COUNT 0 only")
     func extendedSearch() throws {
-        let backend = try TemporaryMailBackend()
-        defer { backend.remove() }
+        let (backend, session) = try IMAPHarness.loggedIn()
+        defer { session.close(); backend.remove() }
         for index in 1...5 { try backend.deliver("Subject: \(index % 2 == 0 ? "even" : "odd")\n\nx\n") }
-        let session = try IMAPHarness(backend: backend)
-        defer { session.close() }
-        try session.login()
         _ = try session.send("a SELECT INBOX\r\n")
         #expect(try session.send("b SEARCH RETURN (MIN MAX COUNT ALL) SUBJECT odd\r\n")
             == "* ESEARCH (TAG \"b\") MIN 1 MAX 5 COUNT 3 ALL 1,3,5\r\nb OK SEARCH completed.\r\n")
