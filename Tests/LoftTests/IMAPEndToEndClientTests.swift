@@ -49,9 +49,8 @@ import Testing
 
     @Test("openssl s_client -starttls imap: after TLS, CAPABILITY offers AUTH=PLAIN and no STARTTLS")
     func sClientStartTLS() async throws {
-        let server = try LoftProcess.imap()
+        let server = try await LoftProcess.runningIMAP()
         defer { server.cleanUpNow() }
-        try await server.startIMAP()
         let result = try await Subprocess.run("openssl", [
             "s_client", "-connect", "127.0.0.1:\(server.imapStartTLSPort)", "-starttls", "imap", "-crlf", "-ign_eof",
         ], input: Data("a CAPABILITY\nb LOGOUT\n".utf8), timeout: .seconds(20))
@@ -67,9 +66,8 @@ import Testing
 
     @Test("STARTTLS injection: commands pipelined after STARTTLS in the same packet are never answered")
     func startTLSInjection() async throws {
-        let server = try LoftProcess.imap()
+        let server = try await LoftProcess.runningIMAP()
         defer { server.cleanUpNow() }
-        try await server.startIMAP()
         let r = try await PythonIMAP.replies(#"""
         s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
         f = s.makefile("rb")

@@ -8,10 +8,8 @@ import Testing
 
     @Test("two sessions on INBOX: B's NOOP shows A's STORE (FETCH), APPEND (EXISTS) and EXPUNGE")
     func twoSessions() async throws {
-        let server = try LoftProcess.imap()
+        let server = try await LoftProcess.runningIMAP(messages: 2)
         defer { server.cleanUpNow() }
-        for n in 1...2 { try server.deliverToAlice(IMAPEndToEndTests.simple(n)) }
-        try await server.startIMAP()
         let r = try await PythonIMAP.replies(#"""
         port = int(sys.argv[1])
         a = connect("ssl", port); login(a); a.select("INBOX")
@@ -52,10 +50,8 @@ import Testing
 
     @Test("another session's EXPUNGE waits for B's NOOP: until then B's sequence numbers stay as they were (RFC 3501 §7.4.1)")
     func expungeAnnouncedLater() async throws {
-        let server = try LoftProcess.imap()
+        let server = try await LoftProcess.runningIMAP(messages: 3)
         defer { server.cleanUpNow() }
-        for n in 1...3 { try server.deliverToAlice(IMAPEndToEndTests.simple(n)) }
-        try await server.startIMAP()
         let r = try await PythonIMAP.replies(#"""
         port = int(sys.argv[1])
         a = Raw(port, "ssl"); a.login(); a.cmd("s", "SELECT INBOX")
@@ -199,10 +195,8 @@ import Testing
 
     @Test("UIDs, UIDVALIDITY, UIDNEXT, flags, keywords and subscriptions survive a restart and the loss of Loft's index/cache files")
     func persistence() async throws {
-        let server = try LoftProcess.imap()
+        let server = try await LoftProcess.runningIMAP(messages: 3)
         defer { server.cleanUpNow() }
-        for n in 1...3 { try server.deliverToAlice(IMAPEndToEndTests.simple(n)) }
-        try await server.startIMAP()
         let port = { "\(server.imapImplicitPort)" }
         _ = try await PythonIMAP.replies(Self.setUp, [port()])
         let first = try #require(try await PythonIMAP.replies(Self.snapshot, [port()])["state"]).lines
@@ -262,10 +256,8 @@ import Testing
 
     @Test("CONDSTORE: mod-sequences survive a restart; after losing loft-index, HIGHESTMODSEQ never goes back")
     func modSeqPersistence() async throws {
-        let server = try LoftProcess.imap()
+        let server = try await LoftProcess.runningIMAP(messages: 3)
         defer { server.cleanUpNow() }
-        for n in 1...3 { try server.deliverToAlice(IMAPEndToEndTests.simple(n)) }
-        try await server.startIMAP()
         let port = { "\(server.imapImplicitPort)" }
         let first = try await PythonIMAP.replies(Self.condStoreVisit, [port(), "0", "STORE 2 +FLAGS (\\Flagged)"])
         let before = try #require(Self.highestModSeq(first["select"]), "\(first)")

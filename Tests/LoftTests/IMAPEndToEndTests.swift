@@ -117,9 +117,8 @@ import Testing
 
     @Test("CAPABILITY before/after TLS and after login, LOGIN, NOOP, ID, ENABLE, NAMESPACE, LOGOUT", arguments: ["starttls", "ssl"])
     func sessionCommands(mode: String) async throws {
-        let server = try LoftProcess.imap()
+        let server = try await LoftProcess.runningIMAP()
         defer { server.cleanUpNow() }
-        try await server.startIMAP()
         let r = try await PythonIMAP.replies(#"""
         mode, port, password = sys.argv[1], int(sys.argv[2]), sys.argv[3]
         m = connect(mode, port, tls=False)
@@ -191,9 +190,8 @@ import Testing
 
     @Test("AUTHENTICATE PLAIN (imaplib, SASL-IR), AUTHENTICATE LOGIN, a wrong password and a cancelled exchange", arguments: ["starttls", "ssl"])
     func authenticate(mode: String) async throws {
-        let server = try LoftProcess.imap()
+        let server = try await LoftProcess.runningIMAP()
         defer { server.cleanUpNow() }
-        try await server.startIMAP()
         let r = try await PythonIMAP.replies(#"""
         mode, port, password = sys.argv[1], int(sys.argv[2]), sys.argv[3]
         m = connect(mode, port)
@@ -239,10 +237,8 @@ import Testing
 
     @Test("SELECT and EXAMINE: EXISTS, RECENT, FLAGS, UIDVALIDITY, UIDNEXT, READ-WRITE/READ-ONLY; EXAMINE changes nothing")
     func selectAndExamine() async throws {
-        let server = try LoftProcess.imap()
+        let server = try await LoftProcess.runningIMAP(messages: 3)
         defer { server.cleanUpNow() }
-        for n in 1...3 { try server.deliverToAlice(Self.simple(n)) }
-        try await server.startIMAP()
         let r = try await PythonIMAP.replies(#"""
         port = int(sys.argv[1])
         m = connect("ssl", port); login(m)
@@ -281,10 +277,8 @@ import Testing
 
     @Test("CREATE, DELETE, RENAME (INBOX too), SUBSCRIBE/UNSUBSCRIBE/LSUB, LIST variants with special use, STATUS")
     func mailboxManagement() async throws {
-        let server = try LoftProcess.imap()
+        let server = try await LoftProcess.runningIMAP(messages: 2)
         defer { server.cleanUpNow() }
-        for n in 1...2 { try server.deliverToAlice(Self.simple(n)) }
-        try await server.startIMAP()
         let r = try await PythonIMAP.replies(#"""
         port = int(sys.argv[1])
         m = connect("ssl", port); login(m)
@@ -388,9 +382,8 @@ import Testing
 
     @Test("subscriptions: LSUB \"%\" shows the unsubscribed parent of a subscribed name as \\Noselect; LIST (SUBSCRIBED) keeps a subscribed name whose mailbox was deleted")
     func subscriptionEdges() async throws {
-        let server = try LoftProcess.imap()
+        let server = try await LoftProcess.runningIMAP()
         defer { server.cleanUpNow() }
-        try await server.startIMAP()
         let r = try await PythonIMAP.replies(#"""
         m = connect("ssl", int(sys.argv[1])); login(m)
         m.create("Top.Sub")
@@ -415,9 +408,8 @@ import Testing
 
     @Test("RENAME of the selected mailbox (by this session or another): later commands work on it or say it is gone, never NO [SERVERBUG]")
     func renameSelected() async throws {
-        let server = try LoftProcess.imap()
+        let server = try await LoftProcess.runningIMAP()
         defer { server.cleanUpNow() }
-        try await server.startIMAP()
         let r = try await PythonIMAP.replies(#"""
         port = int(sys.argv[1])
         a = Raw(port, "ssl"); a.login()
@@ -460,9 +452,8 @@ import Testing
 
     @Test("APPEND with flags and date (APPENDUID; FETCH shows them), TRYCREATE, and a 5 MB message byte-exact")
     func append() async throws {
-        let server = try LoftProcess.imap()
+        let server = try await LoftProcess.runningIMAP()
         defer { server.cleanUpNow() }
-        try await server.startIMAP()
         let message = Self.simple(1)
         let r = try await PythonIMAP.replies(#"""
         from datetime import datetime
@@ -557,10 +548,8 @@ import Testing
 
     @Test("CHECK, UNSELECT keeps \\Deleted messages, CLOSE expunges them, EXPUNGE and UID EXPUNGE")
     func expunge() async throws {
-        let server = try LoftProcess.imap()
+        let server = try await LoftProcess.runningIMAP(messages: 6)
         defer { server.cleanUpNow() }
-        for n in 1...6 { try server.deliverToAlice(Self.simple(n)) }
-        try await server.startIMAP()
         let r = try await PythonIMAP.replies(#"""
         port = int(sys.argv[1])
         m = connect("ssl", port); login(m)
@@ -601,10 +590,8 @@ import Testing
 
     @Test("UID EXPUNGE removes only the named \\Deleted messages")
     func uidExpungeNamed() async throws {
-        let server = try LoftProcess.imap()
+        let server = try await LoftProcess.runningIMAP(messages: 4)
         defer { server.cleanUpNow() }
-        for n in 1...4 { try server.deliverToAlice(Self.simple(n)) }
-        try await server.startIMAP()
         let r = try await PythonIMAP.replies(#"""
         m = connect("ssl", int(sys.argv[1])); login(m)
         m.select("INBOX")
@@ -625,9 +612,8 @@ import Testing
 
     @Test("SEARCH and UID SEARCH: ALL, UNSEEN, FROM, SUBJECT, HEADER, SINCE, LARGER, OR, NOT, UID ranges")
     func search() async throws {
-        let server = try LoftProcess.imap()
+        let server = try await LoftProcess.runningIMAP()
         defer { server.cleanUpNow() }
-        try await server.startIMAP()
         let r = try await PythonIMAP.replies(#"""
         m = connect("ssl", int(sys.argv[1])); login(m)
         def msg(sender, subject, extra="", size=0):
@@ -778,10 +764,8 @@ import Testing
 
     @Test("STORE/UID STORE: +FLAGS, -FLAGS, FLAGS, FLAGS.SILENT, keywords; a new session sees them")
     func store() async throws {
-        let server = try LoftProcess.imap()
+        let server = try await LoftProcess.runningIMAP(messages: 3)
         defer { server.cleanUpNow() }
-        for n in 1...3 { try server.deliverToAlice(Self.simple(n)) }
-        try await server.startIMAP()
         let r = try await PythonIMAP.replies(#"""
         port = int(sys.argv[1])
         m = connect("starttls", port); login(m)
@@ -815,10 +799,8 @@ import Testing
 
     @Test("COPY/UID COPY (COPYUID, flags kept) and MOVE/UID MOVE (messages leave the source); TRYCREATE")
     func copyAndMove() async throws {
-        let server = try LoftProcess.imap()
+        let server = try await LoftProcess.runningIMAP(messages: 4)
         defer { server.cleanUpNow() }
-        for n in 1...4 { try server.deliverToAlice(Self.simple(n)) }
-        try await server.startIMAP()
         let r = try await PythonIMAP.replies(#"""
         m = connect("ssl", int(sys.argv[1])); login(m)
         out["select"] = call(m, "select", "INBOX")
@@ -876,9 +858,8 @@ import Testing
 
     @Test("IDLE over TLS: + idling, then DONE ends it with OK", arguments: ["starttls", "ssl"])
     func idle(mode: String) async throws {
-        let server = try LoftProcess.imap()
+        let server = try await LoftProcess.runningIMAP()
         defer { server.cleanUpNow() }
-        try await server.startIMAP()
         let r = try await PythonIMAP.replies(#"""
         r = Raw(int(sys.argv[1]), sys.argv[2])
         r.login()

@@ -169,6 +169,19 @@ extension LoftProcess {
                         extraConfig: "\n[delivery]\nlocal_domains = [\"example.org\"]\n" + extraConfig)
     }
 
+    /// `imap()` with alice's INBOX holding `messages` simple messages, started.
+    static func runningIMAP(messages: Int = 0) async throws -> LoftProcess {
+        let server = try imap()
+        do {
+            for n in 0..<messages { try server.deliverToAlice(IMAPEndToEndTests.simple(n + 1)) }
+            try await server.startIMAP()
+            return server
+        } catch {
+            server.cleanUpNow()
+            throw error
+        }
+    }
+
     /// Starts a server made by `imap(more:)`.
     func startIMAP(more: Int = 0) async throws {
         try await start(expectedListeners: 2 + more)
