@@ -62,10 +62,11 @@ final class TemporaryMailBackend: IMAPBackend {
 final class IMAPHarness {
     let channel = EmbeddedChannel()
 
-    init(backend: TemporaryMailBackend, tlsMode: TLSMode = .implicit, limits: IMAPLimits = IMAPLimits()) throws {
+    init(backend: TemporaryMailBackend, tlsMode: TLSMode = .implicit, limits: IMAPLimits = IMAPLimits(),
+         workRunner: any BlockingWorkRunner = InlineWorkRunner()) throws {
         let handler = IMAPServerHandler(
             configuration: IMAPConfiguration(tlsMode: tlsMode, limits: limits), backend: backend,
-            services: ConnectionServices(blockingWork: InlineWorkRunner()), logger: Logger(label: "test"))
+            services: ConnectionServices(blockingWork: workRunner), logger: Logger(label: "test"))
         try channel.pipeline.syncOperations.addHandler(handler)
         try channel.connect(to: SocketAddress(ipAddress: "192.0.2.7", port: 4321)).wait()
     }
@@ -104,5 +105,25 @@ final class IMAPHarness {
 
     func close() {
         _ = try? channel.finish()
+    }
+}
+
+/// Holds blocking work until the test runs it, so a test can act while a command is in progress.
+/// Used from the test's thread only.
+final class DeferredWorkRunner: BlockingWorkRunner, @unchecked Sendable {
+    private var pending: [() -> Void] = []
+
+    func run<T: Sendable>(on eventLoop: any EventLoop, _ work: @escaping @Sendable () throws -> T) -> EventLoopFuture<T> {
+        let promise = eventLoop.makePromise(of: T.self)
+        pending.append { promise.completeWith(Result { try work() }) }
+        return promise.futureResult
+    }
+
+    var hasPending: Bool { !pending.isEmpty }
+
+    /// Runs the oldest piece of work held.
+    func runNext() {
+        guard !pending.isEmpty else { return }
+        pending.removeFirst()()
     }
 }

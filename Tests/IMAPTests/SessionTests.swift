@@ -1,4 +1,6 @@
 import IMAP
+import LineProtocol
+import NIOCore
 import MailStore
 import Testing
 
@@ -255,5 +257,38 @@ extension SessionTests {
             == "* ESEARCH (TAG \"d\") COUNT 0\r\nd OK SEARCH completed.\r\n")
         #expect(try session.send("e SEARCH RETURN (SAVE) ALL\r\n").hasPrefix("e BAD "))
         #expect(try session.send("f SEARCH SUBJECT even\r\n") == "* SEARCH 2 4\r\nf OK SEARCH completed.\r\n")
+    }
+}
+
+extension SessionTests {
+    @Test("a shutdown during a FETCH lets the response finish, then says BYE")
+    func shutdownWaitsForTheCommand() throws {
+        let backend = try TemporaryMailBackend()
+        defer { backend.remove() }
+        let body = String(repeating: "0123456789abcdef\n", count: 40_000)  // 680 KB: streamed in chunks
+        try backend.deliver("Subject: big\n\n" + body)
+        let runner = DeferredWorkRunner()
+        let session = try IMAPHarness(backend: backend, workRunner: runner)
+        defer { session.close() }
+        _ = session.output()
+        func settle() -> String {
+            var text = session.output()
+            while runner.hasPending {
+                runner.runNext()
+                text += session.output()
+            }
+            return text
+        }
+        try session.channel.writeInbound(ByteBuffer(string: "l LOGIN alice \(TemporaryMailBackend.password)\r\ns SELECT INBOX\r\n"))
+        #expect(settle().contains("s OK [READ-WRITE]"))
+        try session.channel.writeInbound(ByteBuffer(string: "f FETCH 1 BODY.PEEK[]\r\n"))
+        runner.runNext()  // the first chunk only
+        var text = session.output()
+        #expect(text.hasPrefix("* 1 FETCH (BODY[] {"))
+        session.channel.pipeline.fireUserInboundEventTriggered(ServerShuttingDown())
+        text += settle()
+        #expect(text.hasSuffix(")\r\nf OK FETCH completed.\r\n* BYE [UNAVAILABLE] Server shutting down, please reconnect later.\r\n"),
+                "\(text.suffix(200))")
+        #expect(text.components(separatedBy: "* BYE").count == 2, "one BYE, after the response")
     }
 }

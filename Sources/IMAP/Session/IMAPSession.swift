@@ -53,6 +53,8 @@ public final class IMAPSession: LineProtocolDriver {
     /// RFC 7162 §3.1: CONDSTORE is on once a command used it (ENABLE, SELECT (CONDSTORE),
     /// MODSEQ, CHANGEDSINCE, UNCHANGEDSINCE, STATUS HIGHESTMODSEQ); FETCH responses then carry MODSEQ.
     var condStore = false
+    /// The server is shutting down: BYE once the command in progress has completed.
+    var shutdownPending = false
     /// Marks this session's own changes in the mailbox change stream.
     let origin = IMAPSession.nextOrigin()
     /// The connection, while it is open.
@@ -114,16 +116,30 @@ public final class IMAPSession: LineProtocolDriver {
         tlsActive = true
     }
 
+    /// A command in progress (a FETCH halfway through a literal, an APPEND being committed)
+    /// finishes first: a BYE in the middle of its response would corrupt it.
     public func shutdownRequested(_ connection: LineConnection) {
-        bye("[UNAVAILABLE] Server shutting down, please reconnect later.")
+        if connection.isWaiting {
+            shutdownPending = true
+        } else {
+            bye(Self.shutdownText)
+        }
     }
+
+    static let shutdownText = "[UNAVAILABLE] Server shutting down, please reconnect later."
 
     public func timedOut(beforeLogin: Bool, _ connection: LineConnection) {
         bye(beforeLogin ? "Login timeout, closing." : "Autologout; idle for too long.")
     }
 
     public func tooMuchInput(_ connection: LineConnection) {
-        bye("Too much input while a command was in progress.")
+        if connection.isWaiting {
+            // Its response may be halfway through a literal: no BYE can follow cleanly.
+            state = .loggedOut
+            connection.close()
+        } else {
+            bye("Too much input while a command was in progress.")
+        }
     }
 
     public func connectionClosed(_ connection: LineConnection) {
@@ -281,6 +297,7 @@ public final class IMAPSession: LineProtocolDriver {
     func complete(_ tag: String, _ status: IMAPStatus, code: String? = nil, _ text: String, expunges: Bool = true) {
         announceChanges(expunges: expunges)
         emit("\(tag) \(status.rawValue) \(code.map { "[\($0)] " } ?? "")\(text)")
+        if shutdownPending { return bye(Self.shutdownText) }
         if status == .bad { countBadCommand() } else { badCommands = 0; flush() }
     }
 
