@@ -43,8 +43,9 @@ public struct IMAPCommand: Sendable, Equatable {
         /// RFC 4315 UIDPLUS.
         case uidExpunge(IMAPSequenceSet)
         case search(IMAPSearchCommand, uid: Bool)
-        /// `changedSince`: RFC 7162 §3.1.4 CHANGEDSINCE modifier.
-        case fetch(IMAPSequenceSet, [IMAPFetchAttribute], uid: Bool, changedSince: UInt64? = nil)
+        /// `changedSince`: RFC 7162 §3.1.4 CHANGEDSINCE modifier; `vanished`: its §3.2.6 VANISHED
+        /// modifier (UID FETCH with QRESYNC only).
+        case fetch(IMAPSequenceSet, [IMAPFetchAttribute], uid: Bool, changedSince: UInt64? = nil, vanished: Bool = false)
         /// `unchangedSince`: RFC 7162 §3.1.3 UNCHANGEDSINCE modifier.
         case store(IMAPSequenceSet, IMAPStoreAction, uid: Bool, unchangedSince: UInt64? = nil)
         case copy(IMAPSequenceSet, IMAPMailboxName, uid: Bool)

@@ -21,23 +21,32 @@ extension IMAPGrammarParser {
                 attributes = [try parseFetchAttribute()]
             }
         }
-        return .fetch(set, attributes, uid: uid, changedSince: try parseFetchModifiers())
+        let (changedSince, vanished) = try parseFetchModifiers()
+        return .fetch(set, attributes, uid: uid, changedSince: changedSince, vanished: vanished)
     }
 
     // fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")"          (RFC 4466 §2.4)
-    // fetch-modifier = "CHANGEDSINCE" SP mod-sequence-value                      (RFC 7162 §7)
-    mutating func parseFetchModifiers() throws(IMAPParseError) -> UInt64? {
-        guard consume(Self.space) else { return nil }
+    // fetch-modifier = "CHANGEDSINCE" SP mod-sequence-value / "VANISHED"         (RFC 7162 §7)
+    mutating func parseFetchModifiers() throws(IMAPParseError) -> (changedSince: UInt64?, vanished: Bool) {
+        guard consume(Self.space) else { return (nil, false) }
         try expect(UInt8(ascii: "("), "\"(\" before the fetch modifiers")
         var changedSince: UInt64?
+        var vanished = false
         repeat {
-            let name = try parseKeyword()
-            guard name == "CHANGEDSINCE" else { throw fail("Unknown fetch modifier \(name.prefix(40))") }
-            try expectSpace()
-            changedSince = try parseNumber64()
+            switch try parseKeyword() {
+            case "CHANGEDSINCE":
+                try expectSpace()
+                changedSince = try parseNumber64()
+            case "VANISHED":
+                vanished = true
+            case let name:
+                throw fail("Unknown fetch modifier \(name.prefix(40))")
+            }
         } while consume(Self.space)
         try expect(UInt8(ascii: ")"), "\")\" after the fetch modifiers")
-        return changedSince
+        // RFC 7162 §3.2.6: VANISHED only with CHANGEDSINCE.
+        if vanished && changedSince == nil { throw fail("VANISHED needs CHANGEDSINCE") }
+        return (changedSince, vanished)
     }
 
     // fetch-att = "ENVELOPE" / "FLAGS" / "INTERNALDATE" / "RFC822" [".HEADER" / ".SIZE" / ".TEXT"] /

@@ -375,3 +375,13 @@ struct IMAPGrammarParser {
         guard consume(Self.cr), consume(Self.lf), isAtEnd else { throw fail("Unexpected characters at the end of the command") }
     }
 }
+
+extension IMAPSequenceSet {
+    /// A sequence set written as text (inside a generic extension value such as QRESYNC's
+    /// known-uids); nil when it is not one.
+    public init?(text: String) {
+        var parser = IMAPGrammarParser(ByteBuffer(string: text), configuration: IMAPParserConfiguration())
+        guard let set = try? parser.parseSequenceSet(), parser.isAtEnd else { return nil }
+        self = set
+    }
+}

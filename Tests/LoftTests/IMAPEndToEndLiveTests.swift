@@ -285,4 +285,43 @@ import Testing
         let rebuilt = try #require(Self.highestModSeq(third["select"]), "\(third)")
         #expect(rebuilt >= afterRestart, "HIGHESTMODSEQ went back from \(afterRestart) to \(rebuilt)")
     }
+
+    @Test("QRESYNC: a client away while another session flags and expunges, with a restart between, gets exactly those changes")
+    func qresyncAcrossRestart() async throws {
+        let server = try await LoftProcess.runningIMAP(messages: 3)
+        defer { server.cleanUpNow() }
+        let port = { "\(server.imapImplicitPort)" }
+        let first = try await PythonIMAP.replies(#"""
+        a = Raw(int(sys.argv[1]), "ssl"); a.login()
+        a.cmd("e", "ENABLE QRESYNC")
+        out["select"] = raw(a.cmd("s", "SELECT INBOX"))
+        a.cmd("l", "LOGOUT")
+        b = Raw(int(sys.argv[1]), "ssl"); b.login()
+        b.cmd("s", "SELECT INBOX")
+        b.cmd("f", "STORE 2 +FLAGS (\\Flagged)")
+        b.cmd("d", "STORE 3 +FLAGS (\\Deleted)")
+        b.cmd("x", "EXPUNGE")
+        b.cmd("l", "LOGOUT")
+        done()
+        """#, [port()])
+        let select = try #require(first["select"], "\(first)")
+        let validity = try #require(select.lines.lazy.compactMap { $0.firstMatch(of: #/\[UIDVALIDITY (\d+)\]/#).map { String($0.1) } }.first)
+        let modSeq = try #require(Self.highestModSeq(select))
+
+        await server.stop()
+        try await server.startIMAP()
+        let back = try await PythonIMAP.replies(#"""
+        a = Raw(int(sys.argv[1]), "ssl"); a.login()
+        a.cmd("e", "ENABLE QRESYNC")
+        out["select"] = raw(a.cmd("s", "SELECT INBOX (QRESYNC (" + sys.argv[2] + " " + sys.argv[3] + " 1:3))"))
+        a.cmd("l", "LOGOUT")
+        done()
+        """#, [port(), validity, "\(modSeq)"])
+        let lines = try #require(back["select"]?.lines, "\(back)")
+        #expect(lines.contains("* VANISHED (EARLIER) 3"), "\(lines)")
+        let fetches = lines.filter { $0.contains(" FETCH ") }
+        #expect(fetches.count == 1 && fetches[0].hasPrefix("* 2 FETCH (UID 2 FLAGS (\\Flagged") && fetches[0].contains("MODSEQ ("),
+                "only message 2 changed: \(fetches)")
+        #expect(lines.last?.hasPrefix("s OK [READ-WRITE]") == true, "\(lines)")
+    }
 }

@@ -3,7 +3,7 @@ extension IMAPSession {
     /// STARTTLS port: STARTTLS and LOGINDISABLED, no AUTH= (RFC 3501 §6.2.1, RFC 8314).
     var capabilities: String {
         var list = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT",
-                    "CHILDREN", "CONDSTORE", "ESEARCH", "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "STATUS=SIZE",
+                    "CHILDREN", "CONDSTORE", "QRESYNC", "ESEARCH", "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "STATUS=SIZE",
                     "APPENDLIMIT=\(configuration.limits.parser.maxAppendSize)"]
         if state == .notAuthenticated {
             if configuration.tlsMode == .startTLS && !tlsActive { list.append("STARTTLS") }

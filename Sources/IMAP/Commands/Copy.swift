@@ -33,9 +33,8 @@ extension IMAPSession {
                     + IMAPUIDSet.text(result.pairs.map(\.target))
                 if move {
                     self.untagged("OK [\(code)] Moved.")
-                    for sequenceNumber in selection.removeExpunged(result.pairs.map(\.source)) {
-                        self.untagged("\(sequenceNumber) EXPUNGE")
-                    }
+                    let expunged = selection.removeExpunged(result.pairs.map(\.source))
+                    for line in IMAPExpunged.lines(expunged, vanished: self.qresync) { self.untagged(line) }
                     self.complete(tag, "MOVE completed.")
                 } else {
                     self.complete(tag, code: code, "COPY completed.")

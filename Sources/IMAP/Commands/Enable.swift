@@ -1,14 +1,18 @@
 extension IMAPSession {
-    /// RFC 5161: CONDSTORE is the one extension Loft enables; `ENABLED` lists only what was
-    /// enabled by this command (§3.1), others are ignored.
+    /// RFC 5161: CONDSTORE and QRESYNC (which implies CONDSTORE, RFC 7162 §3.2.3) are the
+    /// extensions Loft enables; `ENABLED` lists what this command enabled (§3.1), others are
+    /// ignored.
     func enable(_ tag: String, _ capabilities: [String]) {
         guard requireAuthenticated(tag) != nil else { return }
-        if capabilities.contains(where: { $0.uppercased() == "CONDSTORE" }) && !condStore {
-            enableCondStore()
-            untagged("ENABLED CONDSTORE")
-        } else {
-            untagged("ENABLED")
+        let asked = Set(capabilities.map { $0.uppercased() })
+        var enabled: [String] = []
+        if asked.contains("CONDSTORE") && !condStore { enabled.append("CONDSTORE") }
+        if asked.contains("QRESYNC") && !qresync {
+            qresync = true
+            enabled.append("QRESYNC")
         }
+        if asked.contains("CONDSTORE") || asked.contains("QRESYNC") { enableCondStore() }
+        untagged((["ENABLED"] + enabled).joined(separator: " "))
         complete(tag, "ENABLE completed.")
     }
 }

@@ -17,7 +17,7 @@ extension IMAPSession {
         } then: { outcome in
             switch outcome {
             case .success(let removed):
-                for sequenceNumber in selection.removeExpunged(removed) { self.untagged("\(sequenceNumber) EXPUNGE") }
+                for line in IMAPExpunged.lines(selection.removeExpunged(removed), vanished: self.qresync) { self.untagged(line) }
                 self.complete(tag, "EXPUNGE completed.")
             case .failure(let error):
                 self.fail(tag, error, "EXPUNGE failed")

@@ -7,9 +7,17 @@ extension IMAPSession {
     ///
     /// CONDSTORE (RFC 7162 §3.1.4): `MODSEQ` is an item, and `(CHANGEDSINCE n)` keeps only the
     /// messages changed after n and adds MODSEQ to each response.
-    func fetch(_ tag: String, _ set: IMAPSequenceSet, _ attributes: [IMAPFetchAttribute], uid: Bool, changedSince: UInt64?) {
+    ///
+    /// QRESYNC (RFC 7162 §3.2.6): `UID FETCH ... (CHANGEDSINCE n VANISHED)` first reports, as
+    /// `VANISHED (EARLIER)`, the UIDs of the set the mailbox no longer has.
+    func fetch(_ tag: String, _ set: IMAPSequenceSet, _ attributes: [IMAPFetchAttribute], uid: Bool, changedSince: UInt64?,
+               vanished: Bool) {
         guard let selection = requireSelected(tag), let connection else { return }
         guard uid || sequenceSetIsValid(set, selection) else { return bad(tag, "Invalid message sequence numbers.") }
+        if vanished {
+            guard uid, qresync else { return bad(tag, "VANISHED needs UID FETCH and ENABLE QRESYNC (RFC 7162 section 3.2.6).") }
+            if let missing = IMAPVanishedUIDs.text(in: set, selection.mailbox.state) { untagged("VANISHED (EARLIER) " + missing) }
+        }
         var attributes = attributes
         var targets = messages(in: set, uid: uid, selection)
         if changedSince != nil || attributes.contains(.modSeq) { enableCondStore() }

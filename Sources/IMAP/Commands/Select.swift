@@ -3,22 +3,31 @@ import NIOCore
 
 extension IMAPSession {
     /// RFC 3501 §6.3.1 SELECT and §6.3.2 EXAMINE. A failed SELECT leaves no mailbox selected.
+    /// Parameters: CONDSTORE (RFC 7162 §3.1.8) and, after ENABLE QRESYNC, QRESYNC (§3.2.5).
     func select(_ tag: String, _ rawName: IMAPMailboxName, parameters: [IMAPParameter], readOnly: Bool) {
         guard let account = requireAuthenticated(tag) else { return }
-        // RFC 7162 §3.1.8: the CONDSTORE parameter enables CONDSTORE; nothing else is known.
-        guard parameters.allSatisfy({ $0.name.uppercased() == "CONDSTORE" && $0.value == nil }) else {
-            bad(tag, "\(readOnly ? "EXAMINE" : "SELECT") parameters other than CONDSTORE are not supported.")
-            return
+        let command = readOnly ? "EXAMINE" : "SELECT"
+        var resync: IMAPResync?
+        for parameter in parameters {
+            switch (parameter.name.uppercased(), parameter.value) {
+            case ("CONDSTORE", nil):
+                condStore = true  // the new mailbox's HIGHESTMODSEQ follows in the SELECT response
+            case ("QRESYNC", .list(let values)?):
+                guard qresync else { return bad(tag, "QRESYNC needs ENABLE QRESYNC first (RFC 7162 section 3.2.5).") }
+                guard let parsed = IMAPResync(values) else { return bad(tag, "Malformed QRESYNC parameter.") }
+                resync = parsed
+            default:
+                return bad(tag, "\(command) parameter \(parameter.name) is not supported.")
+            }
         }
-        if !parameters.isEmpty { condStore = true }
         let name: MailboxName
         do {
             name = try IMAPNames.mailbox(rawName)
         } catch {
-            closeSelection()
+            closeSelection(announcing: true)
             return fail(tag, error, "Cannot select \(rawName)")
         }
-        closeSelection()
+        closeSelection(announcing: true)
         blocking { () -> (SharedMailbox, MailboxState, Set<UInt32>) in
             let mailbox = try account.open(name)
             // RFC 3501 §6.3.2: EXAMINE never takes \Recent away from other sessions.
@@ -26,7 +35,7 @@ extension IMAPSession {
         } then: { outcome in
             switch outcome {
             case .success((let mailbox, let state, let recent)):
-                self.selected(tag, name, mailbox, state, recent: recent, readOnly: readOnly)
+                self.selected(tag, name, mailbox, state, recent: recent, readOnly: readOnly, resync: resync)
             case .failure(let error):
                 self.fail(tag, error, "Cannot select \(name)")
             }
@@ -34,7 +43,7 @@ extension IMAPSession {
     }
 
     private func selected(_ tag: String, _ name: MailboxName, _ mailbox: SharedMailbox, _ state: MailboxState,
-                          recent: Set<UInt32>, readOnly: Bool) {
+                          recent: Set<UInt32>, readOnly: Bool, resync: IMAPResync?) {
         guard let connection, self.state == .authenticated else {
             account?.close(mailbox)
             return
@@ -57,6 +66,15 @@ extension IMAPSession {
         untagged("OK [UIDNEXT \(state.nextUID)] Predicted next UID.")
         // RFC 7162 §3.1.2.1: with persistent mod-sequences, every SELECT and EXAMINE says this.
         untagged("OK [HIGHESTMODSEQ \(state.highestModSeq)] Highest.")
+        // RFC 7162 §3.2.5.1: what changed since the client's last visit, if its UIDVALIDITY holds.
+        if let resync, resync.uidValidity == state.uidValidity {
+            if let vanished = IMAPVanishedUIDs.text(in: resync.knownUIDs ?? IMAPSequenceSet([.init(.number(1), .last)]), state) {
+                untagged("VANISHED (EARLIER) " + vanished)
+            }
+            for (offset, record) in state.messages.enumerated() where record.modSeq > resync.modSeq {
+                untagged("\(offset + 1) FETCH (UID \(record.uid) FLAGS \(selection.flagList(record, state)) MODSEQ (\(record.modSeq)))")
+            }
+        }
         complete(tag, code: readOnly ? "READ-ONLY" : "READ-WRITE", "\(readOnly ? "EXAMINE" : "SELECT") completed.")
     }
 

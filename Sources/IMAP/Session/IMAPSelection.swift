@@ -64,17 +64,17 @@ final class IMAPSelection {
         for record in records { ownFlagChanges[record.uid] = record.modSeq }
     }
 
-    /// The session itself expunged these UIDs and tells its client now: returns the sequence
-    /// numbers to send, in order (each as the view is after the ones before, RFC 3501 §7.4.1).
-    func removeExpunged(_ removed: [UInt32]) -> [Int] {
-        var sequenceNumbers: [Int] = []
+    /// The session itself expunged these UIDs and tells its client now: returns what to send,
+    /// in order (each sequence number as the view is after the ones before, RFC 3501 §7.4.1).
+    func removeExpunged(_ removed: [UInt32]) -> [IMAPExpunged] {
+        var expunged: [IMAPExpunged] = []
         for uid in removed.sorted() {
             guard let sequenceNumber = sequenceNumber(ofUID: uid) else { continue }
             uids.remove(at: sequenceNumber - 1)
             recent.remove(uid)
-            sequenceNumbers.append(sequenceNumber)
+            expunged.append(IMAPExpunged(sequenceNumber: sequenceNumber, uid: uid))
         }
-        return sequenceNumbers
+        return expunged
     }
 
     /// The untagged responses that bring the client up to date, applying them to the view:
@@ -82,16 +82,24 @@ final class IMAPSelection {
     /// then flag changes (`FETCH`). Every change bumps the mailbox's modseq, so an unchanged
     /// modseq means nothing to say; otherwise the view is compared with the current state,
     /// whoever made the change (another session, POP3, delivery, another program).
-    func announcements(allowExpunge: Bool, withModSeq: Bool = false) -> [String] {
+    ///
+    /// With QRESYNC (`vanished`) expunges go out as one `VANISHED`, and while they may not be
+    /// sent nothing is: a MODSEQ sent ahead of a held-back expunge would let the client's
+    /// HIGHESTMODSEQ pass it (RFC 5162 erratum 1810).
+    func announcements(allowExpunge: Bool, withModSeq: Bool = false, vanished: Bool = false) -> [String] {
         let state = mailbox.state
         guard state.highestModSeq != announcedModSeq || (allowExpunge && expungesDeferred) else { return [] }
+        if vanished && !allowExpunge {
+            expungesDeferred = true
+            return []
+        }
         var lines: [String] = []
         if state.keywordNames != keywordNames {
             keywordNames = state.keywordNames
             lines += flagsAnnouncement()
         }
         if allowExpunge {
-            for sequenceNumber in removeVanished(state) { lines.append("\(sequenceNumber) EXPUNGE") }
+            lines += IMAPExpunged.lines(removeVanished(state), vanished: vanished)
         }
         expungesDeferred = !allowExpunge
         let lastUID = uids.last ?? 0
@@ -115,12 +123,12 @@ final class IMAPSelection {
         return lines
     }
 
-    /// Removes from the view every UID the mailbox no longer has; returns the EXPUNGE
-    /// sequence numbers in sending order.
-    private func removeVanished(_ state: MailboxState) -> [Int] {
+    /// Removes from the view every UID the mailbox no longer has; returns them with their
+    /// EXPUNGE sequence numbers, in sending order.
+    private func removeVanished(_ state: MailboxState) -> [IMAPExpunged] {
         var kept: [UInt32] = []
         kept.reserveCapacity(uids.count)
-        var sequenceNumbers: [Int] = []
+        var expunged: [IMAPExpunged] = []
         var stateIndex = 0
         let messages = state.messages
         for uid in uids {
@@ -129,12 +137,12 @@ final class IMAPSelection {
                 kept.append(uid)
             } else {
                 // Its number is its position among those still in the view at this point.
-                sequenceNumbers.append(kept.count + 1)
+                expunged.append(IMAPExpunged(sequenceNumber: kept.count + 1, uid: uid))
                 recent.remove(uid)
             }
         }
-        if !sequenceNumbers.isEmpty { uids = kept }
-        return sequenceNumbers
+        if !expunged.isEmpty { uids = kept }
+        return expunged
     }
 
     /// `FLAGS` and `PERMANENTFLAGS` (RFC 3501 §7.2.6, §7.1): the system flags and the keywords

@@ -53,6 +53,9 @@ public final class IMAPSession: LineProtocolDriver {
     /// RFC 7162 §3.1: CONDSTORE is on once a command used it (ENABLE, SELECT (CONDSTORE),
     /// MODSEQ, CHANGEDSINCE, UNCHANGEDSINCE, STATUS HIGHESTMODSEQ); FETCH responses then carry MODSEQ.
     var condStore = false
+    /// RFC 7162 §3.2: QRESYNC is on after ENABLE QRESYNC (CONDSTORE with it): expunges are
+    /// announced as VANISHED, and SELECT may resynchronise.
+    var qresync = false
     /// The server is shutting down: BYE once the command in progress has completed.
     var shutdownPending = false
     /// Marks this session's own changes in the mailbox change stream.
@@ -192,8 +195,8 @@ public final class IMAPSession: LineProtocolDriver {
         case .expunge: expunge(tag, uids: nil)
         case .uidExpunge(let set): expunge(tag, uids: set)
         case .search(let search, let uid): self.search(tag, search, uid: uid)
-        case .fetch(let set, let attributes, let uid, let changedSince):
-            fetch(tag, set, attributes, uid: uid, changedSince: changedSince)
+        case .fetch(let set, let attributes, let uid, let changedSince, let vanished):
+            fetch(tag, set, attributes, uid: uid, changedSince: changedSince, vanished: vanished)
         case .store(let set, let action, let uid, let unchangedSince):
             store(tag, set, action, uid: uid, unchangedSince: unchangedSince)
         case .copy(let set, let name, let uid): copy(tag, set, to: name, uid: uid, move: false)
@@ -373,7 +376,9 @@ public final class IMAPSession: LineProtocolDriver {
     /// Untagged responses for what changed in the selected mailbox since the last ones.
     func announceChanges(expunges: Bool) {
         guard let selection, state == .selected else { return }
-        for line in selection.announcements(allowExpunge: expunges, withModSeq: condStore) { untagged(line) }
+        for line in selection.announcements(allowExpunge: expunges, withModSeq: condStore, vanished: qresync) {
+            untagged(line)
+        }
     }
 
     /// Turns CONDSTORE on (RFC 7162 §3.1). With a mailbox already selected, the client hears its
@@ -386,9 +391,11 @@ public final class IMAPSession: LineProtocolDriver {
         }
     }
 
-    /// Leaves the selected mailbox (UNSELECT, CLOSE, SELECT of another, logout).
-    func closeSelection() {
+    /// Leaves the selected mailbox (UNSELECT, CLOSE, SELECT of another, logout). `announcing`:
+    /// a SELECT or EXAMINE closed it, which a QRESYNC client hears as `OK [CLOSED]` (RFC 7162 §3.2.11).
+    func closeSelection(announcing: Bool = false) {
         guard let selection else { return }
+        if announcing && qresync { untagged("OK [CLOSED] Previous mailbox closed.") }
         self.selection = nil
         selection.stopObserving()
         let mailbox = selection.mailbox
