@@ -90,6 +90,12 @@ let package = Package(
         ], swiftSettings: strict),
 
         // Tests (Swift Testing only).
+        // What several test targets share: work runners for embedded channels, a seeded generator.
+        .target(name: "TestSupport", dependencies: [
+            "LineProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "LineProtocolTests", dependencies: [
             "LineProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -103,19 +109,22 @@ let package = Package(
         .testTarget(name: "AuthTests", dependencies: ["Auth"], swiftSettings: strict),
         .testTarget(name: "MailStoreTests", dependencies: ["MailStore", "POSIXSupport"],
                     exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "MIMETests", dependencies: ["MIME"], exclude: ["Corpus"], swiftSettings: strict),
+        .testTarget(name: "MIMETests", dependencies: ["MIME", "TestSupport"], exclude: ["Corpus"], swiftSettings: strict),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strict),
         .testTarget(name: "POP3Tests", dependencies: [
+            "TestSupport",
             "POP3", "LineProtocol", "MailStore", "Auth",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ], swiftSettings: strict),
         .testTarget(name: "SMTPTests", dependencies: [
+            "TestSupport",
             "SMTP", "LineProtocol", "Auth",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ], swiftSettings: strict),
         .testTarget(name: "IMAPTests", dependencies: [
+            "TestSupport",
             "IMAP", "MIME", "MailStore", "LineProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),

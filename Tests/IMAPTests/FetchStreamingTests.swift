@@ -1,5 +1,6 @@
 import IMAP
 import Testing
+import TestSupport
 
 @Suite("FETCH rendering: streaming whole messages from disk")
 struct FetchStreamingTests {

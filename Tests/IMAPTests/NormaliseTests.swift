@@ -1,5 +1,6 @@
 @testable import IMAP
 import Testing
+import TestSupport
 
 @Suite struct NormaliseTests {
     /// The rule, one byte at a time: a CR before every LF that has none.

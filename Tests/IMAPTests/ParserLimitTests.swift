@@ -1,6 +1,7 @@
 import IMAP
 import NIOCore
 import Testing
+import TestSupport
 
 func syntax(_ tag: String?, _ message: String) -> IMAPParseResult {
     .error(tag: tag, IMAPParseError(.syntax, message))

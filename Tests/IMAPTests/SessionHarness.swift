@@ -4,14 +4,9 @@ import LineProtocol
 import Logging
 import MailStore
 import NIOCore
+import TestSupport
 import NIOEmbedded
 
-/// Runs blocking work inline on the embedded loop, so a test sees every response at once.
-struct InlineWorkRunner: BlockingWorkRunner {
-    func run<T: Sendable>(on eventLoop: any EventLoop, _ work: @escaping @Sendable () throws -> T) -> EventLoopFuture<T> {
-        do { return eventLoop.makeSucceededFuture(try work()) } catch { return eventLoop.makeFailedFuture(error) }
-    }
-}
 
 /// One user's real Maildir++ tree in a temporary directory, behind the IMAP backend protocol.
 final class TemporaryMailBackend: IMAPBackend {
@@ -105,25 +100,5 @@ final class IMAPHarness {
 
     func close() {
         _ = try? channel.finish()
-    }
-}
-
-/// Holds blocking work until the test runs it, so a test can act while a command is in progress.
-/// Used from the test's thread only.
-final class DeferredWorkRunner: BlockingWorkRunner, @unchecked Sendable {
-    private var pending: [() -> Void] = []
-
-    func run<T: Sendable>(on eventLoop: any EventLoop, _ work: @escaping @Sendable () throws -> T) -> EventLoopFuture<T> {
-        let promise = eventLoop.makePromise(of: T.self)
-        pending.append { promise.completeWith(Result { try work() }) }
-        return promise.futureResult
-    }
-
-    var hasPending: Bool { !pending.isEmpty }
-
-    /// Runs the oldest piece of work held.
-    func runNext() {
-        guard !pending.isEmpty else { return }
-        pending.removeFirst()()
     }
 }

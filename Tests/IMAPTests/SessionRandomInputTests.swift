@@ -1,6 +1,7 @@
 import IMAP
 import NIOCore
 import Testing
+import TestSupport
 
 /// Random, partly well-formed input in random pieces: the session must never trap, every
 /// line it writes must be an untagged (`* `), continuation (`+ `) or tagged OK/NO/BAD

@@ -3,6 +3,7 @@ import LineProtocol
 import NIOCore
 import MailStore
 import Testing
+import TestSupport
 
 /// The IMAP session over a real Maildir, driven command by command on an embedded channel.
 @Suite(.serialized) struct SessionTests {
@@ -267,7 +268,7 @@ extension SessionTests {
         defer { backend.remove() }
         let body = String(repeating: "0123456789abcdef\n", count: 40_000)  // 680 KB: streamed in chunks
         try backend.deliver("Subject: big\n\n" + body)
-        let runner = DeferredWorkRunner()
+        let runner = HeldWorkRunner()
         let session = try IMAPHarness(backend: backend, workRunner: runner)
         defer { session.close() }
         _ = session.output()

@@ -5,6 +5,7 @@ import NIOEmbedded
 import POP3
 import Synchronization
 import Testing
+import TestSupport
 
 /// Counts the `read()` calls that get past the POP3 handler to the socket.
 final class ReadCounter: ChannelOutboundHandler {

@@ -5,6 +5,7 @@ import NIOEmbedded
 import POP3
 import Synchronization
 import Testing
+import TestSupport
 
 /// Admits `capacity` sessions in all; counts releases.
 final class CountingAdmission: LoginAdmission {

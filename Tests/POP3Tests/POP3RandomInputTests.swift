@@ -5,6 +5,7 @@ import NIOEmbedded
 import POP3
 import Synchronization
 import Testing
+import TestSupport
 
 /// A maildrop in memory: three messages, deletions recorded.
 final class MemoryMaildrop: POP3Maildrop {
@@ -42,11 +43,6 @@ struct MemoryPOP3Backend: POP3Backend {
     func openMaildrop(login: String) throws(POP3MaildropError) -> any POP3Maildrop { maildrop }
 }
 
-struct InlineWorkRunner: BlockingWorkRunner {
-    func run<T: Sendable>(on eventLoop: any EventLoop, _ work: @escaping @Sendable () throws -> T) -> EventLoopFuture<T> {
-        do { return eventLoop.makeSucceededFuture(try work()) } catch { return eventLoop.makeFailedFuture(error) }
-    }
-}
 
 /// Random, partly well-formed input in random pieces: the handler must never trap, every
 /// response must start with +OK, -ERR or "+ ", and nothing is deleted without QUIT.
@@ -61,7 +57,7 @@ struct InlineWorkRunner: BlockingWorkRunner {
     @Test("random pipelined input never traps, every response is well-formed, nothing is deleted without QUIT",
           arguments: 0..<40)
     func randomSessions(seed: Int) throws {
-        var random = SplitMix64(seed: UInt64(seed))
+        var random = SeededGenerator(seed: UInt64(seed))
         let backend = MemoryPOP3Backend()
         let channel = EmbeddedChannel()
         let handler = POP3ServerHandler(
@@ -104,14 +100,3 @@ struct InlineWorkRunner: BlockingWorkRunner {
     }
 }
 
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -5,25 +5,8 @@ import NIOEmbedded
 import POP3
 import Synchronization
 import Testing
+import TestSupport
 
-/// Holds blocking work until the test runs it, so the test can act while a command is in flight.
-/// Used from the test's thread only.
-final class HeldWorkRunner: BlockingWorkRunner, @unchecked Sendable {
-    private var pending: [() -> Void] = []
-
-    func run<T: Sendable>(on eventLoop: any EventLoop, _ work: @escaping @Sendable () throws -> T) -> EventLoopFuture<T> {
-        let promise = eventLoop.makePromise(of: T.self)
-        pending.append { promise.completeWith(Result { try work() }) }
-        return promise.futureResult
-    }
-
-    var hasPending: Bool { !pending.isEmpty }
-
-    func runNext() {
-        guard !pending.isEmpty else { return }
-        pending.removeFirst()()
-    }
-}
 
 /// One message of 300 KB, read in the chunks RETR asks for.
 final class LargeMaildrop: POP3Maildrop {

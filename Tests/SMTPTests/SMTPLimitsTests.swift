@@ -4,6 +4,7 @@ import NIOCore
 import NIOEmbedded
 import SMTP
 import Testing
+import TestSupport
 
 /// The limits that keep one submission connection bounded: BDAT chunk sizes, the discard cap
 /// and deadline after a size refusal, the login timeout, and paused reading.

@@ -4,26 +4,8 @@ import NIOCore
 import NIOEmbedded
 @testable import SMTP
 import Testing
+import TestSupport
 
-/// Holds blocking work until the test releases it: a disk that is behind.
-final class HeldWorkRunner: BlockingWorkRunner, @unchecked Sendable {
-    private var held: [() -> Void] = []
-
-    func run<T: Sendable>(on eventLoop: any EventLoop, _ work: @escaping @Sendable () throws -> T) -> EventLoopFuture<T> {
-        let promise = eventLoop.makePromise(of: T.self)
-        held.append { promise.completeWith(Result { try work() }) }
-        return promise.futureResult
-    }
-
-    /// Runs every held job (and those they queue) in order.
-    func releaseAll(_ loop: EmbeddedEventLoop) {
-        while !held.isEmpty {
-            let job = held.removeFirst()
-            job()
-            loop.run()
-        }
-    }
-}
 
 @Suite struct SMTPMessageIntakeTests {
     @Test("content waiting for a slow disk pauses reading above the high-water mark and resumes once drained")

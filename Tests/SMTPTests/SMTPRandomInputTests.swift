@@ -5,6 +5,7 @@ import NIOCore
 import NIOEmbedded
 @testable import SMTP
 import Testing
+import TestSupport
 
 /// Random, partly well-formed input in random pieces: the handler must never trap, every
 /// reply must be a well-formed SMTP reply with an enhanced status code, and only complete,
@@ -24,7 +25,7 @@ import Testing
 
     @Test("random pipelined input never traps and every reply is well-formed", arguments: 0..<40)
     func randomSessions(seed: Int) throws {
-        var random = SplitMix64(seed: UInt64(seed))
+        var random = SeededGenerator(seed: UInt64(seed))
         let backend = MemoryBackend()
         let channel = EmbeddedChannel()
         let handler = SMTPServerHandler(
@@ -73,15 +74,3 @@ import Testing
     }
 }
 
-/// A small deterministic generator, so a failing seed can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

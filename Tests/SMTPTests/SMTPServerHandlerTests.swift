@@ -5,6 +5,7 @@ import NIOCore
 import NIOEmbedded
 @testable import SMTP
 import Testing
+import TestSupport
 
 @Suite struct SMTPServerHandlerTests {
     /// A connected channel with the handler; the greeting has been read.

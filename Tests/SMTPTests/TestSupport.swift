@@ -3,16 +3,6 @@ import LineProtocol
 import NIOCore
 import SMTP
 
-/// Runs blocking work at once on the calling thread and hands back a finished future.
-struct InlineWorkRunner: BlockingWorkRunner {
-    func run<T: Sendable>(on eventLoop: any EventLoop, _ work: @escaping @Sendable () throws -> T) -> EventLoopFuture<T> {
-        do {
-            return eventLoop.makeSucceededFuture(try work())
-        } catch {
-            return eventLoop.makeFailedFuture(error)
-        }
-    }
-}
 
 struct StorageFailure: Error {}
 struct SenderCheckFailure: Error {}
