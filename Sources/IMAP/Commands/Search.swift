@@ -67,10 +67,7 @@ extension IMAPSession {
 
     /// What a SEARCH must read of a message: the header alone unless a key looks at the body.
     private static func searchedBytes(of uid: UInt32, in mailbox: SharedMailbox, wholeMessage: Bool) throws -> [UInt8] {
-        if wholeMessage { return try mailbox.readMessage(uid: uid) }
-        let reader = try mailbox.openMessage(uid: uid)
-        defer { reader.close() }
-        return try IMAPHeaderReader.header(of: reader)
+        try wholeMessage ? mailbox.readMessage(uid: uid) : IMAPHeaderReader.header(of: uid, in: mailbox)
     }
 
     /// RFC 4731 §3.1: `* ESEARCH (TAG "t") [UID] MIN n MAX n COUNT n ALL set`, in that order,

@@ -137,9 +137,7 @@ final class IMAPFetchJob: Sendable {
         if IMAPMessageStructure.needsBodyParts(attributes) {
             made = IMAPMessageStructure(IMAPMessageContent(storedBytes: try mailbox.readMessage(uid: uid)))
         } else {
-            let reader = try mailbox.openMessage(uid: uid)
-            defer { reader.close() }
-            made = IMAPMessageStructure(header: IMAPMessageContent(storedBytes: try IMAPHeaderReader.header(of: reader)))
+            made = IMAPMessageStructure(header: IMAPMessageContent(storedBytes: try IMAPHeaderReader.header(of: uid, in: mailbox)))
         }
         mailbox.setCachedBlob(made.blob, uid: uid)
         return made

@@ -5,6 +5,13 @@ import MailStore
 enum IMAPHeaderReader {
     static let chunkSize = 8 * 1024
 
+    /// The header of a stored message, and the blank line after it. Blocking.
+    static func header(of uid: UInt32, in mailbox: SharedMailbox) throws -> [UInt8] {
+        let reader = try mailbox.openMessage(uid: uid)
+        defer { reader.close() }
+        return try header(of: reader)
+    }
+
     /// The header and the blank line after it (the whole file when it has no blank line).
     static func header(of reader: MessageFileReader) throws -> [UInt8] {
         var bytes: [UInt8] = []
