@@ -38,6 +38,9 @@ public final class LineConnection {
     private var isProcessing = false
     /// Runs once output is writable again (a long response waiting to send its next chunk).
     private var writableContinuation: (() -> Void)?
+    /// The server is shutting down while a command waits for its work: the driver hears of it
+    /// once that command has answered, so its goodbye never lands inside a response.
+    private var shutdownPending = false
 
     init(driver: any LineProtocolDriver, limits: ConnectionLimits, services: ConnectionServices, logger: Logger) {
         self.driver = driver
@@ -267,6 +270,10 @@ public final class LineConnection {
     /// none is answered while earlier replies still fill the socket.
     public func processInput() {
         guard !isProcessing else { return }  // the caller's own loop carries on
+        if shutdownPending, !isWaiting {
+            shutdownPending = false
+            if !driver.isClosed { withoutReentry { driver.shutdownRequested(self) } }
+        }
         withoutReentry {
             while !isWaiting, !driver.isClosed, isWritable, driver.processInput(self) {}
         }
@@ -340,6 +347,16 @@ public final class LineConnection {
             withoutReentry(continuation)
         } else {
             processInput()
+        }
+    }
+
+    /// The server begins a graceful shutdown (`ServerShuttingDown`).
+    func shutdownRequested() {
+        guard !driver.isClosed else { return }
+        if isWaiting {
+            shutdownPending = true
+        } else {
+            driver.shutdownRequested(self)
         }
     }
 

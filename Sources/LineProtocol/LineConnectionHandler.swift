@@ -46,7 +46,7 @@ public final class LineConnectionHandler<Driver: LineProtocolDriver>: ChannelDup
         case let event as TLSHandshakeCompleted:
             connection.tlsEstablished(event.info)
         case is ServerShuttingDown:
-            if !driver.isClosed { driver.shutdownRequested(connection) }
+            connection.shutdownRequested()
         default:
             context.fireUserInboundEventTriggered(event)
         }

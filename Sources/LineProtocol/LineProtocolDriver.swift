@@ -18,7 +18,8 @@ public protocol LineProtocolDriver: AnyObject {
     /// The TLS handshake has completed (implicit TLS, or after STARTTLS).
     func tlsEstablished(_ info: TLSSessionInfo, _ connection: LineConnection)
 
-    /// The server begins a graceful shutdown: say goodbye once nothing must finish first.
+    /// The server begins a graceful shutdown: say goodbye. Called only between commands (a
+    /// command waiting for its work finishes and answers first).
     func shutdownRequested(_ connection: LineConnection)
 
     /// The client was idle too long (`beforeLogin` false), or did not log in within the

@@ -29,8 +29,6 @@ public final class POP3Connection: LineProtocolDriver {
     private let backend: any POP3Backend
     private var framer: LineFramer
     private var maildrop: (any POP3Maildrop)?
-    /// The server is shutting down: say so once the work in flight has finished.
-    private var shutdownPending = false
 
     init(configuration: POP3Session.Configuration, backend: any POP3Backend) {
         self.session = POP3Session(configuration: configuration)
@@ -45,11 +43,6 @@ public final class POP3Connection: LineProtocolDriver {
     }
 
     public func processInput(_ connection: LineConnection) -> Bool {
-        if shutdownPending {
-            shutdownPending = false
-            perform(session.serverShuttingDown(), connection)
-            return false
-        }
         guard let frame = framer.next(from: &connection.input) else { return false }
         switch frame {
         case .line(let line): perform(session.lineReceived(line), connection)
@@ -63,14 +56,9 @@ public final class POP3Connection: LineProtocolDriver {
     }
 
     public func shutdownRequested(_ connection: LineConnection) {
-        // A commit of deletions in flight finishes and answers QUIT itself. Other work in flight
-        // (a RETR halfway through its message) finishes first: the -ERR must not land inside it.
-        if session.isCommitting { return }
-        if connection.isWaiting {
-            shutdownPending = true
-        } else {
-            perform(session.serverShuttingDown(), connection)
-        }
+        // Never during a command's work: the skeleton holds this until a RETR has sent its final
+        // dot, or a commit of deletions has answered QUIT (and ended the session).
+        perform(session.serverShuttingDown(), connection)
     }
 
     public func timedOut(beforeLogin: Bool, _ connection: LineConnection) {

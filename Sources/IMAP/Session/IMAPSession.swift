@@ -56,8 +56,6 @@ public final class IMAPSession: LineProtocolDriver {
     /// RFC 7162 §3.2: QRESYNC is on after ENABLE QRESYNC (CONDSTORE with it): expunges are
     /// announced as VANISHED, and SELECT may resynchronise.
     var qresync = false
-    /// The server is shutting down: BYE once the command in progress has completed.
-    var shutdownPending = false
     /// Marks this session's own changes in the mailbox change stream.
     let origin = IMAPSession.nextOrigin()
     /// The connection, while it is open.
@@ -119,17 +117,9 @@ public final class IMAPSession: LineProtocolDriver {
         tlsActive = true
     }
 
-    /// A command in progress (a FETCH halfway through a literal, an APPEND being committed)
-    /// finishes first: a BYE in the middle of its response would corrupt it.
     public func shutdownRequested(_ connection: LineConnection) {
-        if connection.isWaiting {
-            shutdownPending = true
-        } else {
-            bye(Self.shutdownText)
-        }
+        bye("[UNAVAILABLE] Server shutting down, please reconnect later.")
     }
-
-    static let shutdownText = "[UNAVAILABLE] Server shutting down, please reconnect later."
 
     public func timedOut(beforeLogin: Bool, _ connection: LineConnection) {
         bye(beforeLogin ? "Login timeout, closing." : "Autologout; idle for too long.")
@@ -300,7 +290,6 @@ public final class IMAPSession: LineProtocolDriver {
     func complete(_ tag: String, _ status: IMAPStatus, code: String? = nil, _ text: String, expunges: Bool = true) {
         announceChanges(expunges: expunges)
         emit("\(tag) \(status.rawValue) \(code.map { "[\($0)] " } ?? "")\(text)")
-        if shutdownPending { return bye(Self.shutdownText) }
         if status == .bad { countBadCommand() } else { badCommands = 0; flush() }
     }
 
