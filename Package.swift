@@ -98,7 +98,8 @@ let package = Package(
         ], swiftSettings: strict),
 
         // Tests (Swift Testing only).
-        // What several test targets share: work runners for embedded channels, a seeded generator.
+        // What several test targets share: work runners for embedded channels, a seeded generator,
+        // a DNSSEC-signed test zone served by a real nsd (TestDNSServer).
         .target(name: "TestSupport", dependencies: [
             "LineProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
