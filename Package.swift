@@ -120,6 +120,7 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "MIMETests", dependencies: ["MIME", "TestSupport"], exclude: ["Corpus"], swiftSettings: strict),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strict),
+        .testTarget(name: "DNSTests", dependencies: ["DNS", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "POP3Tests", dependencies: [
             "TestSupport",
             "POP3", "LineProtocol", "MailStore", "Auth",
