@@ -22,6 +22,11 @@ let package = Package(
         // Layer 0: C bindings, each imported by exactly one Swift target.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
+        // libunbound: validating DNS (DNSSEC) in-process; imported only by DNS. No pkgConfig:
+        // bookworm's libunbound.pc requires libevent.pc, which libunbound-dev does not pull in, so
+        // pkg-config fails and SwiftPM warns on every build; the header is in /usr/include and the
+        // module map links -lunbound, which is all pkg-config would have given.
+        .systemLibrary(name: "CUnbound", providers: [.apt(["libunbound-dev"])]),
 
         // Layer 1
         // POSIXSupport: the POSIX file helpers (errors in the caller's type, whole-file reads, FileStamp,
@@ -47,6 +52,9 @@ let package = Package(
             "POSIXSupport",
             .product(name: "TOMLKit", package: "TOMLKit"),
         ], swiftSettings: strict),
+        // DNS: MX, A/AAAA, TLSA and TXT lookups with their DNSSEC status, over libunbound.
+        // Lookups block: callers run them on a thread pool.
+        .target(name: "DNS", dependencies: ["CUnbound"], swiftSettings: strict),
 
         // Layer 3
         .target(name: "POP3", dependencies: [
@@ -90,7 +98,8 @@ let package = Package(
         ], swiftSettings: strict),
 
         // Tests (Swift Testing only).
-        // What several test targets share: work runners for embedded channels, a seeded generator.
+        // What several test targets share: work runners for embedded channels, a seeded generator,
+        // a DNSSEC-signed test zone served by a real nsd (TestDNSServer).
         .target(name: "TestSupport", dependencies: [
             "LineProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -111,6 +120,7 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "MIMETests", dependencies: ["MIME", "TestSupport"], exclude: ["Corpus"], swiftSettings: strict),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strict),
+        .testTarget(name: "DNSTests", dependencies: ["DNS", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "POP3Tests", dependencies: [
             "TestSupport",
             "POP3", "LineProtocol", "MailStore", "Auth",
