@@ -111,6 +111,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ], swiftSettings: strict),
         .testTarget(name: "TLSTests", dependencies: [
+            "TestSupport",
             "TLS", "LineProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -52,4 +52,15 @@ static inline int cssl_add_self_signed_ext(X509 *cert, int nid, const char *valu
     X509_EXTENSION_free(ext);
     return ok;
 }
+
+// Client side (TLSClientContext / TLSClientHandler).
+static inline long cssl_set_tlsext_host_name(SSL *ssl, const char *name) { return SSL_set_tlsext_host_name(ssl, name); }
+static inline unsigned long cssl_DANE_FLAG_NO_DANE_EE_NAMECHECKS(void) { return DANE_FLAG_NO_DANE_EE_NAMECHECKS; }
+/// A new index for per-connection data on an SSL (SSL_get_ex_new_index is a macro).
+static inline int cssl_SSL_get_ex_new_index(void) { return SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL); }
+/// X509_NAME_print_ex flags: RFC 2253 order and escaping, but UTF-8 text left readable
+/// (what `openssl x509 -nameopt RFC2253,utf8,-esc_msb` prints).
+static inline unsigned long cssl_name_print_flags(void) {
+    return (XN_FLAG_RFC2253 | ASN1_STRFLGS_UTF8_CONVERT) & ~(unsigned long)ASN1_STRFLGS_ESC_MSB;
+}
 #endif

@@ -20,9 +20,10 @@ enum PEMFiles {
         return [UInt8](data)
     }
 
-    /// All certificates in a PEM file, leaf first. Throws if there is none.
-    static func certificates(at path: String) throws -> [OpaquePointer] {
-        let bytes = try read(path, what: "certificate")
+    /// All certificates in a PEM file, in file order (a chain: leaf first). Throws if there is none.
+    /// - Parameter what: how errors name the file ("certificate", "CA").
+    static func certificates(at path: String, what: String = "certificate") throws -> [OpaquePointer] {
+        let bytes = try read(path, what: what)
         var certificates: [OpaquePointer] = []
         bytes.withUnsafeBytes { raw in
             guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else { return }
@@ -35,7 +36,7 @@ enum PEMFiles {
         ERR_clear_error()
         guard !certificates.isEmpty else {
             throw TLSError(kind: .invalidCertificate, file: path,
-                           message: "certificate file \(path) contains no PEM certificate "
+                           message: "\(what) file \(path) contains no PEM certificate "
                                + "(expected a \"-----BEGIN CERTIFICATE-----\" block)")
         }
         return certificates
