@@ -17,7 +17,7 @@ struct ConfigParser {
         let root = TableReader(toml: document, path: "", file: file)
         root.rejectUnknownKeys(known: [
             "hostname", "domain", "data_dir", "user", "tls", "auth", "pop3", "imap", "submission", "delivery", "limits",
-            "listener",
+            "listener", "dns", "outbound_tls", "relay",
         ], into: problems)
         let hostname = attempt { try hostName(root, "hostname", required: true) } ?? ""
         let domain = attempt { try hostName(root, "domain", required: false) } ?? hostname
@@ -31,19 +31,22 @@ struct ConfigParser {
         let pop3 = attempt { try root.table("pop3") }.map(parsePOP3) ?? POP3Settings()
         let imap = attempt { try root.table("imap") }.map(parseIMAP) ?? IMAPSettings()
         let submission = attempt { try root.table("submission") }.map(parseSubmission) ?? SubmissionSettings()
-        let delivery = attempt { try root.table("delivery") }.flatMap(parseDelivery)
+        let delivery = attempt { try root.table("delivery") }.map { parseDelivery($0, domain: domain) }
             ?? DeliverySettings(localDomains: [domain.lowercased()])
         let limits = attempt { try root.table("limits") }.map(parseLimits) ?? LimitSettings()
+        let dns = attempt { try root.table("dns") }.map(parseDNS) ?? DNSSettings.standard
+        let outboundTLS = attempt { try root.table("outbound_tls") }.map(parseOutboundTLS) ?? OutboundTLSSettings()
+        let relays = parseRelays(root)
         // A broken [tls] is reported for itself; the listeners that need it are not blamed again.
         let listeners = parseListeners(root, hasTLS: root.has("tls"))
         return LoftConfiguration(
             hostname: hostname, domain: domain, dataDirectory: dataDirectory, user: user,
             tls: tls, auth: auth, pop3: pop3, imap: imap, submission: submission, delivery: delivery, limits: limits,
-            listeners: listeners, sourcePath: sourcePath)
+            dns: dns, outboundTLS: outboundTLS, relays: relays, listeners: listeners, sourcePath: sourcePath)
     }
 
     /// `read`'s value, or nil with its problem recorded.
-    private func attempt<T>(_ read: () throws -> T?) -> T? {
+    func attempt<T>(_ read: () throws -> T?) -> T? {
         do {
             return try read()
         } catch let error as ConfigError {
@@ -55,7 +58,7 @@ struct ConfigParser {
     }
 
     /// `read`'s value; a key that is absent is recorded as required.
-    private func required<T>(_ table: TableReader, _ name: String, _ read: () throws -> T?) -> T? {
+    func required<T>(_ table: TableReader, _ name: String, _ read: () throws -> T?) -> T? {
         guard table.has(name) else {
             problems.record(table.error(name, "required, but missing"), missing: true)
             return nil
@@ -225,33 +228,29 @@ struct ConfigParser {
         return submission
     }
 
-    private func parseDelivery(_ section: TableReader) -> DeliverySettings? {
-        section.rejectUnknownKeys(known: ["local_domains"], into: problems)
-        guard let names = attempt({ try section.stringArray("local_domains") }) else {
-            if !section.has("local_domains") {
-                problems.record(
-                    section.error("local_domains", "required, but missing (list at least one domain)"), missing: true)
+    /// `[delivery]`; `local_domains` defaults to `[domain]`.
+    private func parseDelivery(_ section: TableReader, domain: String) -> DeliverySettings {
+        section.rejectUnknownKeys(known: ["local_domains"] + Self.queueKeys, into: problems)
+        var delivery = DeliverySettings(localDomains: [domain.lowercased()])
+        if let names = attempt({ try section.stringArray("local_domains") }) {
+            if names.isEmpty { problems.record(section.error("local_domains", "must list at least one domain")) }
+            var domains: [String] = []
+            for (index, name) in names.enumerated() {
+                let key = "local_domains[\(index)]"
+                guard Self.isHostName(name) else {
+                    problems.record(section.error(key, "must be a host name like \"example.org\", got \"\(name)\""))
+                    continue
+                }
+                if let first = domains.firstIndex(of: name.lowercased()) {
+                    problems.record(section.error(key, "duplicate domain \(name) (also local_domains[\(first)])"))
+                    continue
+                }
+                domains.append(name.lowercased())
             }
-            return nil
+            if !domains.isEmpty { delivery.localDomains = domains }
         }
-        guard !names.isEmpty else {
-            problems.record(section.error("local_domains", "must list at least one domain"))
-            return nil
-        }
-        var domains: [String] = []
-        for (index, name) in names.enumerated() {
-            let key = "local_domains[\(index)]"
-            guard Self.isHostName(name) else {
-                problems.record(section.error(key, "must be a host name like \"example.org\", got \"\(name)\""))
-                continue
-            }
-            if let first = domains.firstIndex(of: name.lowercased()) {
-                problems.record(section.error(key, "duplicate domain \(name) (also local_domains[\(first)])"))
-                continue
-            }
-            domains.append(name.lowercased())
-        }
-        return DeliverySettings(localDomains: domains)
+        parseQueue(section, into: &delivery)
+        return delivery
     }
 
     private func parseLimits(_ section: TableReader) -> LimitSettings {
@@ -336,12 +335,12 @@ struct ConfigParser {
     // MARK: - Values
 
     /// A required, non-empty path, made absolute against the configuration file's directory.
-    private func path(_ table: TableReader, _ name: String) throws -> String {
+    func path(_ table: TableReader, _ name: String) throws -> String {
         Self.absolute(try table.requiredString(name), against: baseDirectory)
     }
 
     /// A DNS host name (letters, digits, hyphens, dot-separated labels), optionally with a leading `*.`.
-    private func hostName(_ table: TableReader, _ name: String, required: Bool, wildcard: Bool = false) throws -> String? {
+    func hostName(_ table: TableReader, _ name: String, required: Bool, wildcard: Bool = false) throws -> String? {
         guard let text = required ? try table.requiredString(name) : try table.string(name) else { return nil }
         guard Self.isHostName(text, wildcard: wildcard) else { throw table.error(name, "must be a host name like \"mail.example.org\", got \"\(text)\"") }
         return text

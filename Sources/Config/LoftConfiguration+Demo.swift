@@ -13,6 +13,7 @@ extension LoftConfiguration {
             dataDirectory: directory,
             tls: TLSSettings(certificate: directory + "/tls/cert.pem", privateKey: directory + "/tls/key.pem"),
             auth: AuthSettings(passwdFile: directory + "/passwd"),
+            dns: .standard,
             listeners: [
                 ListenerConfiguration(protocol: .pop3, address: loopback(1110), tls: .starttls),
                 ListenerConfiguration(protocol: .pop3, address: loopback(1995), tls: .implicit),

@@ -25,6 +25,12 @@ public struct LoftConfiguration: Sendable, Equatable {
     /// The `[delivery]` section; `localDomains` defaults to `[domain]` (also when `init` gets nil).
     public var delivery: DeliverySettings
     public var limits: LimitSettings
+    /// The `[dns]` section: the validating resolver of outbound delivery.
+    public var dns: DNSSettings
+    /// The `[outbound_tls]` section: TLS levels of the SMTP client, per destination.
+    public var outboundTLS: OutboundTLSSettings
+    /// The `[[relay]]` entries: smarthosts for some or all remote domains.
+    public var relays: [RelaySettings]
     /// The `[[listener]]` entries in file order; never empty in a loaded configuration.
     public var listeners: [ListenerConfiguration]
     /// The absolute path of the file this was read from; nil for the demo and for values built in code.
@@ -42,6 +48,9 @@ public struct LoftConfiguration: Sendable, Equatable {
         submission: SubmissionSettings = SubmissionSettings(),
         delivery: DeliverySettings? = nil,
         limits: LimitSettings = LimitSettings(),
+        dns: DNSSettings = DNSSettings(),
+        outboundTLS: OutboundTLSSettings = OutboundTLSSettings(),
+        relays: [RelaySettings] = [],
         listeners: [ListenerConfiguration],
         sourcePath: String? = nil
     ) {
@@ -56,6 +65,9 @@ public struct LoftConfiguration: Sendable, Equatable {
         self.submission = submission
         self.delivery = delivery ?? DeliverySettings(localDomains: [self.domain.lowercased()])
         self.limits = limits
+        self.dns = dns
+        self.outboundTLS = outboundTLS
+        self.relays = relays
         self.listeners = listeners
         self.sourcePath = sourcePath
     }

@@ -57,7 +57,7 @@ struct ConfigRefusalTests {
         Refusal("quoted integer", ConfigFixtures.minimal + "[pop3]\nmax_line_length = \"512\"\n",
                 "loft.toml: pop3.max_line_length: expected an integer, got a string"),
         Refusal("unquoted duration", ConfigFixtures.minimal + "[limits]\nshutdown_grace = 10\n",
-                #"loft.toml: limits.shutdown_grace: expected a duration like "500ms", "2s", "10m" or "1h" (a quoted string), got an integer"#),
+                #"loft.toml: limits.shutdown_grace: expected a duration like "500ms", "2s", "10m", "1h" or "5d" (a quoted string), got an integer"#),
         Refusal("unquoted min_version", ConfigFixtures.minimal + ConfigFixtures.tlsSection + "min_version = 1.2\n",
                 #"loft.toml: tls.min_version: must be "1.2" or "1.3" (a quoted string), got a floating-point number"#),
         Refusal("unquoted size", ConfigFixtures.minimal + "[submission]\nmax_message_size = 1000000\n",
@@ -166,8 +166,27 @@ struct ConfigRefusalTests {
                 "loft.toml: submission.aliases_file: must not be empty"),
         Refusal("no local domains", ConfigFixtures.minimal + "[delivery]\nlocal_domains = []\n",
                 "loft.toml: delivery.local_domains: must list at least one domain"),
-        Refusal("[delivery] without local_domains", ConfigFixtures.minimal + "[delivery]\n",
-                "loft.toml: delivery.local_domains: required, but missing (list at least one domain)"),
+        Refusal("queue lifetime out of range", ConfigFixtures.minimal + "[delivery]\nqueue_lifetime = \"200d\"\n",
+                #"loft.toml: delivery.queue_lifetime: must be from 1s to 100d, got "200d""#),
+        Refusal("retry interval below the first retry",
+                ConfigFixtures.minimal + "[delivery]\nretry_after = \"10m\"\nmax_retry_interval = \"5m\"\n",
+                "loft.toml: delivery.max_retry_interval: must not be shorter than retry_after"),
+        Refusal("smtp port out of range", ConfigFixtures.minimal + "[delivery]\nsmtp_port = 0\n",
+                "loft.toml: delivery.smtp_port: must be a TCP port from 1 to 65535, got 0"),
+        Refusal("a forwarder that is a host name", ConfigFixtures.minimal + "[dns]\nforwarders = [\"dns.example\"]\n",
+                #"loft.toml: dns.forwarders[0]: must be an IP address with an optional @port, like "127.0.0.1" or "::1@5353", got "dns.example""#),
+        Refusal("unknown TLS level",
+                ConfigFixtures.minimal + "[outbound_tls]\n[[outbound_tls.policy]]\ndomain = \"bank.example\"\nlevel = \"strict\"\n",
+                #"loft.toml: outbound_tls.policy[0].level: must be "none", "may", "encrypt", "dane", "dane-only", "verify", "secure" or "fingerprint", got "strict""#),
+        Refusal("fingerprint level without fingerprints",
+                ConfigFixtures.minimal + "[outbound_tls]\n[[outbound_tls.policy]]\ndomain = \"bank.example\"\nlevel = \"fingerprint\"\n",
+                #"loft.toml: outbound_tls.policy[0].fingerprints: level "fingerprint" needs at least one fingerprint"#),
+        Refusal("relay without a port",
+                ConfigFixtures.minimal + "[[relay]]\ndomains = [\"*\"]\nhost = \"smtp.example.net\"\ntls = \"implicit\"\n",
+                #"loft.toml: relay[0].host: must be "host:port", like "smtp.example.net:587", got "smtp.example.net""#),
+        Refusal("relay user without a password file",
+                ConfigFixtures.minimal + "[[relay]]\ndomains = [\"*\"]\nhost = \"smtp.example.net:465\"\ntls = \"implicit\"\nusername = \"me\"\n",
+                "loft.toml: relay[0].password_file: username and password_file go together"),
         Refusal("local domain with an @",
                 ConfigFixtures.minimal + "[delivery]\nlocal_domains = [\"example.org\", \"user@example.net\"]\n",
                 #"loft.toml: delivery.local_domains[1]: must be a host name like "example.org", got "user@example.net""#),
@@ -182,9 +201,9 @@ struct ConfigRefusalTests {
                 #"loft.toml: auth.failure_delay_max: must be at least failure_delay ("20s"), got 15s (the default)"#),
     ]
 
-    static let durations: [Refusal] = ["10 min", "2", "1.5s", "-1s", "10M", "s", "", "1d", "9999999999s"].map { text in
+    static let durations: [Refusal] = ["10 min", "2", "1.5s", "-1s", "10M", "s", "", "1w", "9999999999s"].map { text in
         Refusal("duration \"\(text)\"", ConfigFixtures.minimal + "[limits]\nshutdown_grace = \"\(text)\"\n",
-                #"loft.toml: limits.shutdown_grace: expected a duration like "500ms", "2s", "10m" or "1h", got ""#
+                #"loft.toml: limits.shutdown_grace: expected a duration like "500ms", "2s", "10m", "1h" or "5d", got ""#
                     + text + "\"")
     }
 
