@@ -68,7 +68,13 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
-        .target(name: "Delivery", dependencies: ["MailStore", "POSIXSupport"], swiftSettings: strict),
+        // Delivery: local fan-out, the spool, and the outbound queue with its SMTP client and TLS policy.
+        .target(name: "Delivery", dependencies: [
+            "MailStore", "POSIXSupport", "LineProtocol", "TLS", "DNS",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         // IMAP: grammar, incremental command parser, FETCH/SEARCH over MIME, the session on the
         // connection skeleton; mailboxes through MailStore's shared coordinators.
         .target(name: "IMAP", dependencies: [
@@ -79,13 +85,13 @@ let package = Package(
 
         // Layer 4
         .target(name: "LoftServer", dependencies: [
-            "LineProtocol", "TLS", "Auth", "MailStore", "Config", "POP3", "SMTP", "IMAP", "Delivery",
+            "LineProtocol", "TLS", "Auth", "MailStore", "Config", "POP3", "SMTP", "IMAP", "Delivery", "DNS",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .executableTarget(name: "loft", dependencies: [
-            "LoftServer", "Auth", "Config",
+            "LoftServer", "Auth", "Config", "Delivery",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
@@ -141,9 +147,10 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "MailStore", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "MailStore", "TLS", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"], swiftSettings: strict),
         .testTarget(name: "LoftTests", dependencies: [
+            "TestSupport",
             "loft", "LoftServer", "Auth", "MailStore", "Config",
             .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: strict),

@@ -58,31 +58,99 @@ public final class Spool: Sendable {
     /// - Throws: `DeliveryError.corruptEnvelope` naming the first envelope that cannot be decoded (it is left
     ///   for the admin), `.system` when a directory cannot be read.
     public func entries() throws -> [SpoolEntry] {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        decoder.dateDecodingStrategy = .iso8601
         var entries: [SpoolEntry] = []
         for name in try FileSystem.listDirectory(envelopesDirectory) where name.hasSuffix(".json") {
-            let id = String(name.dropLast(".json".count))
-            let messagePath = messagePath(id: id)
-            guard Self.isValidID(id), try FileSystem.fileStatus(messagePath) != nil else { continue }
-            let path = envelopesDirectory + "/" + name
-            let envelope: SpoolEnvelope
-            do {
-                envelope = try decoder.decode(SpoolEnvelope.self, from: Data(try FileSystem.readFile(path).bytes))
-            } catch let error as DeliveryError {
-                // Removed between listing and reading: no longer an entry.
-                if case .system(_, _, ENOENT) = error { continue }
-                throw error
-            } catch {
-                throw DeliveryError.corruptEnvelope(path: path, reason: "\(error)")
-            }
-            guard envelope.id == id else {
-                throw DeliveryError.corruptEnvelope(path: path, reason: "it names queue id \(envelope.id)")
-            }
-            entries.append(SpoolEntry(envelope: envelope, messagePath: messagePath))
+            if let entry = try entry(id: String(name.dropLast(".json".count))) { entries.append(entry) }
         }
         return entries.sorted { ($0.envelope.arrival, $0.id) < ($1.envelope.arrival, $1.id) }
+    }
+
+    /// The complete entry `id`, or nil when there is none (or only an orphan message).
+    /// - Throws: `DeliveryError.corruptEnvelope` when its envelope cannot be decoded, `.system` when it cannot be read.
+    public func entry(id: String) throws -> SpoolEntry? {
+        let messagePath = messagePath(id: id)
+        guard Self.isValidID(id), try FileSystem.fileStatus(messagePath) != nil else { return nil }
+        let path = envelopePath(id: id)
+        let envelope: SpoolEnvelope
+        do {
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            decoder.dateDecodingStrategy = .iso8601
+            envelope = try decoder.decode(SpoolEnvelope.self, from: Data(try FileSystem.readFile(path).bytes))
+        } catch let error as DeliveryError {
+            // Removed between listing and reading: no longer an entry.
+            if case .system(_, _, ENOENT) = error { return nil }
+            throw error
+        } catch {
+            throw DeliveryError.corruptEnvelope(path: path, reason: "\(error)")
+        }
+        guard envelope.id == id else {
+            throw DeliveryError.corruptEnvelope(path: path, reason: "it names queue id \(envelope.id)")
+        }
+        return SpoolEntry(envelope: envelope, messagePath: messagePath)
+    }
+
+    /// Replaces the envelope of an existing entry atomically (written in `tmp/`, fsynced, renamed over the
+    /// old one, directory fsynced): a crash leaves the old state or the new one. Call it while holding the
+    /// entry's lock (`lock(id:wait:)`). Returns the new envelope's stamp (as `envelopeStamps` gives it).
+    /// - Throws: `DeliveryError.invalidQueueID`, or `.system` when the file cannot be written.
+    @discardableResult
+    public func update(_ envelope: SpoolEnvelope) throws -> Double {
+        guard Self.isValidID(envelope.id) else { throw DeliveryError.invalidQueueID(envelope.id) }
+        let temporary = temporaryDirectory + "/" + envelope.id + ".json"
+        do {
+            try writeEnvelope(envelope, to: temporary)
+            try FileSystem.rename(temporary, envelopePath(id: envelope.id))
+        } catch {
+            _ = try? FileSystem.unlink(temporary)
+            throw error
+        }
+        try FileSystem.fsyncDirectory(envelopesDirectory)
+        guard let info = try FileSystem.fileStatus(envelopePath(id: envelope.id)) else { return 0 }
+        return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+    }
+
+    /// Takes the entry's lock (an exclusive `flock` on its message file, which is never replaced), so the
+    /// queue runner and `loft queue` never change one entry at once. Returns nil when the entry does not
+    /// exist, or, with `wait` false, when someone else holds the lock.
+    /// - Throws: `DeliveryError.invalidQueueID`, `.corruptEnvelope`, or `.system`.
+    public func lock(id: String, wait: Bool) throws -> SpoolEntryLock? {
+        guard Self.isValidID(id) else { throw DeliveryError.invalidQueueID(id) }
+        let fd: Int32
+        do {
+            fd = try FileSystem.open(messagePath(id: id), O_RDONLY | O_CLOEXEC)
+        } catch DeliveryError.system(_, _, ENOENT) {
+            return nil
+        }
+        while flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0 {
+            let code = errno
+            if code == EINTR { continue }
+            FileSystem.close(fd)
+            if code == EWOULDBLOCK { return nil }
+            throw FileSystem.error("flock", messagePath(id: id), code)
+        }
+        do {
+            guard let entry = try entry(id: id) else {
+                FileSystem.close(fd)
+                return nil
+            }
+            return SpoolEntryLock(entry: entry, descriptor: fd)
+        } catch {
+            FileSystem.close(fd)
+            throw error
+        }
+    }
+
+    /// The ids of the entries whose envelope exists, with the envelope's modification time (seconds since
+    /// 1970), so a scan rereads only what changed.
+    public func envelopeStamps() throws -> [String: Double] {
+        var stamps: [String: Double] = [:]
+        for name in try FileSystem.listDirectory(envelopesDirectory) where name.hasSuffix(".json") {
+            let id = String(name.dropLast(".json".count))
+            guard Self.isValidID(id), let info = try FileSystem.fileStatus(envelopesDirectory + "/" + name) else { continue }
+            stamps[id] = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+        }
+        return stamps
     }
 
     /// Removes the entry `id` durably: envelope first (so the entry is gone at once), then the message.
@@ -115,15 +183,7 @@ public final class Spool: Sendable {
             try FileSystem.fsyncDirectory(messagesDirectory)
             try checkpoint?(.spoolMessageLinked)
 
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.dateEncodingStrategy = .iso8601
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            let json = try encoder.encode(envelope) + Data("\n".utf8)
-            let fd = try FileSystem.open(envelopeTemporary, O_WRONLY | O_CREAT | O_EXCL)
-            defer { FileSystem.close(fd) }
-            try json.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: envelopeTemporary) }
-            try FileSystem.fsync(fd, path: envelopeTemporary)
+            try writeEnvelope(envelope, to: envelopeTemporary)
             try checkpoint?(.spoolEnvelopeWritten)
 
             try FileSystem.rename(envelopeTemporary, envelopePath(id: id))
@@ -139,6 +199,19 @@ public final class Spool: Sendable {
             }
             throw error
         }
+    }
+
+    /// Writes `envelope` as JSON to a new file at `path` and fsyncs it.
+    private func writeEnvelope(_ envelope: SpoolEnvelope, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        let json = try encoder.encode(envelope) + Data("\n".utf8)
+        let fd = try FileSystem.open(path, O_WRONLY | O_CREAT | O_TRUNC)
+        defer { FileSystem.close(fd) }
+        try json.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: path) }
+        try FileSystem.fsync(fd, path: path)
     }
 
     /// A queue id names files: it must be non-empty, must not start with `.`, and must not contain `/` or NUL.

@@ -1,0 +1,175 @@
+public import Foundation
+public import Logging
+public import NIOCore
+public import NIOPosix
+public import TLS
+public import DNS
+
+/// The queue runner: takes spool entries when they are due, delivers their remote recipients (MX or relay,
+/// under each destination's TLS policy), records every result durably in the entry, retries with backoff,
+/// bounces what fails or expires, and removes an entry once no recipient is left.
+///
+/// At-least-once, never zero: an entry's envelope is rewritten only after the attempt's results are known
+/// (and its bounces are themselves durable), so a crash at any moment may repeat a delivery, never lose one.
+/// Blocking work (spool files, DNS) runs on `threadPool`; connections on `group`.
+public actor OutboundQueue {
+    let spool: Spool
+    let settings: OutboundQueueSettings
+    let destinations: DestinationResolver
+    let tlsContext: TLSClientContext
+    let group: any EventLoopGroup
+    let threadPool: NIOThreadPool
+    let reports: any DeliveryReportSink
+    let logger: Logger
+    let clock: @Sendable () -> Date
+
+    /// Entries known from the spool: when each is due, and the envelope stamp that was read.
+    private var due: [String: (next: Date, stamp: Double)] = [:]
+    private var inFlight: Set<String> = []
+    private var connections: [String: Int] = [:]
+    private var connectionWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
+    private var waiter: CheckedContinuation<Void, Never>?
+    private var wakeRequested = false
+    private var lastScan = Date.distantPast
+    private var loop: Task<Void, Never>?
+    private var attempts: [String: Task<Void, Never>] = [:]
+
+    public init(
+        spool: Spool, settings: OutboundQueueSettings, resolver: DNSResolver, tlsContext: TLSClientContext,
+        group: any EventLoopGroup, threadPool: NIOThreadPool, reports: any DeliveryReportSink, logger: Logger,
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.spool = spool
+        self.settings = settings
+        self.destinations = DestinationResolver(resolver: resolver)
+        self.tlsContext = tlsContext
+        self.group = group
+        self.threadPool = threadPool
+        self.reports = reports
+        self.logger = logger
+        self.clock = clock
+    }
+
+    /// Starts the runner (a second call does nothing).
+    public func start() {
+        guard loop == nil else { return }
+        loop = Task { await self.run() }
+    }
+
+    /// Stops taking entries and waits for the attempts in flight (their connections end at their timeouts).
+    public func stop() async {
+        loop?.cancel()
+        wakeUp()
+        await loop?.value
+        loop = nil
+        for task in attempts.values { await task.value }
+    }
+
+    /// Looks at the spool again now: new mail was queued, or an admin changed an entry.
+    public nonisolated func wake() {
+        Task { await self.wakeUp() }
+    }
+
+    private func wakeUp() {
+        lastScan = .distantPast
+        if let waiter {
+            self.waiter = nil
+            waiter.resume()
+        } else {
+            wakeRequested = true
+        }
+    }
+
+    private func run() async {
+        while !Task.isCancelled {
+            let now = clock()
+            if now.timeIntervalSince(lastScan) >= RetrySchedule.seconds(settings.scanInterval) {
+                await scan()
+                lastScan = now
+            }
+            let ready = due.filter { $0.value.next <= now && !inFlight.contains($0.key) }
+                .sorted { ($0.value.next, $0.key) < ($1.value.next, $1.key) }
+                .prefix(max(0, settings.maximumConcurrentMessages - inFlight.count))
+            for (id, _) in ready {
+                inFlight.insert(id)
+                attempts[id] = Task { await self.attempt(id: id) }
+            }
+            let nextDue = due.filter { !inFlight.contains($0.key) }.map(\.value.next).min()
+            let nextScan = lastScan.addingTimeInterval(RetrySchedule.seconds(settings.scanInterval))
+            await sleep(until: min(nextDue ?? nextScan, nextScan))
+        }
+    }
+
+    /// Sleeps until `deadline`, a wake-up, or the end of an attempt that frees a slot.
+    private func sleep(until deadline: Date) async {
+        if wakeRequested {
+            wakeRequested = false
+            return
+        }
+        let seconds = deadline.timeIntervalSince(clock())
+        guard seconds > 0 else { return }
+        let timer = Task {
+            try? await Task.sleep(for: .milliseconds(Int64(min(seconds, 3600) * 1000) + 1))
+            self.timerFired()
+        }
+        await withCheckedContinuation { waiter = $0 }
+        timer.cancel()
+    }
+
+    private func timerFired() {
+        if let waiter {
+            self.waiter = nil
+            waiter.resume()
+        }
+    }
+
+    /// Rereads the entries whose envelope changed since the last scan, and forgets removed ones.
+    private func scan() async {
+        let spool = self.spool
+        do {
+            let stamps = try await threadPool.runIfActive { try spool.envelopeStamps() }
+            for id in due.keys where stamps[id] == nil && !inFlight.contains(id) { due[id] = nil }
+            let changed = stamps.filter { due[$0.key]?.stamp != $0.value && !inFlight.contains($0.key) }
+            for (id, stamp) in changed {
+                guard let entry = try await threadPool.runIfActive({ try spool.entry(id: id) }) else { continue }
+                due[id] = (entry.envelope.nextAttempt ?? entry.envelope.arrival, stamp)
+            }
+        } catch {
+            logger.error("cannot read the outbound queue", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// One attempt at entry `id`, then its new due time (or its removal) recorded.
+    private func attempt(id: String) async {
+        let next = await deliverEntry(id: id)
+        inFlight.remove(id)
+        attempts[id] = nil
+        if let next {
+            due[id] = next
+        } else {
+            due[id] = nil
+        }
+        timerFired()  // a slot is free: look for more work
+    }
+
+    // MARK: Connections per destination
+
+    func acquireConnection(to domain: String) async {
+        if connections[domain, default: 0] < settings.destinationConcurrency {
+            connections[domain, default: 0] += 1
+            return
+        }
+        await withCheckedContinuation { connectionWaiters[domain, default: []].append($0) }
+    }
+
+    func releaseConnection(to domain: String) {
+        if var waiting = connectionWaiters[domain], !waiting.isEmpty {
+            let next = waiting.removeFirst()
+            connectionWaiters[domain] = waiting.isEmpty ? nil : waiting
+            next.resume()  // the slot passes to it
+        } else {
+            connections[domain, default: 1] -= 1
+            if connections[domain] == 0 { connections[domain] = nil }
+        }
+    }
+}
