@@ -9,6 +9,7 @@ import NIOCore
 import NIOPosix
 import POP3
 import SMTP
+import Dispatch
 import Synchronization
 import TLS
 import Delivery
@@ -51,6 +52,9 @@ public final class LoftServer: Sendable {
     /// flood of logins cannot delay message commits.
     private let diskPool: NIOThreadPool
     private let passwordPool: NIOThreadPool
+    /// The outbound queue's blocking work (spool files, DNS lookups), apart from the sessions' disk work.
+    private let queuePool: NIOThreadPool
+    private let outbound: OutboundQueue
     private let connections: ConnectionRegistry
     private let sessions: SessionCounter
     private let refusalLog = RateLimitedLog()
@@ -98,11 +102,13 @@ public final class LoftServer: Sendable {
             authenticator: authenticator, users: users, penalty: penalty,
             locator: MaildirLocator(dataDirectory: configuration.dataDirectory, defaultDomain: configuration.domain),
             registry: mailboxes, folderLimits: MailboxStore.Limits(maximumFolders: configuration.imap.maxFolders))
+        let spool: Spool
         do {
+            spool = try Spool(dataDirectory: configuration.dataDirectory)
             let delivery = try SubmissionDelivery(
                 dataDirectory: configuration.dataDirectory,
                 locator: MaildirLocator(dataDirectory: configuration.dataDirectory, defaultDomain: configuration.domain),
-                spool: try Spool(dataDirectory: configuration.dataDirectory))
+                spool: spool)
             self.submissionBackend = SubmissionBackend(
                 authenticator: authenticator, users: users, penalty: penalty, aliases: aliases,
                 delivery: delivery, localDomains: configuration.delivery.localDomains, logger: logger,
@@ -135,7 +141,22 @@ public final class LoftServer: Sendable {
         }
         self.tlsProviders = providers
 
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        self.group = group
+        let queuePool = NIOThreadPool(numberOfThreads: 4)
+        self.queuePool = queuePool
+        var queueLogger = logger
+        queueLogger[metadataKey: "service"] = "queue"
+        let outbound: OutboundQueue
+        do {
+            outbound = try OutboundSetup.makeQueue(
+                configuration, spool: spool, reports: submissionBackend, group: group, threadPool: queuePool, logger: queueLogger)
+        } catch {
+            try? group.syncShutdownGracefully()
+            throw error
+        }
+        self.outbound = outbound
+        submissionBackend.spooled.withLock { $0 = { outbound.wake() } }
         self.diskPool = NIOThreadPool(numberOfThreads: configuration.limits.diskThreads)
         self.passwordPool = NIOThreadPool(numberOfThreads: configuration.limits.authThreads)
         self.connections = ConnectionRegistry(
@@ -216,6 +237,9 @@ public final class LoftServer: Sendable {
             try PrivilegeDrop.drop(to: user)
             logger.info("dropped privileges", metadata: ["user": "\(user)"])
         }
+        queuePool.start()
+        let outbound = self.outbound
+        Task { await outbound.start() }
         return bound
     }
 
@@ -299,6 +323,19 @@ public final class LoftServer: Sendable {
         }
     }
 
+    /// Stops the queue runner, waiting for the deliveries in progress until `deadline` at most (what is
+    /// cut short is repeated at the next start: deliveries are at-least-once).
+    private func stopQueue(deadline: ContinuousClock.Instant) {
+        let stopped = DispatchSemaphore(value: 0)
+        let outbound = self.outbound
+        Task {
+            await outbound.stop()
+            stopped.signal()
+        }
+        let seconds = max(0, Double((deadline - ContinuousClock.now).components.seconds)) + 1
+        _ = stopped.wait(timeout: .now() + seconds)
+    }
+
     /// SIGHUP: certificates and the passwd-file are read again. New connections get the new
     /// certificate; live ones keep theirs; a broken file keeps the old state and says why.
     public func reload() {
@@ -344,7 +381,9 @@ public final class LoftServer: Sendable {
             let closed = remaining.map { $0.close() }
             for future in closed { try? future.wait() }
         }
+        stopQueue(deadline: deadline)
         mailboxes.shutdown()
+        try? queuePool.syncShutdownGracefully()
         try? diskPool.syncShutdownGracefully()
         try? passwordPool.syncShutdownGracefully()
         try? group.syncShutdownGracefully()

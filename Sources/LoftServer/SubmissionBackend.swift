@@ -3,6 +3,7 @@ import Delivery
 import Logging
 import NIOCore
 import SMTP
+import Synchronization
 
 /// SMTP submission's view of the server: `Auth` for logins, the aliases file for who may send
 /// as whom, and `Delivery` for durable fan-out to local Maildirs and the outbound spool.
@@ -16,6 +17,8 @@ final class SubmissionBackend: SMTPBackend {
     private let logger: Logger
     /// Tells open mailboxes (IMAP live sync) that a Maildir got mail.
     private let mailboxChanged: @Sendable (String) -> Void
+    /// Tells the outbound queue that an entry was spooled (set once the queue exists).
+    let spooled = Mutex<(@Sendable () -> Void)?>(nil)
 
     init(
         authenticator: Authenticator, users: PasswdFileUserDatabase, penalty: FailurePenalty,
@@ -87,9 +90,10 @@ final class SubmissionBackend: SMTPBackend {
             smtputf8: envelope.smtpUTF8,
             ret: envelope.ret.flatMap { DSNReturn(rawValue: $0.uppercased()) },
             envid: envelope.envelopeID))
+        let spooled = remote.isEmpty ? nil : self.spooled.withLock { $0 }
         return DeliveryWriter(
             transaction: transaction, sessionQueueID: envelope.queueID, logger: logger,
-            maildirs: local.map(\.maildirPath), mailboxChanged: mailboxChanged)
+            maildirs: local.map(\.maildirPath), mailboxChanged: mailboxChanged, spooled: spooled)
     }
 
     /// The users a local address reaches: the user itself, or an alias's members.
@@ -97,6 +101,39 @@ final class SubmissionBackend: SMTPBackend {
         if let user = users.lookup(address) { return [user] }
         guard let members = aliases?.expand(address) else { return [] }
         return members.compactMap { users.lookup($0) }
+    }
+}
+
+extension SubmissionBackend: DeliveryReportSink {
+    /// A report from the outbound queue (bounce, delay or success notice) to the sender of a queued message:
+    /// into their Maildir when they are local, else queued for them, with the null reverse-path (RFC 5321
+    /// §4.5.5) so it can never cause another report. An unknown local sender is logged and the report dropped.
+    func deliverReport(_ message: [UInt8], to recipient: String) throws {
+        var local: [LocalRecipient] = []
+        var remote: [RemoteRecipient] = []
+        if localDomains.contains(Address(recipient).domain) {
+            for user in localUsers(for: recipient) {
+                local.append(try delivery.localRecipient(recipient, user: user.login, home: user.home))
+            }
+            guard !local.isEmpty else {
+                logger.warning("report dropped: no such local user", metadata: ["to": "\(recipient)"])
+                return
+            }
+        } else {
+            remote = [RemoteRecipient(address: recipient, notify: [.never])]
+        }
+        let transaction = try delivery.begin(DeliveryEnvelope(
+            sender: "", localRecipients: local, remoteRecipients: remote, bodyType: .eightBitMIME,
+            smtputf8: !recipient.allSatisfy(\.isASCII)))
+        do {
+            try transaction.write(message)
+            _ = try transaction.commit()
+        } catch {
+            transaction.abort()
+            throw error
+        }
+        for recipient in local { mailboxChanged(recipient.maildirPath) }
+        if !remote.isEmpty { spooled.withLock { $0 }?() }
     }
 }
 
@@ -123,9 +160,11 @@ private final class DeliveryWriter: SMTPMessageWriter {
     private let logger: Logger
     private let maildirs: [String]
     private let mailboxChanged: @Sendable (String) -> Void
+    private let spooled: (@Sendable () -> Void)?
 
     init(transaction: DeliveryTransaction, sessionQueueID: String, logger: Logger, maildirs: [String],
-         mailboxChanged: @escaping @Sendable (String) -> Void) {
+         mailboxChanged: @escaping @Sendable (String) -> Void, spooled: (@Sendable () -> Void)?) {
+        self.spooled = spooled
         self.transaction = transaction
         self.sessionQueueID = sessionQueueID
         self.logger = logger
@@ -141,6 +180,7 @@ private final class DeliveryWriter: SMTPMessageWriter {
         let spoolID = try transaction.commit()
         logger.debug("stored", metadata: ["id": "\(sessionQueueID)", "spool_id": "\(spoolID)"])
         for maildir in maildirs { mailboxChanged(maildir) }  // IDLE sessions hear of it at once
+        spooled?()
     }
 
     func abort() {

@@ -4,8 +4,8 @@ import ArgumentParser
 struct LoftCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loft",
-        abstract: "Loft: POP3, IMAP and SMTP submission in one process.",
-        subcommands: [ServeCommand.self, UserCommand.self]
+        abstract: "Loft: POP3, IMAP, SMTP submission and outbound delivery in one process.",
+        subcommands: [ServeCommand.self, UserCommand.self, QueueCommand.self]
     )
 }
 
