@@ -151,8 +151,10 @@ let package = Package(
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"], swiftSettings: strict),
         .testTarget(name: "LoftTests", dependencies: [
             "TestSupport",
-            "loft", "LoftServer", "Auth", "MailStore", "Config",
+            "loft", "LoftServer", "Auth", "MailStore", "Config", "Delivery", "DNS", "TLS",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
     ]
 )

@@ -54,7 +54,7 @@ enum OutboundSetup {
                 level: level(policy.level), match: policy.match, fingerprints: policy.fingerprints)
         }
         return OutboundQueueSettings(
-            hostname: configuration.hostname,
+            hostname: configuration.hostname, postmaster: "postmaster@\(configuration.domain)",
             schedule: RetrySchedule(first: delivery.retryAfter, maximum: delivery.maxRetryInterval, lifetime: delivery.queueLifetime),
             delayNoticeAfter: delivery.delayNoticeAfter, destinationConcurrency: delivery.destinationConcurrency,
             router: OutboundRouter(relays: relays, smtpPort: delivery.smtpPort),

@@ -5,7 +5,7 @@ struct LoftCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loft",
         abstract: "Loft: POP3, IMAP, SMTP submission and outbound delivery in one process.",
-        subcommands: [ServeCommand.self, UserCommand.self, QueueCommand.self]
+        subcommands: [ServeCommand.self, UserCommand.self, QueueCommand.self, TLSMemoryCommand.self]
     )
 }
 

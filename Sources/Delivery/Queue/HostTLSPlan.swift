@@ -22,6 +22,25 @@ struct HostTLSPlan: Sendable, Equatable {
     /// Opportunistic TLS whose handshake fails is retried in plaintext (as Postfix's `may`): encryption
     /// was never required there.
     var plaintextFallback: Bool
+    /// The level the downgrade memory pinned for this host or its domain, and which entry pinned it.
+    var pinned: Pin? = nil
+
+    struct Pin: Sendable, Equatable {
+        var level: TLSSecurityLevel
+        /// "host mx1.example.net" or "domain example.net".
+        var by: String
+    }
+
+    /// This plan raised to what the downgrade memory pinned: TLS becomes mandatory (no plaintext retry) and
+    /// the handshake must reach `level`.
+    func pinning(_ level: TLSSecurityLevel, by entry: String) -> HostTLSPlan {
+        var plan = self
+        plan.pinned = Pin(level: level, by: entry)
+        plan.plaintextFallback = false
+        if plan.mode == .opportunistic || plan.mode == .none { plan.mode = .required }
+        plan.policyDescription += ", pinned \(level.name) by \(entry)"
+        return plan
+    }
 
     /// The plan for `host` (an MX host, or the relay) of `domain`.
     /// - Parameters:
@@ -80,6 +99,14 @@ struct HostTLSPlan: Sendable, Equatable {
 
     /// Nil when the handshake's result satisfies the plan, else why not (for the log and the deferral).
     func rejection(of info: TLSClientSessionInfo) -> String? {
+        if let reason = checkRejection(of: info) { return reason }
+        if let pinned, info.securityLevel < pinned.level {
+            return "possible STRIPTLS downgrade: the \(pinned.by) was seen \(pinned.level), now \(info.securityLevel)"
+        }
+        return nil
+    }
+
+    private func checkRejection(of info: TLSClientSessionInfo) -> String? {
         switch check {
         case .anything:
             return nil
@@ -103,6 +130,17 @@ struct HostTLSPlan: Sendable, Equatable {
 struct HostUnusable: Error, Sendable, Equatable {
     var status: String
     var reason: String
+}
+
+extension TLSClientSessionInfo {
+    /// The level this handshake reached (the reference names asked were the host's own).
+    var securityLevel: TLSSecurityLevel {
+        switch verification {
+        case .daneVerified: .dane
+        case .verified: .verified
+        case .failed: .encrypted
+        }
+    }
 }
 
 extension TLSPeerVerification {

@@ -63,7 +63,7 @@ extension OutboundQueue {
                 }
                 continue
             case .success(let success):
-                plan = success
+                plan = route.isMX ? await applyingMemory(to: success, host: host.name, domain: domain) : success
             }
             for address in host.addresses {
                 var subset = message
@@ -77,6 +77,7 @@ extension OutboundQueue {
                     report = await connect(address: address, port: port, host: host, domain: domain, message: subset,
                                            messagePath: messagePath, plan: plaintext, credentials: credentials)
                 }
+                if route.isMX { await remember(report, host: host.name, domain: domain, plan: plan) }
                 let supportsDSN = report.capabilities?.dsn ?? false
                 var stillOpen: [Int] = []
                 for (offset, position) in open.enumerated() {

@@ -20,6 +20,8 @@ public actor OutboundQueue {
     let group: any EventLoopGroup
     let threadPool: NIOThreadPool
     let reports: any DeliveryReportSink
+    /// The STRIPTLS downgrade memory, beside the spool.
+    let tlsMemory: TLSMemoryStore
     let logger: Logger
     let clock: @Sendable () -> Date
 
@@ -46,6 +48,7 @@ public actor OutboundQueue {
         self.group = group
         self.threadPool = threadPool
         self.reports = reports
+        self.tlsMemory = TLSMemoryStore(directory: spool.directory)
         self.logger = logger
         self.clock = clock
     }

@@ -4,6 +4,8 @@ public import NIOCore
 public struct OutboundQueueSettings: Sendable {
     /// This server's name: the EHLO name and the `Reporting-MTA` of its reports.
     public var hostname: String
+    /// Where STRIPTLS alerts go (`postmaster@` the main domain).
+    public var postmaster: String
     public var schedule: RetrySchedule
     /// After this long undelivered, senders who allow it get one delay notice; nil: never.
     public var delayNoticeAfter: Duration?
@@ -21,11 +23,12 @@ public struct OutboundQueueSettings: Sendable {
     public var maximumReturnedBytes: Int
 
     public init(
-        hostname: String, schedule: RetrySchedule, delayNoticeAfter: Duration?, destinationConcurrency: Int,
+        hostname: String, postmaster: String, schedule: RetrySchedule, delayNoticeAfter: Duration?, destinationConcurrency: Int,
         router: OutboundRouter, tlsPolicies: OutboundTLSPolicyTable, maximumConcurrentMessages: Int = 16,
         scanInterval: Duration = .seconds(10), timeout: TimeAmount = .minutes(5), maximumReturnedBytes: Int = 100_000
     ) {
         self.hostname = hostname
+        self.postmaster = postmaster
         self.schedule = schedule
         self.delayNoticeAfter = delayNoticeAfter
         self.destinationConcurrency = destinationConcurrency

@@ -5,6 +5,10 @@ public enum OutboundRoute: Sendable, Equatable {
     /// A smarthost: TLS is always required and verified against `relay.host`.
     case relay(Relay)
 
+    var isMX: Bool {
+        if case .mx = self { true } else { false }
+    }
+
     /// A smarthost from the configuration.
     public struct Relay: Sendable, Equatable {
         public var host: String

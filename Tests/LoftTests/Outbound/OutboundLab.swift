@@ -97,6 +97,11 @@ final class OutboundLab: @unchecked Sendable {
         try await Subprocess.run(LoftProcess.executable, ["queue"] + arguments + ["--config", loft.configPath])
     }
 
+    /// `loft tls-memory ...` against the lab's configuration.
+    func tlsMemory(_ arguments: String...) async throws -> Subprocess.Result {
+        try await Subprocess.run(LoftProcess.executable, ["tls-memory"] + arguments + ["--config", loft.configPath])
+    }
+
     /// Entries left in the spool (envelope files).
     var queuedEntries: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: loft.directory.path + "/data/queue/envelopes")) ?? [])

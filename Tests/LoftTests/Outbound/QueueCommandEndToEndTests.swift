@@ -63,4 +63,25 @@ import Testing
         try await Task.sleep(for: .milliseconds(500))
         #expect(lab.aliceMessages().count == 1, "delete sends no report")
     }
+
+    @Test("tls-memory lists what deliveries saw of each MX host and domain; forget removes an entry")
+    func tlsMemory() async throws {
+        let lab = try OutboundLab()
+        defer { lab.cleanUp() }
+        let empty = try await lab.tlsMemory("list")
+        #expect(empty.output.contains("Nothing remembered yet"), "\(empty.output)")
+        _ = try lab.startMX("127.0.0.2")
+        try await lab.start()
+        try await lab.submit(to: ["bob@dest.test"])
+        try await lab.waitForEmptyQueue()
+        let list = try await lab.tlsMemory("list")
+        #expect(list.output.contains("mx1.dest.test  dane  seen 1x, not pinned yet"), "\(list.output)")
+        #expect(list.output.contains("dest.test  dane"), "\(list.output)")
+        let forget = try await lab.tlsMemory("forget", "mx1.dest.test")
+        #expect(forget.status == 0, "\(forget.errors)")
+        let after = try await lab.tlsMemory("list")
+        #expect(!after.output.contains("mx1.dest.test") && after.output.contains("dest.test  dane"), "\(after.output)")
+        let unknown = try await lab.tlsMemory("forget", "nowhere.test")
+        #expect(unknown.status != 0 && unknown.errors.contains("nothing is remembered about nowhere.test"))
+    }
 }

@@ -1,0 +1,85 @@
+import Foundation
+import Glibc
+import POSIXSupport
+import Synchronization
+
+/// The downgrade memory on disk: `<data_dir>/queue/tls-memory.json`, replaced atomically (temporary file,
+/// fsync, rename, directory fsync) after each change. Reread when another process (`loft tls-memory
+/// forget`) changed it. Blocking file I/O: call from a thread pool.
+public final class TLSMemoryStore: Sendable {
+    public let path: String
+    private let state = Mutex<(memory: TLSMemory, stamp: Double)>((TLSMemory(), -1))
+
+    /// - Parameter directory: the queue directory (`Spool.directory`).
+    public init(directory: String) {
+        path = directory + "/tls-memory.json"
+    }
+
+    /// The memory as on disk now (empty when there is no file yet).
+    /// - Throws: `DeliveryError` when the file cannot be read or decoded.
+    public func load() throws -> TLSMemory {
+        let stamp = Self.stamp(path)
+        if let cached = state.withLock({ $0.stamp == stamp ? $0.memory : nil }) { return cached }
+        var memory = TLSMemory()
+        if stamp >= 0 {
+            let bytes = try FileSystem.readFile(path).bytes
+            do {
+                memory = try Self.decoder.decode(TLSMemory.self, from: Data(bytes))
+            } catch {
+                throw DeliveryError.corruptTLSMemory(path: path, reason: "\(error)")
+            }
+        }
+        state.withLock { $0 = (memory, stamp) }
+        return memory
+    }
+
+    /// Applies `change` to the memory as on disk and writes the result; returns what `change` returned.
+    @discardableResult
+    public func update<T>(_ change: (inout TLSMemory) -> T) throws -> T {
+        var memory = try load()
+        let result = change(&memory)
+        try write(memory)
+        return result
+    }
+
+    /// Applies `change` and writes the result only when `change` says it matters.
+    public func updateIfNeeded(_ change: (inout TLSMemory) -> Bool) throws {
+        var memory = try load()
+        if change(&memory) { try write(memory) }
+    }
+
+    private func write(_ memory: TLSMemory) throws {
+        let temporary = path + ".tmp"
+        let data = try Self.encoder.encode(memory) + Data("\n".utf8)
+        let fd = try FileSystem.open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
+        do {
+            defer { FileSystem.close(fd) }
+            try data.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: temporary) }
+            try FileSystem.fsync(fd, path: temporary)
+        }
+        try FileSystem.rename(temporary, path)
+        let directory = String(path[..<path.lastIndex(of: "/")!])
+        try FileSystem.fsyncDirectory(directory)
+        state.withLock { $0 = (memory, Self.stamp(path)) }
+    }
+
+    private static func stamp(_ path: String) -> Double {
+        guard let info = try? FileSystem.fileStatus(path) else { return -1 }
+        return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9 + Double(info.st_size) * 1e-12
+    }
+
+    private static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return encoder
+    }
+
+    private static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}
