@@ -21,6 +21,8 @@ public struct DeliveryEnvelope: Sendable, Equatable {
     public var ret: DSNReturn?
     /// `ENVID=` of `MAIL FROM` as received, xtext-encoded (RFC 3461 §4.4), nil when absent.
     public var envid: String?
+    /// `REQUIRETLS` of `MAIL FROM` (RFC 8689): relay only over verified TLS to hosts that offer it.
+    public var requireTLS: Bool
 
     public init(
         sender: String,
@@ -31,8 +33,10 @@ public struct DeliveryEnvelope: Sendable, Equatable {
         bodyType: BodyType = .sevenBit,
         smtputf8: Bool = false,
         ret: DSNReturn? = nil,
-        envid: String? = nil
+        envid: String? = nil,
+        requireTLS: Bool = false
     ) {
+        self.requireTLS = requireTLS
         self.sender = sender
         self.localRecipients = localRecipients
         self.remoteRecipients = remoteRecipients

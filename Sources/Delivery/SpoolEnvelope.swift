@@ -16,6 +16,8 @@ public struct SpoolEnvelope: Sendable, Equatable, Codable {
     public var smtputf8: Bool
     public var ret: DSNReturn?
     public var envid: String?
+    /// `REQUIRETLS` (RFC 8689), kept with the message for every hop.
+    public var requireTLS: Bool
     /// Delivery attempts made so far (each one covers every pending recipient).
     public var attempts: Int
     /// Not to be tried before this time; nil: as soon as possible.
@@ -27,7 +29,7 @@ public struct SpoolEnvelope: Sendable, Equatable, Codable {
 
     public init(
         id: String, sender: String, recipients: [RemoteRecipient], authenticatedUser: String?, arrival: Date,
-        bodyType: BodyType, smtputf8: Bool, ret: DSNReturn?, envid: String?, attempts: Int = 0,
+        bodyType: BodyType, smtputf8: Bool, ret: DSNReturn?, envid: String?, requireTLS: Bool = false, attempts: Int = 0,
         nextAttempt: Date? = nil, delayNoticeSent: Bool = false, bounceRequested: Bool = false
     ) {
         self.id = id
@@ -39,6 +41,7 @@ public struct SpoolEnvelope: Sendable, Equatable, Codable {
         self.smtputf8 = smtputf8
         self.ret = ret
         self.envid = envid
+        self.requireTLS = requireTLS
         self.attempts = attempts
         self.nextAttempt = nextAttempt
         self.delayNoticeSent = delayNoticeSent
@@ -50,7 +53,7 @@ public struct SpoolEnvelope: Sendable, Equatable, Codable {
         self.init(
             id: id, sender: envelope.sender, recipients: envelope.remoteRecipients,
             authenticatedUser: envelope.authenticatedUser, arrival: envelope.arrival, bodyType: envelope.bodyType,
-            smtputf8: envelope.smtputf8, ret: envelope.ret, envid: envelope.envid)
+            smtputf8: envelope.smtputf8, ret: envelope.ret, envid: envelope.envid, requireTLS: envelope.requireTLS)
     }
 
     /// Recipients still to be delivered, with their index in `recipients`.
@@ -59,7 +62,7 @@ public struct SpoolEnvelope: Sendable, Equatable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, sender, recipients, authenticatedUser, arrival, bodyType, smtputf8, ret, envid
+        case id, sender, recipients, authenticatedUser, arrival, bodyType, smtputf8, ret, envid, requireTLS = "requireTls"
         case attempts, nextAttempt, delayNoticeSent, bounceRequested
     }
 
@@ -76,6 +79,7 @@ public struct SpoolEnvelope: Sendable, Equatable, Codable {
             smtputf8: try container.decode(Bool.self, forKey: .smtputf8),
             ret: try container.decodeIfPresent(DSNReturn.self, forKey: .ret),
             envid: try container.decodeIfPresent(String.self, forKey: .envid),
+            requireTLS: try container.decodeIfPresent(Bool.self, forKey: .requireTLS) ?? false,
             attempts: try container.decodeIfPresent(Int.self, forKey: .attempts) ?? 0,
             nextAttempt: try container.decodeIfPresent(Date.self, forKey: .nextAttempt),
             delayNoticeSent: try container.decodeIfPresent(Bool.self, forKey: .delayNoticeSent) ?? false,

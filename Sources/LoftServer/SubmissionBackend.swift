@@ -89,7 +89,8 @@ final class SubmissionBackend: SMTPBackend {
             bodyType: envelope.body == .eightBitMIME ? .eightBitMIME : .sevenBit,
             smtputf8: envelope.smtpUTF8,
             ret: envelope.ret.flatMap { DSNReturn(rawValue: $0.uppercased()) },
-            envid: envelope.envelopeID))
+            envid: envelope.envelopeID,
+            requireTLS: envelope.requireTLS))
         let spooled = remote.isEmpty ? nil : self.spooled.withLock { $0 }
         return DeliveryWriter(
             transaction: transaction, sessionQueueID: envelope.queueID, logger: logger,

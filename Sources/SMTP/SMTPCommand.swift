@@ -28,11 +28,14 @@ public struct SMTPMailFrom: Equatable, Sendable {
     public var smtpUTF8 = false
     public var ret: String?
     public var envelopeID: String?
+    /// `REQUIRETLS` (RFC 8689 §4.1): relay only over verified TLS.
+    public var requireTLS = false
     /// Whether any ESMTP parameter was given (they need EHLO, RFC 5321 §4.1.1.11).
     public var hasParameters = false
 
     public init(address: String, size: Int? = nil, body: SMTPEnvelope.BodyType? = nil, smtpUTF8: Bool = false,
-                ret: String? = nil, envelopeID: String? = nil, hasParameters: Bool = false) {
+                ret: String? = nil, envelopeID: String? = nil, requireTLS: Bool = false, hasParameters: Bool = false) {
+        self.requireTLS = requireTLS
         self.address = address
         self.size = size
         self.body = body

@@ -38,6 +38,8 @@ public struct SMTPEnvelope: Sendable, Equatable {
     public var ret: String?
     /// `ENVID=` exactly as sent (xtext, RFC 3461 §4.4).
     public var envelopeID: String?
+    /// `REQUIRETLS` was given on MAIL FROM (RFC 8689 §4.1).
+    public var requireTLS: Bool
     /// `SIZE=` as declared (RFC 1870).
     public var declaredSize: Int?
     public var clientIP: String
@@ -50,7 +52,7 @@ public struct SMTPEnvelope: Sendable, Equatable {
     public init(
         queueID: String, sender: String, recipients: [SMTPRecipient], authenticatedUser: String,
         body: BodyType = .sevenBit, smtpUTF8: Bool = false, ret: String? = nil, envelopeID: String? = nil,
-        declaredSize: Int? = nil, clientIP: String, heloName: String, tls: TLSSessionInfo? = nil, receivedAt: Date
+        requireTLS: Bool = false, declaredSize: Int? = nil, clientIP: String, heloName: String, tls: TLSSessionInfo? = nil, receivedAt: Date
     ) {
         self.queueID = queueID
         self.sender = sender
@@ -60,6 +62,7 @@ public struct SMTPEnvelope: Sendable, Equatable {
         self.smtpUTF8 = smtpUTF8
         self.ret = ret
         self.envelopeID = envelopeID
+        self.requireTLS = requireTLS
         self.declaredSize = declaredSize
         self.clientIP = clientIP
         self.heloName = heloName

@@ -81,6 +81,8 @@ public enum SMTPParser {
                 mail.body = body
             case ("SMTPUTF8", nil):  // RFC 6531 §3.4
                 mail.smtpUTF8 = true
+            case ("REQUIRETLS", nil):  // RFC 8689 §4.1
+                mail.requireTLS = true
             case ("AUTH", _?):  // RFC 4954 §5: accepted and ignored, the login is what counts
                 break
             case ("RET", let value?):  // RFC 3461 §4.3

@@ -339,6 +339,7 @@ public struct SMTPSession: Sendable {
             "ENHANCEDSTATUSCODES", "CHUNKING", "DSN",
         ]
         if canStartTLS { lines.append("STARTTLS") }
+        if tlsActive { lines.append("REQUIRETLS") }  // RFC 8689 §4: only over TLS
         if authAllowed && login == nil { lines.append("AUTH " + SASLMechanism.allCases.map(\.rawValue).joined(separator: " ")) }
         return SMTPReply(250, lines: lines)
     }
@@ -397,6 +398,8 @@ public struct SMTPSession: Sendable {
                 : SMTPReply(530, "5.7.0 Must issue a STARTTLS command first"))
         }
         if mail.hasParameters && !esmtp { return .reply(SMTPReply(555, "5.5.4 MAIL parameters need EHLO")) }
+        // RFC 8689 §4: REQUIRETLS is offered only over TLS, so it is refused without it.
+        if mail.requireTLS && !tlsActive { return .reply(SMTPReply(530, "5.7.10 REQUIRETLS needs a TLS connection")) }
         if !mail.smtpUTF8 && !SMTPAddress.isASCII(mail.address) {
             return .reply(SMTPReply(553, "5.6.7 Non-ASCII sender address needs SMTPUTF8"))
         }
@@ -462,7 +465,8 @@ public struct SMTPSession: Sendable {
         SMTPEnvelope(
             queueID: transaction.queueID, sender: transaction.mail.address, recipients: transaction.recipients,
             authenticatedUser: login ?? "", body: transaction.mail.body ?? .sevenBit, smtpUTF8: transaction.mail.smtpUTF8,
-            ret: transaction.mail.ret, envelopeID: transaction.mail.envelopeID, declaredSize: transaction.mail.size,
+            ret: transaction.mail.ret, envelopeID: transaction.mail.envelopeID, requireTLS: transaction.mail.requireTLS,
+            declaredSize: transaction.mail.size,
             clientIP: clientIP, heloName: heloName ?? "", tls: tlsInfo, receivedAt: Date()
         )
     }

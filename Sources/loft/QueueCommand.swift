@@ -179,10 +179,10 @@ enum QueueText {
            let data = try? file.read(upToCount: 64 * 1024) {
             try? file.close()
             let bytes = [UInt8](data)
-            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
-                let trimmed = line.hasSuffix("\r") ? line.dropLast() : line
-                if trimmed.isEmpty { break }
-                text += "  \(trimmed)\n"
+            // "\r\n" is one Character: split on any line end.
+            for line in String(decoding: bytes, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+                if line.isEmpty { break }
+                text += "  \(line)\n"
             }
         }
         return text

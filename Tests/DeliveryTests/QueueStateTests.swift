@@ -141,3 +141,44 @@ struct OutboundPolicyTests {
         #expect(none.mode == .none)
     }
 }
+
+@Suite("REQUIRETLS and TLS-Required: No in the queue's TLS plans (RFC 8689)")
+struct RequireTLSPlanTests {
+    static func host(secure: Bool, tlsa: [TLSAData] = []) -> DestinationHost {
+        DestinationHost(name: "mx.d.example", preference: 10, addresses: [], isSecure: secure, tlsa: tlsa, unusable: nil)
+    }
+
+    @Test("REQUIRETLS: an MX not found through DNSSEC is unusable; a secure one needs a CA-verified certificate; DANE suffices")
+    func requireTLS() throws {
+        let may = OutboundTLSPolicy(level: .may)
+        #expect(throws: HostUnusable.self) {
+            try HostTLSPlan.plan(for: Self.host(secure: false), policy: may, explicitPolicy: false, domain: "d.example",
+                                 requireTLS: true, tlsRequiredNo: false).get()
+        }
+        let pkix = try HostTLSPlan.plan(for: Self.host(secure: true), policy: may, explicitPolicy: false, domain: "d.example",
+                                        requireTLS: true, tlsRequiredNo: false).get()
+        #expect(pkix.mode == .required && pkix.check == .pkix && pkix.expectation.referenceNames == ["mx.d.example"])
+        let dane = try HostTLSPlan.plan(for: Self.host(secure: true, tlsa: [OutboundPolicyTests.eeRecord]), policy: may,
+                                        explicitPolicy: false, domain: "d.example", requireTLS: true, tlsRequiredNo: false).get()
+        #expect(dane.check == .dane)
+    }
+
+    @Test("TLS-Required: No ignores DANE but still tries STARTTLS; the admin's own policy entry still applies")
+    func tlsRequiredNo() throws {
+        let host = Self.host(secure: true, tlsa: [OutboundPolicyTests.eeRecord])
+        let relaxed = try HostTLSPlan.plan(for: host, policy: OutboundTLSPolicy(level: .may), explicitPolicy: false,
+                                           domain: "d.example", requireTLS: false, tlsRequiredNo: true).get()
+        #expect(relaxed.mode == .opportunistic && relaxed.check == .anything)
+        let table = try HostTLSPlan.plan(for: host, policy: OutboundTLSPolicy(level: .verify), explicitPolicy: true,
+                                         domain: "d.example", requireTLS: false, tlsRequiredNo: true).get()
+        #expect(table.check == .pkix)
+    }
+
+    @Test("the TLS-Required field is found whatever its case; only the value No counts")
+    func field() {
+        #expect(TLSRequiredField.saysNo(in: Array("Subject: x\r\ntls-required:  no \r\n\r\n".utf8)))
+        #expect(TLSRequiredField.saysNo(in: Array("TLS-Required: No\n".utf8)))
+        #expect(!TLSRequiredField.saysNo(in: Array("TLS-Required: Yes\r\n".utf8)))
+        #expect(!TLSRequiredField.saysNo(in: Array("X-TLS-Required: No\r\nSubject: TLS-Required: No\r\n".utf8)))
+    }
+}

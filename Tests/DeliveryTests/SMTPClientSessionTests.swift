@@ -443,9 +443,11 @@ struct SMTPClientSessionTests {
         let ascii = OutboundMessage(envelope: envelope, recipients: [Self.bob], size: 42)
         #expect(ascii == OutboundMessage(
             sender: "alice@example.org", recipients: [Self.bob], size: 42, bodyType: .eightBitMIME, ret: .full, envid: "E1"))
+        var required = envelope
+        required.requireTLS = true
         let international = OutboundMessage(
-            envelope: envelope, recipients: [RemoteRecipient(address: "m\u{fc}ller@example.de")], size: 42, requireTLS: true)
-        #expect(international.needsSMTPUTF8 && international.requireTLS)
+            envelope: required, recipients: [RemoteRecipient(address: "m\u{fc}ller@example.de")], size: 42)
+        #expect(international.needsSMTPUTF8 && international.requireTLS && !ascii.requireTLS)
         var flagged = envelope
         flagged.smtputf8 = true
         #expect(OutboundMessage(envelope: flagged, recipients: [Self.bob], size: 1).needsSMTPUTF8)

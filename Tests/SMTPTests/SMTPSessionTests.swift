@@ -147,6 +147,29 @@ import Testing
         #expect(code(line(&open, "STARTTLS")).hasPrefix("502 5.5.1"))
     }
 
+    @Test("REQUIRETLS (RFC 8689): advertised only over TLS, refused without it, kept in the envelope")
+    func requireTLS() {
+        var plain = session(.none, plaintext: true)
+        guard case .reply(let plainEhlo) = line(&plain, "EHLO client") else { Issue.record("no EHLO reply"); return }
+        #expect(!plainEhlo.lines.contains("REQUIRETLS"))
+        _ = line(&plain, "AUTH PLAIN \(String.alicePlain)")
+        _ = plain.authenticated(.success(login: "alice@example.org"))
+        #expect(code(line(&plain, "MAIL FROM:<alice@example.org> REQUIRETLS")) == "530 5.7.10 REQUIRETLS needs a TLS connection")
+
+        var secure = session()
+        guard case .reply(let ehlo) = line(&secure, "EHLO client") else { Issue.record("no EHLO reply"); return }
+        #expect(ehlo.lines.contains("REQUIRETLS"))
+        _ = line(&secure, "AUTH PLAIN \(String.alicePlain)")
+        _ = secure.authenticated(.success(login: "alice@example.org"))
+        #expect(code(line(&secure, "MAIL FROM:<alice@example.org> REQUIRETLS")).hasPrefix("checkSender"))
+        _ = secure.senderChecked(.allowed)
+        _ = line(&secure, "RCPT TO:<bob@example.net>")
+        _ = secure.recipientChecked(.remote)
+        guard case .receiveData(let envelope, _) = line(&secure, "DATA") else { Issue.record("no DATA"); return }
+        #expect(envelope.requireTLS)
+        #expect(code(line(&secure, "MAIL FROM:<alice@example.org> REQUIRETLS=YES")).hasPrefix("5"))
+    }
+
     @Test("a commit in flight gets its 250 before the shutdown 421")
     func shutdownWaitsForCommit() {
         var s = withRecipient()

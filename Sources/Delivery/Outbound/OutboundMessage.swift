@@ -33,12 +33,12 @@ public struct OutboundMessage: Sendable, Equatable {
 
     /// The message of a spool entry, for the recipients routed to one destination. `needsSMTPUTF8` is set when
     /// the envelope had SMTPUTF8 or any address in it is not ASCII.
-    public init(envelope: SpoolEnvelope, recipients: [RemoteRecipient], size: Int, requireTLS: Bool = false) {
+    public init(envelope: SpoolEnvelope, recipients: [RemoteRecipient], size: Int) {
         let addresses = [envelope.sender] + recipients.map(\.address)
         self.init(
             sender: envelope.sender, recipients: recipients, size: size, bodyType: envelope.bodyType,
             needsSMTPUTF8: envelope.smtputf8 || addresses.contains { !$0.utf8.allSatisfy { $0 < 0x80 } },
-            ret: envelope.ret, envid: envelope.envid, requireTLS: requireTLS)
+            ret: envelope.ret, envid: envelope.envid, requireTLS: envelope.requireTLS)
     }
 }
 

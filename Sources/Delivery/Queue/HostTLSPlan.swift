@@ -89,6 +89,43 @@ struct HostTLSPlan: Sendable, Equatable {
         }
     }
 
+    /// The plan for one MX host, for one message: the destination's policy, then what the message asks for.
+    /// - `tlsRequiredNo`: the message says `TLS-Required: No` (RFC 8689 §4.2.1): DANE (and MTA-STS) are
+    ///   ignored but STARTTLS is still tried; an explicit entry of the admin's policy table still applies.
+    /// - `requireTLS`: REQUIRETLS (RFC 8689 §5) asks more than any policy: see `requiringTLS`.
+    static func plan(
+        for host: DestinationHost, policy: OutboundTLSPolicy, explicitPolicy: Bool, domain: String, requireTLS: Bool,
+        tlsRequiredNo: Bool
+    ) -> Result<HostTLSPlan, HostUnusable> {
+        if tlsRequiredNo {
+            let effective = explicitPolicy ? policy : OutboundTLSPolicy(level: .may)
+            return plan(policy: effective, domain: domain, host: host.name, hostIsSecure: false, tlsa: [])
+                .map { var plan = $0; plan.policyDescription += " (TLS-Required: No)"; return plan }
+        }
+        if let unusable = host.unusable { return .failure(unusable) }
+        let base = plan(policy: policy, domain: domain, host: host.name, hostIsSecure: host.isSecure, tlsa: host.tlsa)
+        guard requireTLS, case .success(let plan) = base else { return base }
+        return plan.requiringTLS(hostIsSecure: host.isSecure, host: host.name)
+    }
+
+    /// RFC 8689 §5: a REQUIRETLS message goes only to an MX host found through DNSSEC, over TLS with a
+    /// certificate verified by DANE or by a trusted CA for the host name.
+    func requiringTLS(hostIsSecure: Bool, host: String) -> Result<HostTLSPlan, HostUnusable> {
+        if check == .dane { return .success(self) }
+        guard hostIsSecure else {
+            return .failure(HostUnusable(status: "4.7.5", reason: "REQUIRETLS: \(host) was not found through DNSSEC"))
+        }
+        var plan = self
+        plan.mode = .required
+        plan.plaintextFallback = false
+        if check == .anything {
+            plan.check = .pkix
+            plan.expectation.referenceNames = [host]
+        }
+        plan.policyDescription += ", REQUIRETLS"
+        return .success(plan)
+    }
+
     /// The plan for a smarthost: TLS always, verified against its name.
     static func relay(host: String, implicitTLS: Bool) -> HostTLSPlan {
         HostTLSPlan(

@@ -84,10 +84,19 @@ extension OutboundQueue {
         let byDomain = Dictionary(grouping: envelope.pendingRecipients, by: { $0.recipient.domain })
         let size = (try? FileManager.default.attributesOfItem(atPath: messagePath)[.size] as? Int) ?? 0
         let snapshot = envelope
+        // RFC 8689 §4.2.1: "TLS-Required: No" counts only without REQUIRETLS.
+        var saysNo = false
+        if !envelope.requireTLS,
+           let original = try? await threadPool.runIfActive({ try OriginalMessage.read(path: messagePath, bodyLimit: 0) }) {
+            saysNo = TLSRequiredField.saysNo(in: original.header)
+        }
+        let tlsRequiredNo = saysNo
         let results = await withTaskGroup(of: [(Int, RecipientResult, String?, Bool)].self) { group in
             for (domain, members) in byDomain {
                 group.addTask {
-                    await self.deliver(domain: domain, recipients: members, of: snapshot, size: size, messagePath: messagePath)
+                    await self.deliver(
+                        domain: domain, recipients: members, of: snapshot, size: size, messagePath: messagePath,
+                        tlsRequiredNo: tlsRequiredNo)
                 }
             }
             var all: [(Int, RecipientResult, String?, Bool)] = []

@@ -10,7 +10,7 @@ extension OutboundQueue {
     /// hosts in preference order, each address in turn, until a host gives definitive answers.
     func deliver(
         domain: String, recipients: [(index: Int, recipient: RemoteRecipient)], of envelope: SpoolEnvelope, size: Int,
-        messagePath: String
+        messagePath: String, tlsRequiredNo: Bool
     ) async -> [RecipientUpdate] {
         let message = OutboundMessage(envelope: envelope, recipients: recipients.map(\.recipient), size: size)
         func all(_ result: RecipientResult) -> [RecipientUpdate] {
@@ -43,9 +43,11 @@ extension OutboundQueue {
                 logger.warning("destination lookup deferred", metadata: ["domain": "\(domain)", "reason": "\(reason)"])
                 return all(.deferred(FailureDetail(status: status, diagnostic: "X-Loft; \(reason)", remoteHost: nil)))
             case .hosts(let found):
+                let explicit = settings.tlsPolicies.entries[domain] != nil
                 hosts = found.map { host in
-                    let tlsPlan = host.unusable.map { Result<HostTLSPlan, HostUnusable>.failure($0) }
-                        ?? HostTLSPlan.plan(policy: policy, domain: domain, host: host.name, hostIsSecure: host.isSecure, tlsa: host.tlsa)
+                    let tlsPlan = HostTLSPlan.plan(
+                        for: host, policy: policy, explicitPolicy: explicit, domain: domain,
+                        requireTLS: envelope.requireTLS, tlsRequiredNo: tlsRequiredNo)
                     return (host, port, tlsPlan, nil)
                 }
             }
@@ -63,7 +65,7 @@ extension OutboundQueue {
                 }
                 continue
             case .success(let success):
-                plan = route.isMX ? await applyingMemory(to: success, host: host.name, domain: domain) : success
+                plan = route.isMX && !tlsRequiredNo ? await applyingMemory(to: success, host: host.name, domain: domain) : success
             }
             for address in host.addresses {
                 var subset = message
@@ -93,7 +95,18 @@ extension OutboundQueue {
                 if open.isEmpty || !report.outcome.tryNextHost { break hostLoop }
             }
         }
+        if envelope.requireTLS { return results.map(Self.failingUnmetRequireTLS) }
         return results
+    }
+
+    /// RFC 8689 §5: a REQUIRETLS message no host could take securely (a TLS failure, 4.7.x) is returned with
+    /// 5.7.30; other temporary failures (no answer, 4xx replies) are retried as usual.
+    private static func failingUnmetRequireTLS(_ update: RecipientUpdate) -> RecipientUpdate {
+        guard case .deferred(let detail) = update.result, detail.status.hasPrefix("4.7.") else { return update }
+        var failed = update
+        failed.result = .failed(FailureDetail(
+            status: "5.7.30", diagnostic: "\(detail.diagnostic) (REQUIRETLS could not be met)", remoteHost: detail.remoteHost))
+        return failed
     }
 
     /// One connection, with the destination's connection slot held, and its log line.

@@ -45,9 +45,11 @@ extension OutboundQueue {
             let notification = DeliveryStatusNotification(
                 reportingMTA: settings.hostname, postmaster: "MAILER-DAEMON@\(settings.hostname)",
                 recipientOfReport: envelope.sender, originalEnvelopeID: envelope.envid, arrivalDate: envelope.arrival,
-                recipients: recipients, returnContent: envelope.ret ?? .headers, now: now,
+                // RFC 8689 §5: a REQUIRETLS message is returned as its header only.
+                recipients: recipients, returnContent: envelope.requireTLS ? .headers : envelope.ret ?? .headers, now: now,
                 messageID: "<\(envelope.id).\(Int(now.timeIntervalSince1970)).\(sent)@\(settings.hostname)>")
-            let (sink, sender, limit, full) = (reports, envelope.sender, settings.maximumReturnedBytes, envelope.ret == .full)
+            let full = envelope.ret == .full && !envelope.requireTLS
+            let (sink, sender, limit) = (reports, envelope.sender, settings.maximumReturnedBytes)
             try await threadPool.runIfActive {
                 let original = try OriginalMessage.read(path: messagePath, bodyLimit: full ? limit : 0)
                 let bytes = notification.render(

@@ -198,4 +198,44 @@ import Testing
         #expect(received.count == 1, "\(lab.loft.log)")
         try await lab.waitForEmptyQueue()
     }
+
+    @Test("REQUIRETLS to a DANE-verified MX that does not offer REQUIRETLS: returned with 5.7.30, header only")
+    func requireTLSNotOffered() async throws {
+        let lab = try OutboundLab()
+        defer { lab.cleanUp() }
+        let mx = try lab.startMX("127.0.0.2")
+        try await lab.start()
+        try await lab.submit(to: ["bob@dest.test"], options: ["REQUIRETLS", "RET=FULL"])
+        let report = try #require(try await lab.waitForAliceMessages(1).first)
+        #expect(report.contains("Status: 5.7.30") && report.contains("Action: failed"), "\(report)")
+        #expect(!report.contains("leading dot"), "RFC 8689 §5: the header only, whatever RET says")
+        #expect(mx.received().isEmpty)
+        try await lab.waitForEmptyQueue()
+    }
+
+    @Test("REQUIRETLS to an MX not found through DNSSEC: returned with 5.7.30 without connecting")
+    func requireTLSInsecureMX() async throws {
+        let lab = try OutboundLab()
+        defer { lab.cleanUp() }
+        let mx = try lab.startMX("127.0.0.4")
+        try await lab.start()
+        try await lab.submit(to: ["carol@plain.test"], options: ["REQUIRETLS"])
+        let report = try #require(try await lab.waitForAliceMessages(1).first)
+        #expect(report.contains("Status: 5.7.30") && report.contains("DNSSEC"), "\(report)")
+        #expect(mx.received().isEmpty)
+    }
+
+    @Test("TLS-Required: No: a DANE mismatch no longer holds the message; it still goes over STARTTLS")
+    func tlsRequiredNo() async throws {
+        let lab = try OutboundLab(tlsa: "3 1 1 " + String(repeating: "00", count: 32))
+        defer { lab.cleanUp() }
+        let mx = try lab.startMX("127.0.0.2")
+        try await lab.start()
+        try await lab.submit(to: ["bob@dest.test"], message: "TLS-Required: No\r\n" + OutboundLab.message)
+        let received = await mx.waitForMessages(1)
+        try #require(received.count == 1, "\(lab.loft.log)")
+        #expect(received[0].envelope.tls == "TLSv1.3")
+        let line = try await lab.waitForLog(containing: ["delivery attempt", "delivered=1"])
+        #expect(line.contains("TLS-Required: No"), "\(line)")
+    }
 }

@@ -25,6 +25,7 @@ import Testing
         #expect(list.output.contains("1 message, 1 pending recipient"), "\(list.output)")
         let show = try await lab.queue("show", id)
         #expect(show.output.contains("attempts:    1") && show.output.contains("Subject: outbound"), "\(show.output)")
+        #expect(!show.output.contains("leading dot"), "show prints the header, not the body: \(show.output)")
         #expect(show.output.contains("pending; last try"), "\(show.output)")
         let missing = try await lab.queue("show", "NOSUCHID")
         #expect(missing.status != 0 && missing.errors.contains("no queue entry NOSUCHID"), "\(missing.errors)")
