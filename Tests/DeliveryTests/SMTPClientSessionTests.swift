@@ -426,6 +426,17 @@ struct SMTPClientSessionTests {
         #expect(session.outcome == nil)
     }
 
+    @Test("implicit TLS rejected by the policy before the greeting: closed without a word, every recipient deferred 4.7.5")
+    func implicitTLSRejected() {
+        var session = SMTPClientSession(heloName: "h", message: Self.plain, tls: .implicit, remoteHost: "relay")
+        #expect(session.tlsRejected(reason: "certificate verification failed") == [.close])
+        guard case .deferred(let detail)? = session.outcome?.recipients.first else {
+            Issue.record("not deferred: \(String(describing: session.outcome))")
+            return
+        }
+        #expect(detail.status == "4.7.5" && session.outcome?.tryNextHost == true)
+    }
+
     @Test("a message with no recipients just says QUIT")
     func noRecipients() {
         var session = SMTPClientSession(

@@ -135,10 +135,12 @@ public struct SMTPClientSession: Sendable {
     /// QUIT cannot be sent: call this anyway for the status, then close; a `connectionLost` after it changes
     /// nothing.
     public mutating func tlsRejected(reason: String) -> [SMTPClientAction] {
-        guard phase == .tlsHandshake else { return [] }
+        // Implicit TLS (port 465): the handshake comes before the greeting, so a rejected peer is never spoken to.
+        let beforeGreeting = tlsMode == .implicit && phase == .greeting
+        guard phase == .tlsHandshake || beforeGreeting else { return [] }
         record("TLS rejected: \(reason)")
         deferUndecided(local("4.7.5", reason))
-        return finish(quit: true)
+        return finish(quit: !beforeGreeting)
     }
 
     /// The connection ended (EOF, reset, timeout) before the session finished: every recipient not yet

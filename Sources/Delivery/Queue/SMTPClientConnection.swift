@@ -80,7 +80,8 @@ private final class SMTPClientHandler: ChannelInboundHandler {
     private let threadPool: NIOThreadPool
     private let done: EventLoopPromise<ConnectionReport>
     private var tls: TLSClientSessionInfo?
-    private var awaitingHandshake = false
+    /// Replies wait until the handshake is judged: after STARTTLS, and from the start with implicit TLS.
+    private var awaitingHandshake: Bool
     private var handshakeFailed = false
     private var finished = false
 
@@ -95,6 +96,7 @@ private final class SMTPClientHandler: ChannelInboundHandler {
         self.messagePath = messagePath
         self.threadPool = threadPool
         self.done = done
+        self.awaitingHandshake = plan.mode == .implicit
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

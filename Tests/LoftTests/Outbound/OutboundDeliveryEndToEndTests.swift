@@ -72,12 +72,10 @@ import Testing
 
     @Test("the same MX under an encrypt policy: refused, nothing sent in plaintext, the reason is queued")
     func plainMXUnderEncrypt() async throws {
-        let lab = try OutboundLab(extraConfig: """
-            [outbound_tls]
+        let lab = try OutboundLab(tlsPolicies: """
             [[outbound_tls.policy]]
             domain = "plain.test"
             level = "encrypt"
-
             """)
         defer { lab.cleanUp() }
         let mx = try lab.startMX("127.0.0.4", tls: false)
@@ -237,5 +235,70 @@ import Testing
         #expect(received[0].envelope.tls == "TLSv1.3")
         let line = try await lab.waitForLog(containing: ["delivery attempt", "delivered=1"])
         #expect(line.contains("TLS-Required: No"), "\(line)")
+    }
+
+    @Test("an MX reachable only over IPv6 (AAAA ::1) gets the mail")
+    func ipv6MX() async throws {
+        let lab = try OutboundLab()
+        defer { lab.cleanUp() }
+        let mx = try lab.startMX("::1", tls: false)
+        try await lab.start()
+        try await lab.submit(to: ["dave@v6.test"])
+        let received = await mx.waitForMessages(1)
+        #expect(received.count == 1, "\(lab.loft.log)")
+        let line = try await lab.waitForLog(containing: ["delivery attempt", "mx=mx.v6.test"])
+        #expect(line.contains("ip=::1"), "\(line)")
+    }
+
+    @Test("a smarthost with implicit TLS and AUTH takes mail for every domain; its certificate is verified")
+    func relay() async throws {
+        let lab = try OutboundLab(relay: ("127.0.0.10", "loft-relay", "relay secret"))
+        defer { lab.cleanUp() }
+        let certificate = try lab.ca.issue(ipAddresses: ["127.0.0.10"])
+        var behaviour = TestMX.Behaviour()
+        behaviour.implicitTLS = true
+        behaviour.credentials = ("loft-relay", "relay secret")
+        let relay = try lab.startMX("127.0.0.10", certificate: certificate, behaviour: behaviour)
+        try await lab.start()
+        try await lab.submit(to: ["bob@dest.test", "carol@plain.test"])
+        let received = await relay.waitForMessages(2)
+        try #require(received.count == 2, "\(lab.loft.log)")
+        #expect(Set(received.flatMap(\.envelope.rcptTos)) == ["bob@dest.test", "carol@plain.test"])
+        #expect(received.allSatisfy { $0.envelope.login == "loft-relay" && $0.envelope.tls == "TLSv1.3" })
+        let line = try await lab.waitForLog(containing: ["delivery attempt", "policy=relay"])
+        #expect(line.contains("verified"), "\(line)")
+    }
+
+    @Test("a smarthost whose certificate is not trusted gets nothing: the mail waits")
+    func untrustedRelay() async throws {
+        let lab = try OutboundLab(relay: ("127.0.0.10", "loft-relay", "relay secret"))
+        defer { lab.cleanUp() }
+        let certificate = try lab.ca.selfSigned(ipAddresses: ["127.0.0.10"])
+        var behaviour = TestMX.Behaviour()
+        behaviour.implicitTLS = true
+        behaviour.credentials = ("loft-relay", "relay secret")
+        let relay = try lab.startMX("127.0.0.10", certificate: certificate, behaviour: behaviour)
+        try await lab.start()
+        try await lab.submit(to: ["bob@dest.test"])
+        let line = try await lab.waitForLog(containing: ["delivery attempt", "policy=relay", "deferred=1"])
+        #expect(line.contains("verification failed"), "\(line)")
+        #expect(relay.received().isEmpty)
+    }
+
+    @Test("one delay notice after delay_notice_after while the MX keeps deferring; the message stays queued")
+    func delayNotice() async throws {
+        let lab = try OutboundLab(queueConfig: "delay_notice_after = \"2s\"")
+        defer { lab.cleanUp() }
+        var behaviour = TestMX.Behaviour()
+        behaviour.dataReply = "451 4.3.0 try again later"
+        _ = try lab.startMX("127.0.0.2", behaviour: behaviour)
+        try await lab.start()
+        try await lab.submit(to: ["bob@dest.test"])
+        let notice = try #require(try await lab.waitForAliceMessages(1).first)
+        #expect(notice.contains("Action: delayed") && notice.contains("Will-Retry-Until:"), "\(notice)")
+        #expect(notice.contains("try again later"), "\(notice)")
+        try await Task.sleep(for: .seconds(3))
+        #expect(lab.aliceMessages().count == 1, "one notice only")
+        #expect(lab.queuedEntries.count == 1)
     }
 }

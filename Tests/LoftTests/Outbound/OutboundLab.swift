@@ -19,8 +19,10 @@ final class OutboundLab: @unchecked Sendable {
     ///   - corruptDestSignatures: `dest.test` is signed, but every signature is broken (bogus).
     ///   - extraConfig: appended to Loft's TOML (e.g. an [outbound_tls] section).
     ///   - retryAfter: the queue's first retry interval (and its maximum).
+    ///   - tlsPolicies: `[[outbound_tls.policy]]` entries (the lab's `[outbound_tls]` trusts its CA).
+    ///   - relay: a `[[relay]]` for every domain, at `host` on the lab's port, with implicit TLS and AUTH.
     init(tlsa: String? = nil, corruptDestSignatures: Bool = false, retryAfter: String = "1s", extraConfig: String = "",
-         queueConfig: String = "") throws {
+         queueConfig: String = "", tlsPolicies: String = "", relay: (host: String, user: String, password: String)? = nil) throws {
         ca = try TestCertificateAuthority()
         mxCertificate = try ca.issue(dnsNames: ["mx1.dest.test", "mx2.dest.test", "mx.plain.test"])
         port = try TestMX.freePort()
@@ -32,7 +34,23 @@ final class OutboundLab: @unchecked Sendable {
             ], corruptSignatures: corruptDestSignatures),
             TestDNSZone(origin: "plain.test", records: ["@ IN MX 10 mx", "mx IN A 127.0.0.4"], signed: false),
             TestDNSZone(origin: "nomail.test", records: ["@ IN MX 0 ."]),
+            TestDNSZone(origin: "v6.test", records: ["@ IN MX 10 mx", "mx IN AAAA ::1"], signed: false),
         ])
+        var relayConfig = ""
+        if let relay {
+            let secret = ca.directory + "/relay.secret"
+            try Data((relay.password + "\n").utf8).write(to: URL(fileURLWithPath: secret))
+            relayConfig = """
+
+                [[relay]]
+                domains = ["*"]
+                host = "\(relay.host):\(port)"
+                tls = "implicit"
+                username = "\(relay.user)"
+                password_file = "\(secret)"
+
+                """
+        }
         let anchors = dns.trustAnchors().map { "\"\($0)\"" }.joined(separator: ", ")
         loft = try LoftProcess(
             listeners: [("submission", "implicit"), ("pop3", "implicit")],
@@ -48,16 +66,23 @@ final class OutboundLab: @unchecked Sendable {
             [dns]
             forwarders = ["\(dns.forwarder)"]
             trust_anchors = [\(anchors)]
-            transparent_zones = ["dest.test.", "plain.test.", "nomail.test."]
+            transparent_zones = ["dest.test.", "plain.test.", "nomail.test.", "v6.test."]
 
-            """ + extraConfig)
+            [outbound_tls]
+            ca_file = "\(ca.certificatePath)"
+            \(tlsPolicies)
+
+            """ + relayConfig + extraConfig)
     }
 
-    /// A test MX on `host` with STARTTLS (the lab's certificate) unless `tls` is false.
+    /// A test MX on `host` with STARTTLS (the lab's certificate) unless `tls` is false; `certificate`
+    /// replaces the lab's MX certificate.
     @discardableResult
-    func startMX(_ host: String, tls: Bool = true, behaviour: TestMX.Behaviour = .init()) throws -> TestMX {
+    func startMX(_ host: String, tls: Bool = true, certificate: TestCertificateAuthority.Certificate? = nil,
+                 behaviour: TestMX.Behaviour = .init()) throws -> TestMX {
         var behaviour = behaviour
-        if tls { behaviour.certificate = (mxCertificate.chainPath, mxCertificate.privateKeyPath) }
+        let certificate = certificate ?? mxCertificate
+        if tls { behaviour.certificate = (certificate.chainPath, certificate.privateKeyPath) }
         let server = try TestMX(host: host, port: port, behaviour: behaviour)
         servers.append(server)
         return server

@@ -10,10 +10,12 @@ final class TestMX: @unchecked Sendable {
         var rcptTos: [String]
         var mailOptions: [String]
         var tls: String?
+        /// The login of a client that authenticated (AUTH PLAIN or LOGIN), if one did.
+        var login: String?
         var file: String
 
         enum CodingKeys: String, CodingKey {
-            case mailFrom = "mail_from", rcptTos = "rcpt_tos", mailOptions = "mail_options", tls, file
+            case mailFrom = "mail_from", rcptTos = "rcpt_tos", mailOptions = "mail_options", tls, login, file
         }
     }
 
@@ -28,6 +30,10 @@ final class TestMX: @unchecked Sendable {
         var dataReply: String?
         /// Seconds to wait before answering the final "." (to kill the client meanwhile).
         var stallAfterData = 0.0
+        /// TLS from the first byte (a port-465 relay) with `certificate`, instead of STARTTLS.
+        var implicitTLS = false
+        /// AUTH PLAIN/LOGIN offered (over TLS only) and required, accepting this user and password.
+        var credentials: (String, String)?
     }
 
     let host: String
@@ -45,6 +51,7 @@ final class TestMX: @unchecked Sendable {
             "cert": behaviour.certificate?.0 ?? "", "key": behaviour.certificate?.1 ?? "",
             "refuse": behaviour.refuse, "tempfail": behaviour.temporaryFailures,
             "data_reply": behaviour.dataReply ?? "", "stall": behaviour.stallAfterData,
+            "implicit": behaviour.implicitTLS, "user": behaviour.credentials?.0 ?? "", "password": behaviour.credentials?.1 ?? "",
         ]
         let configPath = directory.appendingPathComponent("mx.json")
         try JSONSerialization.data(withJSONObject: config).write(to: configPath)
@@ -120,6 +127,7 @@ final class TestMX: @unchecked Sendable {
     static let script = #"""
     import asyncio, json, os, ssl, sys, time
     from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
     cfg = json.load(open(sys.argv[1]))
     state = {"count": 0, "transactions": 0}
 
@@ -146,22 +154,35 @@ final class TestMX: @unchecked Sendable {
             with open(path, "wb") as f:
                 f.write(envelope.original_content)
             tls = None
-            if session.ssl:
+            obj = server.transport.get_extra_info("ssl_object") if server.transport else None
+            if obj is None and session.ssl:
                 obj = session.ssl.get("ssl_object")
-                tls = obj.version() if obj else "yes"
+            if obj is not None:
+                tls = obj.version()
             with open(os.path.join(cfg["out"], "%d.json.tmp" % n), "w") as f:
+                login = session.auth_data if session.authenticated else None
                 json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
-                           "mail_options": envelope.mail_options, "tls": tls, "file": path}, f)
+                           "mail_options": envelope.mail_options, "tls": tls, "login": login, "file": path}, f)
             os.rename(os.path.join(cfg["out"], "%d.json.tmp" % n), os.path.join(cfg["out"], "%d.json" % n))
             return "250 2.0.0 OK queued as %d" % n
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = auth_data.login.decode() == cfg["user"] and auth_data.password.decode() == cfg["password"]
+        return AuthResult(success=ok, auth_data=auth_data.login.decode())
 
     context = None
     if cfg["cert"]:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(cfg["cert"], cfg["key"])
-    controller = Controller(Handler(), hostname=cfg["host"], port=cfg["port"], tls_context=context,
-                            require_starttls=False, enable_SMTPUTF8=True, decode_data=False,
-                            server_hostname="mx.test", ready_timeout=10)
+    options = dict(require_starttls=False, enable_SMTPUTF8=True, decode_data=False, ready_timeout=10)
+    if cfg["user"]:
+        # Implicit TLS is invisible to aiosmtpd's own TLS check: it requires TLS only for STARTTLS servers.
+        options.update(authenticator=authenticator, auth_required=True, auth_require_tls=not cfg["implicit"])
+    if cfg["implicit"]:
+        options.update(ssl_context=context, server_hostname=cfg["host"])
+    else:
+        options.update(tls_context=context)
+    controller = Controller(Handler(), hostname=cfg["host"], port=cfg["port"], **options)
     controller.start()
     print("READY", flush=True)
     while True:
