@@ -12,8 +12,9 @@ public enum DeliveryError: SystemCallErrorRepresentable, CustomStringConvertible
     case transactionFinished(queueID: String)
     /// A spool envelope file that cannot be decoded; it is left in place for the admin.
     case corruptEnvelope(path: String, reason: String)
-    /// The downgrade memory file cannot be decoded; it is left in place for the admin.
-    case corruptTLSMemory(path: String, reason: String)
+    /// A state file of the queue (the downgrade memory, TLS report counts) cannot be decoded; it is left in
+    /// place for the admin.
+    case corruptStateFile(path: String, reason: String)
     /// A queue id that cannot name a spool file (empty, or with `/`, `.` at the start, or NUL).
     case invalidQueueID(String)
     /// A transaction with neither local nor remote recipients.
@@ -27,8 +28,8 @@ public enum DeliveryError: SystemCallErrorRepresentable, CustomStringConvertible
             return "delivery \(queueID) was already committed, failed or aborted"
         case let .corruptEnvelope(path, reason):
             return "spool envelope \(path) cannot be read: \(reason)"
-        case let .corruptTLSMemory(path, reason):
-            return "TLS downgrade memory \(path) cannot be read: \(reason) (remove it to start afresh)"
+        case let .corruptStateFile(path, reason):
+            return "\(path) cannot be read: \(reason) (remove it to start afresh)"
         case let .invalidQueueID(id):
             return "\(String(reflecting: id)) is not a valid queue id"
         case .noRecipients:

@@ -73,7 +73,8 @@ struct DestinationResolver: Sendable {
         let v4 = try resolver.ipv4(name)
         for answer in [v6, v4] {
             if case .bogus(let why) = answer.status {
-                host.unusable = HostUnusable(status: "4.4.3", reason: "DNSSEC validation of the address of \(name) failed: \(why)")
+                host.unusable = HostUnusable(
+                    status: "4.4.3", reason: "DNSSEC validation of the address of \(name) failed: \(why)", tlsReportResult: "dnssec-invalid")
                 return host
             }
         }
@@ -85,7 +86,8 @@ struct DestinationResolver: Sendable {
             let tlsa = try resolver.tlsa(host: name, port: port)
             switch tlsa.status {
             case .bogus(let why):
-                host.unusable = HostUnusable(status: "4.7.5", reason: "DNSSEC validation of the TLSA records of \(name) failed: \(why)")
+                host.unusable = HostUnusable(
+                    status: "4.7.5", reason: "DNSSEC validation of the TLSA records of \(name) failed: \(why)", tlsReportResult: "tlsa-invalid")
             case .insecure:
                 break  // an insecure delegation below a secure MX: no DANE
             case .secure:
@@ -94,7 +96,7 @@ struct DestinationResolver: Sendable {
                 }
             }
         } catch {
-            host.unusable = HostUnusable(status: "4.7.5", reason: "TLSA lookup for \(name) failed: \(error)")
+            host.unusable = HostUnusable(status: "4.7.5", reason: "TLSA lookup for \(name) failed: \(error)", tlsReportResult: "tlsa-invalid")
         }
         return host
     }

@@ -167,6 +167,8 @@ struct HostTLSPlan: Sendable, Equatable {
 struct HostUnusable: Error, Sendable, Equatable {
     var status: String
     var reason: String
+    /// The TLS-RPT result type (RFC 8460 §4.3) when the host was skipped for a TLS reason.
+    var tlsReportResult: String? = nil
 }
 
 extension TLSClientSessionInfo {

@@ -60,6 +60,7 @@ extension OutboundQueue {
             switch tlsPlan {
             case .failure(let unusable):
                 logger.warning("MX host skipped", metadata: ["domain": "\(domain)", "mx": "\(host.name)", "reason": "\(unusable.reason)"])
+                if route.isMX { countSkippedHost(unusable, host: host, domain: domain) }
                 for position in open {
                     results[position].result = .deferred(FailureDetail(status: unusable.status, diagnostic: "X-Loft; \(unusable.reason)", remoteHost: host.name))
                 }
@@ -79,7 +80,10 @@ extension OutboundQueue {
                     report = await connect(address: address, port: port, host: host, domain: domain, message: subset,
                                            messagePath: messagePath, plan: plaintext, credentials: credentials)
                 }
-                if route.isMX { await remember(report, host: host.name, domain: domain, plan: plan) }
+                if route.isMX {
+                    await remember(report, host: host.name, domain: domain, plan: plan)
+                    countForTLSReport(report, plan: plan, host: host, address: address, domain: domain)
+                }
                 let supportsDSN = report.capabilities?.dsn ?? false
                 var stillOpen: [Int] = []
                 for (offset, position) in open.enumerated() {

@@ -22,6 +22,8 @@ public actor OutboundQueue {
     let reports: any DeliveryReportSink
     /// The STRIPTLS downgrade memory, beside the spool.
     let tlsMemory: TLSMemoryStore
+    /// TLS-RPT counts per day, beside the spool.
+    let tlsReports: TLSReportCollector
     let logger: Logger
     let clock: @Sendable () -> Date
 
@@ -35,6 +37,8 @@ public actor OutboundQueue {
     private var lastScan = Date.distantPast
     private var loop: Task<Void, Never>?
     private var attempts: [String: Task<Void, Never>] = [:]
+    /// When TLS-RPT counts were last written and completed days looked for.
+    private var lastReportMaintenance = Date.distantPast
 
     public init(
         spool: Spool, settings: OutboundQueueSettings, resolver: DNSResolver, tlsContext: TLSClientContext,
@@ -49,6 +53,7 @@ public actor OutboundQueue {
         self.threadPool = threadPool
         self.reports = reports
         self.tlsMemory = TLSMemoryStore(directory: spool.directory)
+        self.tlsReports = TLSReportCollector(queueDirectory: spool.directory)
         self.logger = logger
         self.clock = clock
     }
@@ -66,6 +71,7 @@ public actor OutboundQueue {
         await loop?.value
         loop = nil
         for task in attempts.values { await task.value }
+        do { try tlsReports.flush() } catch { logger.error("cannot write TLS report counts", metadata: ["error": "\(error)"]) }
     }
 
     /// Looks at the spool again now: new mail was queued, or an admin changed an entry.
@@ -89,6 +95,11 @@ public actor OutboundQueue {
             if now.timeIntervalSince(lastScan) >= RetrySchedule.seconds(settings.scanInterval) {
                 await scan()
                 lastScan = now
+            }
+            if now.timeIntervalSince(lastReportMaintenance) >= 60
+                || TLSReportCollector.day(of: now) != TLSReportCollector.day(of: lastReportMaintenance) {
+                lastReportMaintenance = now
+                await tlsReportMaintenance(now: now, flushing: tlsReports.hasPending)
             }
             let ready = due.filter { $0.value.next <= now && !inFlight.contains($0.key) }
                 .sorted { ($0.value.next, $0.key) < ($1.value.next, $1.key) }

@@ -26,7 +26,7 @@ public final class TLSMemoryStore: Sendable {
             do {
                 memory = try Self.decoder.decode(TLSMemory.self, from: Data(bytes))
             } catch {
-                throw DeliveryError.corruptTLSMemory(path: path, reason: "\(error)")
+                throw DeliveryError.corruptStateFile(path: path, reason: "\(error)")
             }
         }
         state.withLock { $0 = (memory, stamp) }
