@@ -22,6 +22,16 @@ struct HostTLSPlan: Sendable, Equatable {
     /// Opportunistic TLS whose handshake fails is retried in plaintext (as Postfix's `may`): encryption
     /// was never required there.
     var plaintextFallback: Bool
+    /// An MTA-STS policy in `testing` mode: what enforcing it would have required, checked after the
+    /// connection and only logged (RFC 8461 §5).
+    var reportOnly: ReportOnly? = nil
+
+    struct ReportOnly: Sendable, Equatable {
+        /// "mta-sts testing (id ...)"
+        var policy: String
+        /// The host matches one of the policy's `mx` patterns.
+        var hostAllowed: Bool
+    }
 
     /// The plan for `host` (an MX host, or the relay) of `domain`.
     /// - Parameters:
@@ -70,12 +80,57 @@ struct HostTLSPlan: Sendable, Equatable {
         }
     }
 
+    /// The plan for `host` when the domain's MTA-STS policy may apply (its level is opportunistic, see
+    /// `OutboundTLSPolicyTable.consultsMTASTS`). DANE wins where the host has usable DNSSEC-secure TLSA
+    /// records (RFC 8461 §2); otherwise `enforce` uses only hosts the policy lists, over TLS with a
+    /// certificate PKIX-valid for the MX host name (RFC 8461 §4), and `testing` keeps the opportunistic plan
+    /// and notes what enforcing would have checked.
+    static func plan(
+        policy: OutboundTLSPolicy, mtaSTS: MTASTSCachedPolicy?, domain: String, host: String, hostIsSecure: Bool,
+        tlsa: [TLSAData]
+    ) -> Result<HostTLSPlan, HostUnusable> {
+        let base = plan(policy: policy, domain: domain, host: host, hostIsSecure: hostIsSecure, tlsa: tlsa)
+        guard let mtaSTS, mtaSTS.policy.mode != .none, case .success(var plan) = base else { return base }
+        if plan.check == .dane {
+            plan.policyDescription += ", over \(mtaSTS.summary)"
+            return .success(plan)
+        }
+        let allowed = mtaSTS.policy.allows(mxHost: host)
+        switch mtaSTS.policy.mode {
+        case .enforce:
+            guard allowed else {
+                return .failure(HostUnusable(
+                    status: "4.7.5", reason: "\(host) is not an MX host the MTA-STS policy of \(domain) allows (\(mtaSTS.summary))"))
+            }
+            return .success(HostTLSPlan(
+                mode: .required, expectation: TLSPeerExpectation(serverName: host, referenceNames: [host]),
+                check: .pkix, policyDescription: mtaSTS.summary, plaintextFallback: false))
+        case .testing, .none:
+            plan.policyDescription += ", \(mtaSTS.summary)"
+            plan.reportOnly = ReportOnly(policy: mtaSTS.summary, hostAllowed: allowed)
+            return .success(plan)
+        }
+    }
+
     /// The plan for a smarthost: TLS always, verified against its name.
     static func relay(host: String, implicitTLS: Bool) -> HostTLSPlan {
         HostTLSPlan(
             mode: implicitTLS ? .implicit : .required,
             expectation: TLSPeerExpectation(serverName: host, referenceNames: [host], tlsa: [], daneBaseDomain: nil),
             check: .pkix, policyDescription: "relay: verify (\(host))", plaintextFallback: false)
+    }
+
+    /// Under an MTA-STS `testing` policy: why enforcing it would have refused this connection, or nil when
+    /// it would not have (or nothing was learnt: the connection failed before EHLO).
+    func reportOnlyFailure(tls: TLSClientSessionInfo?, reachedEHLO: Bool) -> String? {
+        guard let reportOnly, tls != nil || reachedEHLO else { return nil }
+        let host = expectation.serverName ?? "the host"
+        if !reportOnly.hostAllowed { return "\(host) is not an MX host the policy allows" }
+        guard let tls else { return "the session ran without TLS" }
+        if case .failed(let reason) = tls.verification {
+            return "the certificate is not valid for \(host): \(reason)"
+        }
+        return nil
     }
 
     /// Nil when the handshake's result satisfies the plan, else why not (for the log and the deferral).

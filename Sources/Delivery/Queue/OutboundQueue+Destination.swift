@@ -30,6 +30,7 @@ extension OutboundQueue {
             }
         case .mx(let port):
             let policy = settings.tlsPolicies.policy(for: domain)
+            let mtaSTS = settings.tlsPolicies.consultsMTASTS(for: domain) ? await mtaSTSPolicies.policy(for: domain) : nil
             let wantsTLSA = [.may, .dane, .daneOnly].contains(policy.level)
             let destinations = self.destinations
             let plan = (try? await threadPool.runIfActive {
@@ -45,7 +46,8 @@ extension OutboundQueue {
             case .hosts(let found):
                 hosts = found.map { host in
                     let tlsPlan = host.unusable.map { Result<HostTLSPlan, HostUnusable>.failure($0) }
-                        ?? HostTLSPlan.plan(policy: policy, domain: domain, host: host.name, hostIsSecure: host.isSecure, tlsa: host.tlsa)
+                        ?? HostTLSPlan.plan(policy: policy, mtaSTS: mtaSTS, domain: domain, host: host.name,
+                                            hostIsSecure: host.isSecure, tlsa: host.tlsa)
                     return (host, port, tlsPlan, nil)
                 }
             }
@@ -125,6 +127,12 @@ extension OutboundQueue {
             metadata["reason"] = "\(problem.diagnostic)"
         }
         logger.info("delivery attempt", metadata: metadata)
+        if let reportOnly = plan.reportOnly,
+           let failure = plan.reportOnlyFailure(tls: report.tls, reachedEHLO: report.capabilities != nil) {
+            logger.warning("MTA-STS testing: enforcing the policy would have refused this delivery", metadata: [
+                "domain": "\(domain)", "mx": "\(host.name)", "ip": "\(address)", "policy": "\(reportOnly.policy)",
+                "reason": "\(failure)"])
+        }
         return report
     }
 
