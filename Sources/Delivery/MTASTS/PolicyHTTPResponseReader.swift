@@ -88,7 +88,10 @@ struct PolicyHTTPResponseReader: Sendable {
         }
     }
 
-    private var tooLarge: String { "the policy is larger than \(maximumBodySize / 1024) KiB" }
+    private var tooLarge: String {
+        let size = maximumBodySize % 1024 == 0 ? "\(maximumBodySize / 1024) KiB" : "\(maximumBodySize) bytes"
+        return "the policy is larger than \(size)"
+    }
 
     /// RFC 9112 §7.1: chunk-size [ chunk-ext ] CRLF chunk-data CRLF ... last-chunk. Trailer fields after the
     /// last chunk are not waited for.
@@ -136,8 +139,9 @@ struct PolicyHTTPResponseReader: Sendable {
 
     /// The status line and the fields that say how the body is delimited.
     private static func parseHead(_ head: ArraySlice<UInt8>) -> Head {
-        let lines = head.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        var lines = head.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
             .map { String(decoding: $0.last == UInt8(ascii: "\r") ? $0.dropLast() : $0, as: UTF8.self) }
+        if lines.last == "" { lines.removeLast() }  // after the last field's line end
         guard let statusLine = lines.first else { return .invalid("empty response") }
         // status-line = HTTP-version SP status-code SP [ reason-phrase ]
         let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
