@@ -66,6 +66,7 @@ public struct MTASTSPolicyFetcher: Sendable {
 
     private func fetch(host: String, address: IPAddress, timeLimit: TimeAmount) async throws -> [UInt8] {
         let overall = timeout
+        let deadline = NIODeadline.now() + timeLimit
         let eventLoop = group.next()
         let done = eventLoop.makePromise(of: [UInt8].self)
         let expectation = TLSPeerExpectation(serverName: host, referenceNames: [host])
@@ -86,7 +87,7 @@ public struct MTASTSPolicyFetcher: Sendable {
             done.fail(error)  // the handler was never added
             throw FetchProblem(text: "cannot connect: \(Self.describe(error))")
         }
-        let timer = eventLoop.scheduleTask(in: timeLimit) {
+        let timer = eventLoop.scheduleTask(deadline: deadline) {
             done.fail(FetchProblem(text: "no complete answer within \(overall.nanoseconds / 1_000_000_000) s"))
             channel.close(promise: nil)
         }
