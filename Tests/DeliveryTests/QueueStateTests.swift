@@ -152,24 +152,24 @@ struct RequireTLSPlanTests {
     func requireTLS() throws {
         let may = OutboundTLSPolicy(level: .may)
         #expect(throws: HostUnusable.self) {
-            try HostTLSPlan.plan(for: Self.host(secure: false), policy: may, explicitPolicy: false, domain: "d.example",
+            try HostTLSPlan.plan(for: Self.host(secure: false), policy: may, mtaSTS: nil, explicitPolicy: false, domain: "d.example",
                                  requireTLS: true, tlsRequiredNo: false).get()
         }
-        let pkix = try HostTLSPlan.plan(for: Self.host(secure: true), policy: may, explicitPolicy: false, domain: "d.example",
+        let pkix = try HostTLSPlan.plan(for: Self.host(secure: true), policy: may, mtaSTS: nil, explicitPolicy: false, domain: "d.example",
                                         requireTLS: true, tlsRequiredNo: false).get()
         #expect(pkix.mode == .required && pkix.check == .pkix && pkix.expectation.referenceNames == ["mx.d.example"])
         let dane = try HostTLSPlan.plan(for: Self.host(secure: true, tlsa: [OutboundPolicyTests.eeRecord]), policy: may,
-                                        explicitPolicy: false, domain: "d.example", requireTLS: true, tlsRequiredNo: false).get()
+                                        mtaSTS: nil, explicitPolicy: false, domain: "d.example", requireTLS: true, tlsRequiredNo: false).get()
         #expect(dane.check == .dane)
     }
 
     @Test("TLS-Required: No ignores DANE but still tries STARTTLS; the admin's own policy entry still applies")
     func tlsRequiredNo() throws {
         let host = Self.host(secure: true, tlsa: [OutboundPolicyTests.eeRecord])
-        let relaxed = try HostTLSPlan.plan(for: host, policy: OutboundTLSPolicy(level: .may), explicitPolicy: false,
+        let relaxed = try HostTLSPlan.plan(for: host, policy: OutboundTLSPolicy(level: .may), mtaSTS: nil, explicitPolicy: false,
                                            domain: "d.example", requireTLS: false, tlsRequiredNo: true).get()
         #expect(relaxed.mode == .opportunistic && relaxed.check == .anything)
-        let table = try HostTLSPlan.plan(for: host, policy: OutboundTLSPolicy(level: .verify), explicitPolicy: true,
+        let table = try HostTLSPlan.plan(for: host, policy: OutboundTLSPolicy(level: .verify), mtaSTS: nil, explicitPolicy: true,
                                          domain: "d.example", requireTLS: false, tlsRequiredNo: true).get()
         #expect(table.check == .pkix)
     }

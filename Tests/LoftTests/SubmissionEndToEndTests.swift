@@ -287,7 +287,8 @@ import Testing
         #expect(server.aliceMessageFiles().count == 1)
         let queue = "\(server.directory.path)/data/queue"
         let files = FileManager.default.enumerator(atPath: queue)?.allObjects.compactMap { $0 as? String } ?? []
-        let envelopes = files.filter { $0.hasSuffix(".json") }
+        // Only envelopes/: the queue runner may be rewriting the envelope in tmp/ at this very moment.
+        let envelopes = files.filter { $0.hasPrefix("envelopes/") && $0.hasSuffix(".json") }
         #expect(envelopes.count == 1, "\(files)")
         if let envelope = envelopes.first {
             // Only the remote recipient is queued; alice (local) appears only as the sender.

@@ -42,6 +42,17 @@ struct HostTLSPlan: Sendable, Equatable {
         return plan
     }
 
+    /// An MTA-STS policy in `testing` mode: what enforcing it would have required, checked after the
+    /// connection and only logged (RFC 8461 §5).
+    var reportOnly: ReportOnly? = nil
+
+    struct ReportOnly: Sendable, Equatable {
+        /// "mta-sts testing (id ...)"
+        var policy: String
+        /// The host matches one of the policy's `mx` patterns.
+        var hostAllowed: Bool
+    }
+
     /// The plan for `host` (an MX host, or the relay) of `domain`.
     /// - Parameters:
     ///   - hostIsSecure: the MX RRset and the host's addresses were DNSSEC-secure (RFC 7672 §2.2).
@@ -89,13 +100,14 @@ struct HostTLSPlan: Sendable, Equatable {
         }
     }
 
-    /// The plan for one MX host, for one message: the destination's policy, then what the message asks for.
-    /// - `tlsRequiredNo`: the message says `TLS-Required: No` (RFC 8689 §4.2.1): DANE (and MTA-STS) are
+    /// The plan for one MX host, for one message: the destination's policy (with its MTA-STS policy, when it
+    /// consults one), then what the message asks for.
+    /// - `tlsRequiredNo`: the message says `TLS-Required: No` (RFC 8689 §4.2.1): DANE and MTA-STS are
     ///   ignored but STARTTLS is still tried; an explicit entry of the admin's policy table still applies.
     /// - `requireTLS`: REQUIRETLS (RFC 8689 §5) asks more than any policy: see `requiringTLS`.
     static func plan(
-        for host: DestinationHost, policy: OutboundTLSPolicy, explicitPolicy: Bool, domain: String, requireTLS: Bool,
-        tlsRequiredNo: Bool
+        for host: DestinationHost, policy: OutboundTLSPolicy, mtaSTS: MTASTSCachedPolicy?, explicitPolicy: Bool,
+        domain: String, requireTLS: Bool, tlsRequiredNo: Bool
     ) -> Result<HostTLSPlan, HostUnusable> {
         if tlsRequiredNo {
             let effective = explicitPolicy ? policy : OutboundTLSPolicy(level: .may)
@@ -103,13 +115,14 @@ struct HostTLSPlan: Sendable, Equatable {
                 .map { var plan = $0; plan.policyDescription += " (TLS-Required: No)"; return plan }
         }
         if let unusable = host.unusable { return .failure(unusable) }
-        let base = plan(policy: policy, domain: domain, host: host.name, hostIsSecure: host.isSecure, tlsa: host.tlsa)
+        let base = plan(policy: policy, mtaSTS: mtaSTS, domain: domain, host: host.name, hostIsSecure: host.isSecure, tlsa: host.tlsa)
         guard requireTLS, case .success(let plan) = base else { return base }
-        return plan.requiringTLS(hostIsSecure: host.isSecure, host: host.name)
+        // RFC 8689 §5: the MX may also come from an MTA-STS policy in enforce mode instead of DNSSEC.
+        return plan.requiringTLS(hostIsSecure: host.isSecure || mtaSTS?.policy.mode == .enforce, host: host.name)
     }
 
-    /// RFC 8689 §5: a REQUIRETLS message goes only to an MX host found through DNSSEC, over TLS with a
-    /// certificate verified by DANE or by a trusted CA for the host name.
+    /// RFC 8689 §5: a REQUIRETLS message goes only to an MX host found through DNSSEC (or an enforced
+    /// MTA-STS policy), over TLS with a certificate verified by DANE or by a trusted CA for the host name.
     func requiringTLS(hostIsSecure: Bool, host: String) -> Result<HostTLSPlan, HostUnusable> {
         if check == .dane { return .success(self) }
         guard hostIsSecure else {
@@ -126,12 +139,57 @@ struct HostTLSPlan: Sendable, Equatable {
         return .success(plan)
     }
 
+    /// The plan for `host` when the domain's MTA-STS policy may apply (its level is opportunistic, see
+    /// `OutboundTLSPolicyTable.consultsMTASTS`). DANE wins where the host has usable DNSSEC-secure TLSA
+    /// records (RFC 8461 §2); otherwise `enforce` uses only hosts the policy lists, over TLS with a
+    /// certificate PKIX-valid for the MX host name (RFC 8461 §4), and `testing` keeps the opportunistic plan
+    /// and notes what enforcing would have checked.
+    static func plan(
+        policy: OutboundTLSPolicy, mtaSTS: MTASTSCachedPolicy?, domain: String, host: String, hostIsSecure: Bool,
+        tlsa: [TLSAData]
+    ) -> Result<HostTLSPlan, HostUnusable> {
+        let base = plan(policy: policy, domain: domain, host: host, hostIsSecure: hostIsSecure, tlsa: tlsa)
+        guard let mtaSTS, mtaSTS.policy.mode != .none, case .success(var plan) = base else { return base }
+        if plan.check == .dane {
+            plan.policyDescription += ", over \(mtaSTS.summary)"
+            return .success(plan)
+        }
+        let allowed = mtaSTS.policy.allows(mxHost: host)
+        switch mtaSTS.policy.mode {
+        case .enforce:
+            guard allowed else {
+                return .failure(HostUnusable(
+                    status: "4.7.5", reason: "\(host) is not an MX host the MTA-STS policy of \(domain) allows (\(mtaSTS.summary))"))
+            }
+            return .success(HostTLSPlan(
+                mode: .required, expectation: TLSPeerExpectation(serverName: host, referenceNames: [host]),
+                check: .pkix, policyDescription: mtaSTS.summary, plaintextFallback: false))
+        case .testing, .none:
+            plan.policyDescription += ", \(mtaSTS.summary)"
+            plan.reportOnly = ReportOnly(policy: mtaSTS.summary, hostAllowed: allowed)
+            return .success(plan)
+        }
+    }
+
     /// The plan for a smarthost: TLS always, verified against its name.
     static func relay(host: String, implicitTLS: Bool) -> HostTLSPlan {
         HostTLSPlan(
             mode: implicitTLS ? .implicit : .required,
             expectation: TLSPeerExpectation(serverName: host, referenceNames: [host], tlsa: [], daneBaseDomain: nil),
             check: .pkix, policyDescription: "relay: verify (\(host))", plaintextFallback: false)
+    }
+
+    /// Under an MTA-STS `testing` policy: why enforcing it would have refused this connection, or nil when
+    /// it would not have (or nothing was learnt: the connection failed before EHLO).
+    func reportOnlyFailure(tls: TLSClientSessionInfo?, reachedEHLO: Bool) -> String? {
+        guard let reportOnly, tls != nil || reachedEHLO else { return nil }
+        let host = expectation.serverName ?? "the host"
+        if !reportOnly.hostAllowed { return "\(host) is not an MX host the policy allows" }
+        guard let tls else { return "the session ran without TLS" }
+        if case .failed(let reason) = tls.verification {
+            return "the certificate is not valid for \(host): \(reason)"
+        }
+        return nil
     }
 
     /// Nil when the handshake's result satisfies the plan, else why not (for the log and the deferral).

@@ -18,6 +18,7 @@ extension OutboundQueue {
         }
 
         let route = settings.router.route(for: domain)
+        var mtaSTS: MTASTSCachedPolicy?
         var hosts: [(host: DestinationHost, port: Int, plan: Result<HostTLSPlan, HostUnusable>, credentials: ClientCredentials?)] = []
         switch route {
         case .relay(let relay):
@@ -30,6 +31,7 @@ extension OutboundQueue {
             }
         case .mx(let port):
             let policy = settings.tlsPolicies.policy(for: domain)
+            mtaSTS = settings.tlsPolicies.consultsMTASTS(for: domain) ? await mtaSTSPolicies.policy(for: domain) : nil
             let wantsTLSA = [.may, .dane, .daneOnly].contains(policy.level)
             let destinations = self.destinations
             let plan = (try? await threadPool.runIfActive {
@@ -46,7 +48,7 @@ extension OutboundQueue {
                 let explicit = settings.tlsPolicies.entries[domain] != nil
                 hosts = found.map { host in
                     let tlsPlan = HostTLSPlan.plan(
-                        for: host, policy: policy, explicitPolicy: explicit, domain: domain,
+                        for: host, policy: policy, mtaSTS: mtaSTS, explicitPolicy: explicit, domain: domain,
                         requireTLS: envelope.requireTLS, tlsRequiredNo: tlsRequiredNo)
                     return (host, port, tlsPlan, nil)
                 }
@@ -66,7 +68,9 @@ extension OutboundQueue {
                 }
                 continue
             case .success(let success):
-                plan = route.isMX && !tlsRequiredNo ? await applyingMemory(to: success, host: host.name, domain: domain) : success
+                // Explicit policy (the table, DANE, an enforced MTA-STS policy) goes before the downgrade memory.
+                let memoryApplies = route.isMX && !tlsRequiredNo && mtaSTS?.policy.mode != .enforce
+                plan = memoryApplies ? await applyingMemory(to: success, host: host.name, domain: domain) : success
             }
             for address in host.addresses {
                 var subset = message
@@ -82,7 +86,7 @@ extension OutboundQueue {
                 }
                 if route.isMX {
                     await remember(report, host: host.name, domain: domain, plan: plan)
-                    countForTLSReport(report, plan: plan, host: host, address: address, domain: domain)
+                    countForTLSReport(report, plan: plan, mtaSTS: mtaSTS, host: host, address: address, domain: domain)
                 }
                 let supportsDSN = report.capabilities?.dsn ?? false
                 var stillOpen: [Int] = []
@@ -143,6 +147,12 @@ extension OutboundQueue {
             metadata["reason"] = "\(problem.diagnostic)"
         }
         logger.info("delivery attempt", metadata: metadata)
+        if let reportOnly = plan.reportOnly,
+           let failure = plan.reportOnlyFailure(tls: report.tls, reachedEHLO: report.capabilities != nil) {
+            logger.warning("MTA-STS testing: enforcing the policy would have refused this delivery", metadata: [
+                "domain": "\(domain)", "mx": "\(host.name)", "ip": "\(address)", "policy": "\(reportOnly.policy)",
+                "reason": "\(failure)"])
+        }
         return report
     }
 

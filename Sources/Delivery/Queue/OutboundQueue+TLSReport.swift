@@ -7,7 +7,10 @@ extension OutboundQueue {
     /// Counts one connection for the TLS-RPT report of `domain` (RFC 8460): under DANE ("tlsa") or no
     /// policy, TLS negotiated as the plan asked or why not. Connections that never reached EHLO, and plans
     /// that did not ask for TLS, are not TLS sessions and are not counted.
-    func countForTLSReport(_ report: ConnectionReport, plan: HostTLSPlan, host: DestinationHost, address: IPAddress, domain: String) {
+    func countForTLSReport(
+        _ report: ConnectionReport, plan: HostTLSPlan, mtaSTS: MTASTSCachedPolicy?, host: DestinationHost,
+        address: IPAddress, domain: String
+    ) {
         guard let capabilities = report.capabilities, plan.mode != .none else { return }
         var failure: String?
         if let tls = report.tls {
@@ -19,9 +22,17 @@ extension OutboundQueue {
         } else {
             return
         }
+        let sts = plan.check != .dane ? mtaSTS.flatMap { $0.policy.mode == .none ? nil : $0 } : nil
         tlsReports.record(TLSReportSession(
-            domain: domain, policyType: Self.policyType(plan), policyStrings: Self.policyStrings(plan),
+            domain: domain, policyType: sts != nil ? "sts" : Self.policyType(plan),
+            policyStrings: sts.map(Self.policyStrings) ?? Self.policyStrings(plan),
             mxHost: host.name, ip: "\(address)", failure: failure), at: clock())
+    }
+
+    /// The policy as RFC 8460 §4.3 quotes an MTA-STS policy: its lines.
+    static func policyStrings(_ sts: MTASTSCachedPolicy) -> [String] {
+        ["version: STSv1", "mode: \(sts.policy.mode.rawValue)"] + sts.policy.mx.map { "mx: \($0)" }
+            + ["max_age: \(sts.policy.maxAge)"]
     }
 
     /// Counts an MX host skipped for a TLS reason (a bogus or failed DNSSEC/TLSA lookup).

@@ -26,6 +26,8 @@ public actor OutboundQueue {
     let tlsReports: TLSReportCollector
     let logger: Logger
     let clock: @Sendable () -> Date
+    /// Domains' MTA-STS policies, cached under `queue/mta-sts/`.
+    let mtaSTSPolicies: MTASTSPolicyCache
 
     /// Entries known from the spool: when each is due, and the envelope stamp that was read.
     private var due: [String: (next: Date, stamp: Double)] = [:]
@@ -56,6 +58,9 @@ public actor OutboundQueue {
         self.tlsReports = TLSReportCollector(queueDirectory: spool.directory)
         self.logger = logger
         self.clock = clock
+        self.mtaSTSPolicies = Self.makeMTASTSPolicyCache(
+            directory: spool.directory + "/mta-sts", resolver: resolver, tlsContext: tlsContext, group: group,
+            threadPool: threadPool, logger: logger, clock: clock)
     }
 
     /// Starts the runner (a second call does nothing).

@@ -41,6 +41,11 @@ public struct OutboundTLSPolicyTable: Sendable, Equatable {
     }
 
     public func policy(for domain: String) -> OutboundTLSPolicy {
+        entry(for: domain) ?? defaultPolicy
+    }
+
+    /// The entry covering `domain` (its own, or the nearest `.parent`), or nil when only the default applies.
+    public func entry(for domain: String) -> OutboundTLSPolicy? {
         let domain = domain.lowercased()
         if let exact = entries[domain] { return exact }
         var rest = Substring(domain)
@@ -49,6 +54,12 @@ public struct OutboundTLSPolicyTable: Sendable, Equatable {
             if let parent = entries[String(rest)] { return parent }
             rest = rest.dropFirst()
         }
-        return defaultPolicy
+        return nil
+    }
+
+    /// Whether MTA-STS (RFC 8461) is looked up for `domain`: when no entry covers it and the default level is
+    /// opportunistic (`may`, `dane`). An entry, or a stricter (or `none`) default, is the admin's own policy.
+    public func consultsMTASTS(for domain: String) -> Bool {
+        entry(for: domain) == nil && (defaultPolicy.level == .may || defaultPolicy.level == .dane)
     }
 }

@@ -72,7 +72,7 @@ import Testing
 
     @Test("the same MX under an encrypt policy: refused, nothing sent in plaintext, the reason is queued")
     func plainMXUnderEncrypt() async throws {
-        let lab = try OutboundLab(tlsPolicies: """
+        let lab = try OutboundLab(outboundTLS: """
             [[outbound_tls.policy]]
             domain = "plain.test"
             level = "encrypt"

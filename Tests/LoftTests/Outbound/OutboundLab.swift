@@ -2,36 +2,46 @@ import Foundation
 import TestSupport
 
 /// A small test network for outbound delivery, all on loopback: a DNSSEC-signed zone `dest.test` served by
-/// nsd (MX 10 mx1 → 127.0.0.2, MX 20 mx2 → 127.0.0.3, with TLSA records for DANE), an unsigned zone
-/// `plain.test` (MX → 127.0.0.4) and a signed `nomail.test` with a null MX; a private CA that issued the
-/// MX certificates; test MX servers on demand; and a Loft whose queue resolves through that nsd, connects
-/// to MX hosts on `port`, and retries after one second.
+/// nsd (MX 10 mx1 → 127.0.0.2, MX 20 mx2 → 127.0.0.3, with TLSA records for DANE unless `dane` is false), an
+/// unsigned zone `plain.test` (MX → 127.0.0.4) and a signed `nomail.test` with a null MX; a private CA that
+/// issued the MX certificates and that Loft trusts (`[outbound_tls] ca_file`); test MX servers and an HTTPS
+/// policy host (`mta-sts.dest.test` on 127.0.0.5:443) on demand; and a Loft whose queue resolves through
+/// that nsd, connects to MX hosts on `port`, and retries after one second.
 final class OutboundLab: @unchecked Sendable {
     let ca: TestCertificateAuthority
     let mxCertificate: TestCertificateAuthority.Certificate
     let port: Int
     let dns: TestDNSServer
     let loft: LoftProcess
+    /// The issuer of the MX certificate when it is not `ca` (`mxCertificateFromUnknownCA`).
+    private let unknownCA: TestCertificateAuthority?
+    private let daneRecords: [String]
+    private let corruptDestSignatures: Bool
     private var servers: [TestMX] = []
+    private var policyServers: [TestHTTPSServer] = []
 
     /// - Parameters:
     ///   - tlsa: the TLSA records of mx1 and mx2 (rdata text after "TLSA"); nil: the ones matching the MX key.
+    ///   - dane: `dest.test` has TLSA records at all (false: DANE cannot apply, e.g. for MTA-STS).
+    ///   - destRecords: more zone-file lines for `dest.test` (e.g. `_mta-sts` TXT, `mta-sts` A).
+    ///   - mxCertificateFromUnknownCA: the MX certificate comes from a CA Loft does not trust.
     ///   - corruptDestSignatures: `dest.test` is signed, but every signature is broken (bogus).
-    ///   - extraConfig: appended to Loft's TOML (e.g. an [outbound_tls] section).
+    ///   - outboundTLS: lines for Loft's `[outbound_tls]` section (after its `ca_file`).
+    ///   - extraConfig: appended to Loft's TOML.
     ///   - retryAfter: the queue's first retry interval (and its maximum).
-    ///   - tlsPolicies: `[[outbound_tls.policy]]` entries (the lab's `[outbound_tls]` trusts its CA).
     ///   - relay: a `[[relay]]` for every domain, at `host` on the lab's port, with implicit TLS and AUTH.
-    init(tlsa: String? = nil, corruptDestSignatures: Bool = false, retryAfter: String = "1s", extraConfig: String = "",
-         queueConfig: String = "", tlsPolicies: String = "", relay: (host: String, user: String, password: String)? = nil) throws {
+    init(tlsa: String? = nil, dane: Bool = true, destRecords: [String] = [], mxCertificateFromUnknownCA: Bool = false,
+         corruptDestSignatures: Bool = false, retryAfter: String = "1s", outboundTLS: String = "", extraConfig: String = "",
+         queueConfig: String = "", relay: (host: String, user: String, password: String)? = nil) throws {
         ca = try TestCertificateAuthority()
-        mxCertificate = try ca.issue(dnsNames: ["mx1.dest.test", "mx2.dest.test", "mx.plain.test"])
+        unknownCA = mxCertificateFromUnknownCA ? try TestCertificateAuthority(commonName: "Unknown CA") : nil
+        mxCertificate = try (unknownCA ?? ca).issue(dnsNames: ["mx1.dest.test", "mx2.dest.test", "mx.plain.test"])
         port = try TestMX.freePort()
         let record = tlsa ?? "3 1 1 \(mxCertificate.publicKeySHA256Hex)"
+        daneRecords = dane ? ["_\(port)._tcp.mx1 IN TLSA \(record)", "_\(port)._tcp.mx2 IN TLSA \(record)"] : []
+        self.corruptDestSignatures = corruptDestSignatures
         dns = try TestDNSServer(zones: [
-            TestDNSZone(origin: "dest.test", records: [
-                "@ IN MX 10 mx1", "@ IN MX 20 mx2", "mx1 IN A 127.0.0.2", "mx2 IN A 127.0.0.3",
-                "_\(port)._tcp.mx1 IN TLSA \(record)", "_\(port)._tcp.mx2 IN TLSA \(record)",
-            ], corruptSignatures: corruptDestSignatures),
+            Self.destZone(daneRecords + destRecords, corruptSignatures: corruptDestSignatures),
             TestDNSZone(origin: "plain.test", records: ["@ IN MX 10 mx", "mx IN A 127.0.0.4"], signed: false),
             TestDNSZone(origin: "nomail.test", records: ["@ IN MX 0 ."]),
             TestDNSZone(origin: "v6.test", records: ["@ IN MX 10 mx", "mx IN AAAA ::1"], signed: false),
@@ -70,9 +80,42 @@ final class OutboundLab: @unchecked Sendable {
 
             [outbound_tls]
             ca_file = "\(ca.certificatePath)"
-            \(tlsPolicies)
+            \(outboundTLS)
 
             """ + relayConfig + extraConfig)
+    }
+
+    private static func destZone(_ extra: [String], corruptSignatures: Bool) -> TestDNSZone {
+        TestDNSZone(origin: "dest.test", records: [
+            "@ IN MX 10 mx1", "@ IN MX 20 mx2", "mx1 IN A 127.0.0.2", "mx2 IN A 127.0.0.3",
+        ] + extra, corruptSignatures: corruptSignatures)
+    }
+
+    /// Serves `dest.test` again with `destRecords` in place of the ones it had (its TLSA records stay).
+    func replaceDestRecords(_ destRecords: [String]) throws {
+        try dns.replace(zone: Self.destZone(daneRecords + destRecords, corruptSignatures: corruptDestSignatures))
+    }
+
+    /// The zone-file lines that publish an MTA-STS policy host for `dest.test` with this record id.
+    static func mtaSTSRecords(id: String) -> [String] {
+        ["mta-sts IN A 127.0.0.5", "_mta-sts IN TXT \"v=STSv1; id=\(id)\""]
+    }
+
+    /// The policy host `mta-sts.dest.test`: Python's https server on 127.0.0.5:443 with a certificate from the
+    /// lab's CA, answering every GET with `response`.
+    @discardableResult
+    func startPolicyServer(_ response: TestHTTPSServer.Response) throws -> TestHTTPSServer {
+        let certificate = try ca.issue(dnsNames: ["mta-sts.dest.test"])
+        let server = try TestHTTPSServer(
+            host: "127.0.0.5", port: 443, certificate: (certificate.chainPath, certificate.privateKeyPath), response: response)
+        policyServers.append(server)
+        return server
+    }
+
+    /// An MTA-STS policy file for `dest.test`.
+    static func policy(mode: String, mx: [String], maxAge: Int = 86400) -> TestHTTPSServer.Response {
+        TestHTTPSServer.Response(body: "version: STSv1\r\nmode: \(mode)\r\n" + mx.map { "mx: \($0)\r\n" }.joined()
+            + "max_age: \(maxAge)\r\n")
     }
 
     /// A test MX on `host` with STARTTLS (the lab's certificate) unless `tls` is false; `certificate`
@@ -173,8 +216,10 @@ final class OutboundLab: @unchecked Sendable {
     func cleanUp() {
         loft.cleanUpNow()
         for server in servers { server.stop() }
+        for server in policyServers { server.stop() }
         dns.stop()
         ca.remove()
+        unknownCA?.remove()
     }
 
     static func json(_ value: [String]) -> String {

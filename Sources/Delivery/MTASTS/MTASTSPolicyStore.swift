@@ -1,0 +1,67 @@
+import Foundation
+import Glibc
+import POSIXSupport
+
+/// The MTA-STS policies on disk: one JSON file per domain, `<directory>/<domain>.json`, each written whole
+/// in a temporary file, fsynced and renamed over the old one (then the directory fsynced), so a crash leaves
+/// the old policy or the new one. Blocking file I/O: call from a thread pool.
+struct MTASTSPolicyStore: Sendable {
+    /// `<data_dir>/queue/mta-sts`, created on the first write.
+    let directory: String
+
+    /// The policy stored for `domain`, or nil when there is none or its file cannot be read (logged by the
+    /// caller as a fetch would be: the policy is fetched again).
+    func load(domain: String) throws -> MTASTSCachedPolicy? {
+        guard let path = path(for: domain) else { return nil }
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readFile(path).bytes
+        } catch DeliveryError.system(_, _, ENOENT) {
+            return nil
+        }
+        let cached = try Self.decoder.decode(MTASTSCachedPolicy.self, from: Data(bytes))
+        return cached.domain == domain ? cached : nil
+    }
+
+    func save(_ cached: MTASTSCachedPolicy) throws {
+        guard let path = path(for: cached.domain) else { return }
+        try FileSystem.makeDirectory(directory)
+        let temporary = directory + "/.tmp-" + cached.domain
+        let json = try Self.encoder.encode(cached) + Data("\n".utf8)
+        do {
+            let fd = try FileSystem.open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
+            defer { FileSystem.close(fd) }
+            try json.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: temporary) }
+            try FileSystem.fsync(fd, path: temporary)
+        } catch {
+            _ = try? FileSystem.unlink(temporary)
+            throw error
+        }
+        try FileSystem.rename(temporary, path)
+        try FileSystem.fsyncDirectory(directory)
+    }
+
+    /// Forgets an expired policy.
+    func remove(domain: String) throws {
+        guard let path = path(for: domain) else { return }
+        if try FileSystem.unlink(path) { try FileSystem.fsyncDirectory(directory) }
+    }
+
+    /// Only host names make file names: nothing with "/", "..", or a leading dot.
+    private func path(for domain: String) -> String? {
+        MTASTSPolicy.isHostName(domain) ? directory + "/" + domain + ".json" : nil
+    }
+
+    private static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    private static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}
