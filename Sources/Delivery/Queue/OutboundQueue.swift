@@ -36,6 +36,8 @@ public actor OutboundQueue {
     private var connectionWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
     private var waiter: CheckedContinuation<Void, Never>?
     private var wakeRequested = false
+    /// A wake-up asked for a scan; cleared before the scan starts, so one that comes during it is kept.
+    private var scanRequested = false
     private var lastScan = Date.distantPast
     private var loop: Task<Void, Never>?
     private var attempts: [String: Task<Void, Never>] = [:]
@@ -85,7 +87,7 @@ public actor OutboundQueue {
     }
 
     private func wakeUp() {
-        lastScan = .distantPast
+        scanRequested = true
         if let waiter {
             self.waiter = nil
             waiter.resume()
@@ -97,9 +99,10 @@ public actor OutboundQueue {
     private func run() async {
         while !Task.isCancelled {
             let now = clock()
-            if now.timeIntervalSince(lastScan) >= RetrySchedule.seconds(settings.scanInterval) {
-                await scan()
+            if scanRequested || now.timeIntervalSince(lastScan) >= RetrySchedule.seconds(settings.scanInterval) {
+                scanRequested = false
                 lastScan = now
+                await scan()
             }
             if now.timeIntervalSince(lastReportMaintenance) >= 60
                 || TLSReportCollector.day(of: now) != TLSReportCollector.day(of: lastReportMaintenance) {
