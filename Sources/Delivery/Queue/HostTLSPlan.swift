@@ -2,8 +2,8 @@ import TLS
 
 /// What TLS one connection to one host needs, worked out before connecting from the destination's policy
 /// and the DNS facts, and the check applied to the handshake's result.
-struct HostTLSPlan: Sendable, Equatable {
-    enum Check: Sendable, Equatable {
+public struct HostTLSPlan: Sendable, Equatable {
+    public enum Check: Sendable, Equatable {
         /// Any certificate (opportunistic or `encrypt`).
         case anything
         /// A certificate matching the host's usable TLSA records (RFC 7672).
@@ -14,14 +14,14 @@ struct HostTLSPlan: Sendable, Equatable {
         case fingerprint([String])
     }
 
-    var mode: ClientTLSMode
-    var expectation: TLSPeerExpectation
-    var check: Check
+    public internal(set) var mode: ClientTLSMode
+    public internal(set) var expectation: TLSPeerExpectation
+    public internal(set) var check: Check
     /// What applied, for the delivery log line: "may", "dane (2 usable TLSA)", "verify".
-    var policyDescription: String
+    public internal(set) var policyDescription: String
     /// Opportunistic TLS whose handshake fails is retried in plaintext (as Postfix's `may`): encryption
     /// was never required there.
-    var plaintextFallback: Bool
+    public internal(set) var plaintextFallback: Bool
 
     /// The plan for `host` (an MX host, or the relay) of `domain`.
     /// - Parameters:
@@ -79,7 +79,7 @@ struct HostTLSPlan: Sendable, Equatable {
     }
 
     /// Nil when the handshake's result satisfies the plan, else why not (for the log and the deferral).
-    func rejection(of info: TLSClientSessionInfo) -> String? {
+    public func rejection(of info: TLSClientSessionInfo) -> String? {
         switch check {
         case .anything:
             return nil
@@ -100,14 +100,15 @@ struct HostTLSPlan: Sendable, Equatable {
 }
 
 /// Why a host was skipped before connecting: a temporary failure with an enhanced status code.
-struct HostUnusable: Error, Sendable, Equatable {
-    var status: String
-    var reason: String
+public struct HostUnusable: Error, Sendable, Equatable {
+    /// The RFC 3463 status the recipients are deferred with ("4.7.5").
+    public internal(set) var status: String
+    public internal(set) var reason: String
 }
 
 extension TLSPeerVerification {
     /// "verified", "DANE verified (EE)", "failed: hostname mismatch".
-    var summary: String {
+    public var summary: String {
         switch self {
         case .verified(let name): return name.map { "verified (\($0))" } ?? "verified"
         case .daneVerified(let depth, _): return depth == 0 ? "DANE verified (end entity)" : "DANE verified (trust anchor at depth \(depth))"

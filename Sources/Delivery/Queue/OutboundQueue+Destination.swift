@@ -30,7 +30,7 @@ extension OutboundQueue {
             }
         case .mx(let port):
             let policy = settings.tlsPolicies.policy(for: domain)
-            let wantsTLSA = [.may, .dane, .daneOnly].contains(policy.level)
+            let wantsTLSA = policy.looksForDANE
             let destinations = self.destinations
             let plan = (try? await threadPool.runIfActive {
                 destinations.plan(domain: domain, port: port, wantsTLSA: wantsTLSA)
@@ -43,11 +43,7 @@ extension OutboundQueue {
                 logger.warning("destination lookup deferred", metadata: ["domain": "\(domain)", "reason": "\(reason)"])
                 return all(.deferred(FailureDetail(status: status, diagnostic: "X-Loft; \(reason)", remoteHost: nil)))
             case .hosts(let found):
-                hosts = found.map { host in
-                    let tlsPlan = host.unusable.map { Result<HostTLSPlan, HostUnusable>.failure($0) }
-                        ?? HostTLSPlan.plan(policy: policy, domain: domain, host: host.name, hostIsSecure: host.isSecure, tlsa: host.tlsa)
-                    return (host, port, tlsPlan, nil)
-                }
+                hosts = found.map { host in (host, port, host.tlsPlan(policy: policy, domain: domain), nil) }
             }
         }
 
