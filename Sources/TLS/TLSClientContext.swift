@@ -43,8 +43,15 @@ public final class TLSClientContext: @unchecked Sendable {
         func check(_ ok: Bool, _ what: String) throws {
             if !ok { throw TLSError.fromOpenSSL(.openSSLFailure, what) }
         }
-        try check(cssl_CTX_set_min_proto_version(context, configuration.minimumVersion.openSSLVersion) == 1,
-                  "cannot set the minimum TLS version \(configuration.minimumVersion.rawValue)")
+        if let only = configuration.onlyVersion {
+            try check(cssl_CTX_set_min_proto_version(context, only.openSSLVersion) == 1
+                      && cssl_CTX_set_max_proto_version(context, only.openSSLVersion) == 1,
+                      "cannot limit the client to TLS \(only.rawValue)")
+            if only < .tls12 { SSL_CTX_set_security_level(context, 0) }
+        } else {
+            try check(cssl_CTX_set_min_proto_version(context, configuration.minimumVersion.openSSLVersion) == 1,
+                      "cannot set the minimum TLS version \(configuration.minimumVersion.rawValue)")
+        }
         // RFC 8997 floor above; no TLS compression (CRIME), no renegotiation. The cipher list
         // stays OpenSSL's default: an MTA meets every kind of server and opportunistic TLS
         // beats plaintext (RFC 7435).

@@ -14,6 +14,19 @@ struct DestinationHost: Sendable, Equatable {
     var tlsa: [TLSAData]
     /// Set when the host must not be used this time (bogus DNS, a failed TLSA lookup): a temporary failure.
     var unusable: HostUnusable?
+    /// What DNSSEC said about the AAAA and the A answer (nil: not looked up), for `loft check-tls --mx`.
+    var ipv6Status: DNSSECStatus? = nil
+    var ipv4Status: DNSSECStatus? = nil
+    /// Whether TLSA records were looked up, and what DNSSEC said about the answer (nil: none came back).
+    var tlsaLookedUp = false
+    var tlsaStatus: DNSSECStatus? = nil
+
+    /// The TLS plan for connecting to this host of `domain` under `policy`, or why it must be skipped (what
+    /// any message gets; MTA-STS and the message's own REQUIRETLS / TLS-Required are left out).
+    func tlsPlan(policy: OutboundTLSPolicy, domain: String) -> Result<HostTLSPlan, HostUnusable> {
+        HostTLSPlan.plan(
+            for: self, policy: policy, mtaSTS: nil, explicitPolicy: false, domain: domain, requireTLS: false, tlsRequiredNo: false)
+    }
 }
 
 /// Where a domain's mail can go, as DNS says (RFC 5321 §5.1, RFC 7505, RFC 7672).
@@ -34,8 +47,20 @@ struct DestinationResolver: Sendable {
 
     /// - Parameter wantsTLSA: whether the domain's policy can use DANE (TLSA are looked up only then).
     func plan(domain: String, port: Int, wantsTLSA: Bool) -> DestinationPlan {
+        inspect(domain: domain, port: port, wantsTLSA: wantsTLSA).plan
+    }
+
+    /// `plan` with the MX answer it was made from (nil when the MX lookup itself failed), for reports.
+    func inspect(domain: String, port: Int, wantsTLSA: Bool) -> (mx: DNSAnswer<MXRecord>?, plan: DestinationPlan) {
+        var answer: DNSAnswer<MXRecord>?
+        let plan = plan(domain: domain, port: port, wantsTLSA: wantsTLSA, mxAnswer: &answer)
+        return (answer, plan)
+    }
+
+    private func plan(domain: String, port: Int, wantsTLSA: Bool, mxAnswer: inout DNSAnswer<MXRecord>?) -> DestinationPlan {
         do {
             let mx = try resolver.mx(domain)
+            mxAnswer = mx
             if case .bogus(let why) = mx.status {
                 return .temporary(status: "4.4.3", reason: "DNSSEC validation of the MX records of \(domain) failed: \(why)")
             }
@@ -71,6 +96,8 @@ struct DestinationResolver: Sendable {
         var host = DestinationHost(name: name, preference: preference, addresses: [], isSecure: false, tlsa: [], unusable: nil)
         let v6 = try resolver.ipv6(name)
         let v4 = try resolver.ipv4(name)
+        host.ipv6Status = v6.status
+        host.ipv4Status = v4.status
         for answer in [v6, v4] {
             if case .bogus(let why) = answer.status {
                 host.unusable = HostUnusable(
@@ -82,8 +109,10 @@ struct DestinationResolver: Sendable {
         host.isSecure = mxSecure && v6.status == .secure && v4.status == .secure
         guard wantsTLSA, host.isSecure, !host.addresses.isEmpty else { return host }
         // RFC 7672 §2.2: a TLSA lookup that fails or is bogus makes the host unusable, never "no DANE".
+        host.tlsaLookedUp = true
         do {
             let tlsa = try resolver.tlsa(host: name, port: port)
+            host.tlsaStatus = tlsa.status
             switch tlsa.status {
             case .bogus(let why):
                 host.unusable = HostUnusable(

@@ -2,8 +2,8 @@ import TLS
 
 /// What TLS one connection to one host needs, worked out before connecting from the destination's policy
 /// and the DNS facts, and the check applied to the handshake's result.
-struct HostTLSPlan: Sendable, Equatable {
-    enum Check: Sendable, Equatable {
+public struct HostTLSPlan: Sendable, Equatable {
+    public enum Check: Sendable, Equatable {
         /// Any certificate (opportunistic or `encrypt`).
         case anything
         /// A certificate matching the host's usable TLSA records (RFC 7672).
@@ -14,14 +14,14 @@ struct HostTLSPlan: Sendable, Equatable {
         case fingerprint([String])
     }
 
-    var mode: ClientTLSMode
-    var expectation: TLSPeerExpectation
-    var check: Check
+    public internal(set) var mode: ClientTLSMode
+    public internal(set) var expectation: TLSPeerExpectation
+    public internal(set) var check: Check
     /// What applied, for the delivery log line: "may", "dane (2 usable TLSA)", "verify".
-    var policyDescription: String
+    public internal(set) var policyDescription: String
     /// Opportunistic TLS whose handshake fails is retried in plaintext (as Postfix's `may`): encryption
     /// was never required there.
-    var plaintextFallback: Bool
+    public internal(set) var plaintextFallback: Bool
     /// The level the downgrade memory pinned for this host or its domain, and which entry pinned it.
     var pinned: Pin? = nil
 
@@ -193,7 +193,7 @@ struct HostTLSPlan: Sendable, Equatable {
     }
 
     /// Nil when the handshake's result satisfies the plan, else why not (for the log and the deferral).
-    func rejection(of info: TLSClientSessionInfo) -> String? {
+    public func rejection(of info: TLSClientSessionInfo) -> String? {
         if let reason = checkRejection(of: info) { return reason }
         if let pinned, info.securityLevel < pinned.level {
             return "possible STRIPTLS downgrade: the \(pinned.by) was seen \(pinned.level), now \(info.securityLevel)"
@@ -222,9 +222,10 @@ struct HostTLSPlan: Sendable, Equatable {
 }
 
 /// Why a host was skipped before connecting: a temporary failure with an enhanced status code.
-struct HostUnusable: Error, Sendable, Equatable {
-    var status: String
-    var reason: String
+public struct HostUnusable: Error, Sendable, Equatable {
+    /// The RFC 3463 status the recipients are deferred with ("4.7.5").
+    public internal(set) var status: String
+    public internal(set) var reason: String
     /// The TLS-RPT result type (RFC 8460 §4.3) when the host was skipped for a TLS reason.
     var tlsReportResult: String? = nil
 }
@@ -242,7 +243,7 @@ extension TLSClientSessionInfo {
 
 extension TLSPeerVerification {
     /// "verified", "DANE verified (EE)", "failed: hostname mismatch".
-    var summary: String {
+    public var summary: String {
         switch self {
         case .verified(let name): return name.map { "verified (\($0))" } ?? "verified"
         case .daneVerified(let depth, _): return depth == 0 ? "DANE verified (end entity)" : "DANE verified (trust anchor at depth \(depth))"

@@ -32,7 +32,7 @@ extension OutboundQueue {
         case .mx(let port):
             let policy = settings.tlsPolicies.policy(for: domain)
             mtaSTS = settings.tlsPolicies.consultsMTASTS(for: domain) ? await mtaSTSPolicies.policy(for: domain) : nil
-            let wantsTLSA = [.may, .dane, .daneOnly].contains(policy.level)
+            let wantsTLSA = policy.looksForDANE
             let destinations = self.destinations
             let plan = (try? await threadPool.runIfActive {
                 destinations.plan(domain: domain, port: port, wantsTLSA: wantsTLSA)

@@ -26,6 +26,10 @@ public struct OutboundTLSPolicy: Sendable, Equatable {
         self.match = match
         self.fingerprints = fingerprints
     }
+    /// Whether this policy can use DANE, so the queue looks up TLSA records (only then).
+    public var looksForDANE: Bool {
+        [.may, .dane, .daneOnly].contains(level)
+    }
 }
 
 /// The per-domain policy table: an entry for the domain itself, else the nearest `.parent` entry, else the
