@@ -97,15 +97,9 @@ public final class Spool: Sendable {
     @discardableResult
     public func update(_ envelope: SpoolEnvelope) throws -> Double {
         guard Self.isValidID(envelope.id) else { throw DeliveryError.invalidQueueID(envelope.id) }
-        let temporary = temporaryDirectory + "/" + envelope.id + ".json"
-        do {
-            try writeEnvelope(envelope, to: temporary)
-            try FileSystem.rename(temporary, envelopePath(id: envelope.id))
-        } catch {
-            _ = try? FileSystem.unlink(temporary)
-            throw error
-        }
-        try FileSystem.fsyncDirectory(envelopesDirectory)
+        try FileSystem.replaceDurably(
+            envelopePath(id: envelope.id), with: try Self.encoded(envelope), directory: envelopesDirectory,
+            temporaryPath: temporaryDirectory + "/" + envelope.id + ".json")
         guard let info = try FileSystem.fileStatus(envelopePath(id: envelope.id)) else { return 0 }
         return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
     }
@@ -203,15 +197,20 @@ public final class Spool: Sendable {
 
     /// Writes `envelope` as JSON to a new file at `path` and fsyncs it.
     private func writeEnvelope(_ envelope: SpoolEnvelope, to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        let json = try encoder.encode(envelope) + Data("\n".utf8)
+        let json = try Self.encoded(envelope)
         let fd = try FileSystem.open(path, O_WRONLY | O_CREAT | O_TRUNC)
         defer { FileSystem.close(fd) }
         try json.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: path) }
         try FileSystem.fsync(fd, path: path)
+    }
+
+    /// The envelope file's content: JSON with snake_case keys, ISO 8601 times, sorted keys.
+    private static func encoded(_ envelope: SpoolEnvelope) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return try encoder.encode(envelope) + Data("\n".utf8)
     }
 
     /// A queue id names files: it must be non-empty, must not start with `.`, and must not contain `/` or NUL.

@@ -48,6 +48,28 @@ public enum POSIXFile<Failure: SystemCallErrorRepresentable> {
         }
     }
 
+    /// Replaces the file at `path` with `bytes` so that a crash at any moment leaves the old content or the
+    /// new: written to `temporaryPath` (default `<path>.tmp`), fsynced, renamed over `path`, then `directory`
+    /// fsynced. The caller makes the temporary name safe (a lock, or a name only it uses).
+    public static func replaceDurably(
+        _ path: String, with bytes: some Collection<UInt8>, directory: String, temporaryPath: String? = nil,
+        mode: mode_t = 0o600
+    ) throws {
+        let temporary = temporaryPath ?? path + ".tmp"
+        let fd = try open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+        do {
+            try Array(bytes).withUnsafeBytes { try writeAll(fd, $0, path: temporary) }
+            try fsync(fd, path: temporary)
+            close(fd)
+        } catch {
+            close(fd)
+            _ = Glibc.unlink(temporary)
+            throw error
+        }
+        try rename(temporary, path)
+        try fsyncDirectory(directory)
+    }
+
     /// Makes the entries of a directory (creates, renames, unlinks) durable.
     public static func fsyncDirectory(_ path: String) throws {
         let fd = try open(path, O_RDONLY | O_DIRECTORY)

@@ -26,19 +26,9 @@ struct MTASTSPolicyStore: Sendable {
     func save(_ cached: MTASTSCachedPolicy) throws {
         guard let path = path(for: cached.domain) else { return }
         try FileSystem.makeDirectory(directory)
-        let temporary = directory + "/.tmp-" + cached.domain
-        let json = try Self.encoder.encode(cached) + Data("\n".utf8)
-        do {
-            let fd = try FileSystem.open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
-            defer { FileSystem.close(fd) }
-            try json.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: temporary) }
-            try FileSystem.fsync(fd, path: temporary)
-        } catch {
-            _ = try? FileSystem.unlink(temporary)
-            throw error
-        }
-        try FileSystem.rename(temporary, path)
-        try FileSystem.fsyncDirectory(directory)
+        try FileSystem.replaceDurably(
+            path, with: try Self.encoder.encode(cached) + Data("\n".utf8), directory: directory,
+            temporaryPath: directory + "/.tmp-" + cached.domain)
     }
 
     /// Forgets an expired policy.

@@ -49,17 +49,8 @@ public final class TLSMemoryStore: Sendable {
     }
 
     private func write(_ memory: TLSMemory) throws {
-        let temporary = path + ".tmp"
-        let data = try Self.encoder.encode(memory) + Data("\n".utf8)
-        let fd = try FileSystem.open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
-        do {
-            defer { FileSystem.close(fd) }
-            try data.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: temporary) }
-            try FileSystem.fsync(fd, path: temporary)
-        }
-        try FileSystem.rename(temporary, path)
         let directory = String(path[..<path.lastIndex(of: "/")!])
-        try FileSystem.fsyncDirectory(directory)
+        try FileSystem.replaceDurably(path, with: try Self.encoder.encode(memory) + Data("\n".utf8), directory: directory)
         state.withLock { $0 = (memory, Self.stamp(path)) }
     }
 

@@ -72,18 +72,9 @@ public final class TLSReportCollector: Sendable {
     }
 
     private func write(_ day: TLSReportDay) throws {
-        let path = self.path(day.day), temporary = path + ".tmp"
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let data = try encoder.encode(day)
-        let fd = try FileSystem.open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
-        do {
-            defer { FileSystem.close(fd) }
-            try data.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: temporary) }
-            try FileSystem.fsync(fd, path: temporary)
-        }
-        try FileSystem.rename(temporary, path)
-        try FileSystem.fsyncDirectory(directory)
+        try FileSystem.replaceDurably(path(day.day), with: try encoder.encode(day), directory: directory)
     }
 
     private func path(_ day: String) -> String { directory + "/" + day + ".json" }
