@@ -3,9 +3,10 @@ import TestSupport
 
 /// A small test network for outbound delivery, all on loopback: a DNSSEC-signed zone `dest.test` served by
 /// nsd (MX 10 mx1 → 127.0.0.2, MX 20 mx2 → 127.0.0.3, with TLSA records for DANE), an unsigned zone
-/// `plain.test` (MX → 127.0.0.4) and a signed `nomail.test` with a null MX; a private CA that issued the
-/// MX certificates; test MX servers on demand; and a Loft whose queue resolves through that nsd, connects
-/// to MX hosts on `port`, and retries after one second.
+/// `plain.test` (MX → 127.0.0.4), an unsigned `postfix.test` (MX → 127.0.0.6, for a private Postfix) and a
+/// signed `nomail.test` with a null MX; a private CA that issued the MX certificates; test MX servers on
+/// demand; and a Loft whose queue resolves through that nsd, connects to MX hosts on `port`, and retries
+/// after one second.
 final class OutboundLab: @unchecked Sendable {
     let ca: TestCertificateAuthority
     let mxCertificate: TestCertificateAuthority.Certificate
@@ -13,6 +14,7 @@ final class OutboundLab: @unchecked Sendable {
     let dns: TestDNSServer
     let loft: LoftProcess
     private var servers: [TestMX] = []
+    private var postfixes: [TestPostfix] = []
 
     /// - Parameters:
     ///   - tlsa: the TLSA records of mx1 and mx2 (rdata text after "TLSA"); nil: the ones matching the MX key.
@@ -22,7 +24,7 @@ final class OutboundLab: @unchecked Sendable {
     init(tlsa: String? = nil, corruptDestSignatures: Bool = false, retryAfter: String = "1s", extraConfig: String = "",
          queueConfig: String = "") throws {
         ca = try TestCertificateAuthority()
-        mxCertificate = try ca.issue(dnsNames: ["mx1.dest.test", "mx2.dest.test", "mx.plain.test"])
+        mxCertificate = try ca.issue(dnsNames: ["mx1.dest.test", "mx2.dest.test", "mx.plain.test", "mx.postfix.test"])
         port = try TestMX.freePort()
         let record = tlsa ?? "3 1 1 \(mxCertificate.publicKeySHA256Hex)"
         dns = try TestDNSServer(zones: [
@@ -31,6 +33,7 @@ final class OutboundLab: @unchecked Sendable {
                 "_\(port)._tcp.mx1 IN TLSA \(record)", "_\(port)._tcp.mx2 IN TLSA \(record)",
             ], corruptSignatures: corruptDestSignatures),
             TestDNSZone(origin: "plain.test", records: ["@ IN MX 10 mx", "mx IN A 127.0.0.4"], signed: false),
+            TestDNSZone(origin: "postfix.test", records: ["@ IN MX 10 mx", "mx IN A 127.0.0.6"], signed: false),
             TestDNSZone(origin: "nomail.test", records: ["@ IN MX 0 ."]),
         ])
         let anchors = dns.trustAnchors().map { "\"\($0)\"" }.joined(separator: ", ")
@@ -48,7 +51,7 @@ final class OutboundLab: @unchecked Sendable {
             [dns]
             forwarders = ["\(dns.forwarder)"]
             trust_anchors = [\(anchors)]
-            transparent_zones = ["dest.test.", "plain.test.", "nomail.test."]
+            transparent_zones = ["dest.test.", "plain.test.", "postfix.test.", "nomail.test."]
 
             """ + extraConfig)
     }
@@ -66,6 +69,17 @@ final class OutboundLab: @unchecked Sendable {
     func stopMX(_ server: TestMX) {
         server.stop()
         servers.removeAll { $0 === server }
+    }
+
+    /// A private Postfix as the MX of `postfix.test` (127.0.0.6 on the lab's port), STARTTLS with the lab's
+    /// certificate, accepting mail for `mailboxes` (local part → Maildir name).
+    @discardableResult
+    func startPostfix(mailboxes: [String: String]) throws -> TestPostfix {
+        let postfix = try TestPostfix(
+            host: "127.0.0.6", port: port, domain: "postfix.test", hostname: "mx.postfix.test", mailboxes: mailboxes,
+            certificate: (mxCertificate.chainPath, mxCertificate.privateKeyPath))
+        postfixes.append(postfix)
+        return postfix
     }
 
     func start() async throws {
@@ -143,6 +157,7 @@ final class OutboundLab: @unchecked Sendable {
     func cleanUp() {
         loft.cleanUpNow()
         for server in servers { server.stop() }
+        for postfix in postfixes { postfix.stop() }
         dns.stop()
         ca.remove()
     }
