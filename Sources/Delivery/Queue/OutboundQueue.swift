@@ -116,7 +116,11 @@ public actor OutboundQueue {
                 inFlight.insert(id)
                 attempts[id] = Task { await self.attempt(id: id) }
             }
-            let nextDue = due.filter { !inFlight.contains($0.key) }.map(\.value.next).min()
+            // With every slot taken nothing can start before an attempt ends, which wakes this loop: wait for
+            // that (or the next scan), not for entries already due, or the loop would spin on the actor
+            // without ever suspending and the attempts, which need the actor, would never finish.
+            let slotFree = inFlight.count < settings.maximumConcurrentMessages
+            let nextDue = slotFree ? due.filter { !inFlight.contains($0.key) }.map(\.value.next).min() : nil
             let nextScan = lastScan.addingTimeInterval(RetrySchedule.seconds(settings.scanInterval))
             await sleep(until: min(nextDue ?? nextScan, nextScan))
         }

@@ -171,6 +171,29 @@ import Testing
         try await lab.waitForEmptyQueue()
     }
 
+    @Test("more entries due at once than the queue works on at a time (16): every one is delivered")
+    func moreDueThanConcurrentAttempts() async throws {
+        let lab = try OutboundLab(retryAfter: "1h")
+        defer { lab.cleanUp() }
+        try await lab.start()
+        // 20 entries, each tried once while no MX listens, then made due together while Loft is down.
+        let count = 20
+        for _ in 0..<count { try await lab.submit(to: ["bob@dest.test"]) }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while lab.loft.log.components(separatedBy: "queue entry deferred").count - 1 < count {
+            try #require(ContinuousClock.now < deadline, "\(lab.loft.log)")
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        await lab.loft.stop()
+        let retry = try await lab.queue("retry")
+        #expect(retry.status == 0, "\(retry.errors)")
+        let mx = try lab.startMX("127.0.0.2")
+        try await lab.start()
+        let received = await mx.waitForMessages(count, timeout: .seconds(60))
+        #expect(received.count == count, "\(lab.loft.log)")
+        try await lab.waitForEmptyQueue()
+    }
+
     @Test("SIGKILL while the MX holds the final reply loses nothing: after a restart the message is delivered")
     func crashDuringDelivery() async throws {
         let lab = try OutboundLab()

@@ -3,7 +3,8 @@ import TestSupport
 
 /// A small test network for outbound delivery, all on loopback: a DNSSEC-signed zone `dest.test` served by
 /// nsd (MX 10 mx1 → 127.0.0.2, MX 20 mx2 → 127.0.0.3, with TLSA records for DANE unless `dane` is false), an
-/// unsigned zone `plain.test` (MX → 127.0.0.4) and a signed `nomail.test` with a null MX; a private CA that
+/// unsigned zone `plain.test` (MX → 127.0.0.4), an unsigned `postfix.test` (MX → 127.0.0.6, for a private
+/// Postfix), an unsigned `v6.test` (MX → ::1) and a signed `nomail.test` with a null MX; a private CA that
 /// issued the MX certificates and that Loft trusts (`[outbound_tls] ca_file`); test MX servers and an HTTPS
 /// policy host (`mta-sts.dest.test` on 127.0.0.5:443) on demand; and a Loft whose queue resolves through
 /// that nsd, connects to MX hosts on `port`, and retries after one second.
@@ -19,6 +20,7 @@ final class OutboundLab: @unchecked Sendable {
     private let corruptDestSignatures: Bool
     private var servers: [TestMX] = []
     private var policyServers: [TestHTTPSServer] = []
+    private var postfixes: [TestPostfix] = []
 
     /// - Parameters:
     ///   - tlsa: the TLSA records of mx1 and mx2 (rdata text after "TLSA"); nil: the ones matching the MX key.
@@ -35,7 +37,7 @@ final class OutboundLab: @unchecked Sendable {
          queueConfig: String = "", relay: (host: String, user: String, password: String)? = nil) throws {
         ca = try TestCertificateAuthority()
         unknownCA = mxCertificateFromUnknownCA ? try TestCertificateAuthority(commonName: "Unknown CA") : nil
-        mxCertificate = try (unknownCA ?? ca).issue(dnsNames: ["mx1.dest.test", "mx2.dest.test", "mx.plain.test"])
+        mxCertificate = try (unknownCA ?? ca).issue(dnsNames: ["mx1.dest.test", "mx2.dest.test", "mx.plain.test", "mx.postfix.test"])
         port = try TestMX.freePort()
         let record = tlsa ?? "3 1 1 \(mxCertificate.publicKeySHA256Hex)"
         daneRecords = dane ? ["_\(port)._tcp.mx1 IN TLSA \(record)", "_\(port)._tcp.mx2 IN TLSA \(record)"] : []
@@ -43,6 +45,7 @@ final class OutboundLab: @unchecked Sendable {
         dns = try TestDNSServer(zones: [
             Self.destZone(daneRecords + destRecords, corruptSignatures: corruptDestSignatures),
             TestDNSZone(origin: "plain.test", records: ["@ IN MX 10 mx", "mx IN A 127.0.0.4"], signed: false),
+            TestDNSZone(origin: "postfix.test", records: ["@ IN MX 10 mx", "mx IN A 127.0.0.6"], signed: false),
             TestDNSZone(origin: "nomail.test", records: ["@ IN MX 0 ."]),
             TestDNSZone(origin: "v6.test", records: ["@ IN MX 10 mx", "mx IN AAAA ::1"], signed: false),
         ])
@@ -76,7 +79,7 @@ final class OutboundLab: @unchecked Sendable {
             [dns]
             forwarders = ["\(dns.forwarder)"]
             trust_anchors = [\(anchors)]
-            transparent_zones = ["dest.test.", "plain.test.", "nomail.test.", "v6.test."]
+            transparent_zones = ["dest.test.", "plain.test.", "postfix.test.", "nomail.test.", "v6.test."]
 
             [outbound_tls]
             ca_file = "\(ca.certificatePath)"
@@ -134,6 +137,17 @@ final class OutboundLab: @unchecked Sendable {
     func stopMX(_ server: TestMX) {
         server.stop()
         servers.removeAll { $0 === server }
+    }
+
+    /// A private Postfix as the MX of `postfix.test` (127.0.0.6 on the lab's port), STARTTLS with the lab's
+    /// certificate, accepting mail for `mailboxes` (local part → Maildir name).
+    @discardableResult
+    func startPostfix(mailboxes: [String: String]) throws -> TestPostfix {
+        let postfix = try TestPostfix(
+            host: "127.0.0.6", port: port, domain: "postfix.test", hostname: "mx.postfix.test", mailboxes: mailboxes,
+            certificate: (mxCertificate.chainPath, mxCertificate.privateKeyPath))
+        postfixes.append(postfix)
+        return postfix
     }
 
     func start() async throws {
@@ -217,6 +231,7 @@ final class OutboundLab: @unchecked Sendable {
         loft.cleanUpNow()
         for server in servers { server.stop() }
         for server in policyServers { server.stop() }
+        for postfix in postfixes { postfix.stop() }
         dns.stop()
         ca.remove()
         unknownCA?.remove()
