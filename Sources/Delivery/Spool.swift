@@ -16,6 +16,12 @@ public final class Spool: Sendable {
     /// The queue directory, `<data_dir>/queue`.
     public let directory: String
 
+    /// The queue directory of `dataDirectory`, without creating anything.
+    public static func directory(dataDirectory: String) -> String {
+        let base = dataDirectory.count > 1 && dataDirectory.hasSuffix("/") ? String(dataDirectory.dropLast()) : dataDirectory
+        return base + "/queue"
+    }
+
     var temporaryDirectory: String { directory + "/tmp" }
     var messagesDirectory: String { directory + "/messages" }
     var envelopesDirectory: String { directory + "/envelopes" }
@@ -24,8 +30,7 @@ public final class Spool: Sendable {
     /// (mode 0700, and any missing parents) if needed.
     /// - Throws: `DeliveryError.system` when a directory cannot be created.
     public init(dataDirectory: String) throws {
-        let base = dataDirectory.count > 1 && dataDirectory.hasSuffix("/") ? String(dataDirectory.dropLast()) : dataDirectory
-        directory = base + "/queue"
+        directory = Self.directory(dataDirectory: dataDirectory)
         var partial = directory.hasPrefix("/") ? "" : "."
         for component in directory.split(separator: "/") {
             partial += "/" + component

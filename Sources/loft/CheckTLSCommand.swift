@@ -11,11 +11,11 @@ import Synchronization
 struct CheckTLSCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-tls",
-        abstract: "Diagnose TLS on a mail server (STARTTLS, certificate, versions) or on a domain's MX hosts (DNSSEC, DANE, the queue's plan).",
+        abstract: "Diagnose TLS on a mail server (STARTTLS, certificate, versions) or on a domain's MX hosts (DNSSEC, DANE, MTA-STS, TLS-RPT, the downgrade memory, the queue's plan).",
         discussion: """
             Exit status: 0 when all is well, 1 when something is broken (no TLS, a failed handshake or \
-            verification, an expired certificate, a DANE mismatch), 2 for a usage error or when nothing \
-            could be reached.
+            verification, an expired certificate, a DANE mismatch, an MX host an enforced MTA-STS policy \
+            excludes, a STRIPTLS suspect), 2 for a usage error or when nothing could be reached.
             """
     )
 
@@ -42,7 +42,7 @@ struct CheckTLSCommand: ParsableCommand {
     @Option(name: .customLong("ca-file"), help: ArgumentHelp("PEM file of CA certificates to trust besides the system's.", valueName: "pem"))
     var caFile: String?
 
-    @Option(name: .customLong("mx"), help: ArgumentHelp("Check the MX hosts of this domain as Loft's queue would, with the [dns] and [outbound_tls] settings.", valueName: "domain"))
+    @Option(name: .customLong("mx"), help: ArgumentHelp("Check the MX hosts of this domain as Loft's queue would, with the [dns] and [outbound_tls] settings, its MTA-STS policy and the queue's downgrade memory.", valueName: "domain"))
     var mxDomain: String?
 
     @Option(help: ArgumentHelp("Seconds to wait for each reply and for the TLS handshake.", valueName: "seconds"))

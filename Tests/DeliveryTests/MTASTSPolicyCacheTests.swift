@@ -38,6 +38,21 @@ struct MTASTSPolicyCacheTests {
         }
     }
 
+    @Test("the policy applied after a decision: the cached one, the one fetched, or after a failed fetch a fresh cached one")
+    func appliedPolicy() {
+        let cached = Self.cached(id: "A")
+        let now = Self.start.addingTimeInterval(3600)
+        let testing = MTASTSPolicy(mode: .testing, mx: ["*.example.net"], maxAge: 600)
+        let failed = Result<MTASTSPolicy, MTASTSError>.failure(.fetchFailed("connection refused"))
+        #expect(MTASTSCacheDecision.useCached.policy(domain: "example.net", cached: cached, fetched: nil, now: now) == cached)
+        #expect(MTASTSCacheDecision.noPolicy.policy(domain: "example.net", cached: cached, fetched: nil, now: now) == nil)
+        let fetched = MTASTSCacheDecision.fetch(id: "B").policy(domain: "Example.NET", cached: cached, fetched: .success(testing), now: now)
+        #expect(fetched == MTASTSCachedPolicy(domain: "example.net", id: "B", policy: testing, fetched: now))
+        #expect(MTASTSCacheDecision.fetch(id: "B").policy(domain: "example.net", cached: cached, fetched: failed, now: now) == cached)
+        let expired = Self.start.addingTimeInterval(86400)
+        #expect(MTASTSCacheDecision.fetch(id: "B").policy(domain: "example.net", cached: cached, fetched: failed, now: expired) == nil)
+    }
+
     /// A cache over a temporary directory whose TXT record, policy server and clock the test controls.
     final class Harness: Sendable {
         let directory: TemporaryDirectory

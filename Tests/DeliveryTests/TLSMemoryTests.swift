@@ -93,4 +93,40 @@ struct TLSMemoryTests {
         let reason = plan.rejection(of: info(.failed(reason: "self-signed certificate")))
         #expect(reason?.contains("STRIPTLS") == true && reason?.contains("domain d") == true, "\(reason ?? "")")
     }
+
+    @Test("the memory raises a plan only where no explicit policy decides: a table entry, DANE, an enforced MTA-STS policy")
+    func explicitPolicyFirst() throws {
+        var memory = TLSMemory()
+        memory.record(.verified, host: "mx.d", domain: "d", at: Self.t0)
+        memory.record(.verified, host: "mx.d", domain: "d", at: Self.hours(25))
+        let may = try HostTLSPlan.plan(policy: .init(level: .may), domain: "d", host: "mx.d", hostIsSecure: false, tlsa: []).get()
+        let raised = may.applying(memory, host: "mx.d", domain: "d", tableEntry: false, mtaSTS: nil)
+        #expect(raised.pinned == HostTLSPlan.Pin(level: .verified, by: "host mx.d"))
+        #expect(raised.policyDescription == "may, pinned verified by host mx.d")
+        #expect(may.applying(TLSMemory(), host: "mx.d", domain: "d", tableEntry: false, mtaSTS: nil) == may, "nothing pinned")
+
+        #expect(may.applying(memory, host: "mx.d", domain: "d", tableEntry: true, mtaSTS: nil) == may)
+        #expect(may.explicitPolicyBeforeMemory(tableEntry: true, mtaSTS: nil) == "the policy table has an entry for the domain")
+        let dane = try HostTLSPlan.plan(policy: .init(level: .may), domain: "d", host: "mx.d", hostIsSecure: true,
+                                        tlsa: [OutboundPolicyTests.eeRecord]).get()
+        #expect(dane.applying(memory, host: "mx.d", domain: "d", tableEntry: false, mtaSTS: nil) == dane)
+        let policy = MTASTSPolicy(mode: .enforce, mx: ["mx.d"], maxAge: 86400)
+        let enforce = MTASTSCachedPolicy(domain: "d", id: "1", policy: policy, fetched: Self.t0)
+        #expect(may.applying(memory, host: "mx.d", domain: "d", tableEntry: false, mtaSTS: enforce) == may)
+        var testing = enforce
+        testing.policy.mode = .testing
+        #expect(may.applying(memory, host: "mx.d", domain: "d", tableEntry: false, mtaSTS: testing).pinned != nil,
+                "a policy in testing mode is no explicit policy")
+    }
+
+    @Test("what a connection shows: nothing before EHLO or after a failed handshake; plain without STARTTLS")
+    func observedLevels() {
+        #expect(TLSSecurityLevel.observed(reachedEHLO: false, startTLSOffered: false, handshakeFailed: false, tls: nil) == nil)
+        #expect(TLSSecurityLevel.observed(reachedEHLO: true, startTLSOffered: true, handshakeFailed: true, tls: nil) == nil)
+        #expect(TLSSecurityLevel.observed(reachedEHLO: true, startTLSOffered: false, handshakeFailed: false, tls: nil) == .plain)
+        let session = TLSClientSessionInfo(protocolVersion: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", peerChain: [],
+                                           verification: .verified(matchedName: "mx.d"), usableTLSARecords: 0,
+                                           applicationProtocol: nil)
+        #expect(TLSSecurityLevel.observed(reachedEHLO: true, startTLSOffered: true, handshakeFailed: false, tls: session) == .verified)
+    }
 }

@@ -1,3 +1,4 @@
+import Delivery
 import Foundation
 import Testing
 import TestSupport
@@ -266,8 +267,11 @@ import TestSupport
         #expect(text.contains("DANE: DANE verified (end entity)"), "\(text)")
         #expect(text.contains("The queue: delivers over TLS, DANE verified (end entity)"), "\(text)")
         #expect(text.contains("REQUIRETLS after TLS: not offered"), "\(text)")
-        #expect(text.contains("MTA-STS: not checked"), "\(text)")
-        #expect(text.contains("Downgrade memory: not shown"), "\(text)")
+        #expect(text.contains("_mta-sts.dest.test TXT: none (DNSSEC: secure): dest.test publishes no MTA-STS policy"), "\(text)")
+        #expect(text.contains("the queue applies: no policy"), "\(text)")
+        #expect(text.contains("Downgrade memory (\(lab.loft.directory.path)/data/queue/tls-memory.json):\n"
+                              + "  domain dest.test: nothing remembered\n  mx1.dest.test: nothing remembered\n"), "\(text)")
+        #expect(text.contains("TLS-RPT (RFC 8460): _smtp._tls.dest.test TXT (DNSSEC: secure): none"), "\(text)")
         #expect(text.contains("Verdict: OK: dest.test: mx1.dest.test [127.0.0.2]: the queue delivers over TLS, DANE verified "
                               + "(end entity); mx2.dest.test [127.0.0.3]: the queue delivers over TLS, DANE verified"), "\(text)")
 
@@ -302,8 +306,185 @@ import TestSupport
         #expect((address["verification"] as? [String: Any])?["dane_depth"] as? Int == 0)
         #expect(((address["certificates"] as? [[String: Any]])?.first?["public_key_sha256"] as? String)
                 == lab.mxCertificate.publicKeySHA256Hex)
-        #expect((json["mta_sts"] as? [String: Any])?["checked"] as? Bool == false)
-        #expect((json["downgrade_memory"] as? [String: Any])?["checked"] as? Bool == false)
+        let sts = try #require(json["mta_sts"] as? [String: Any])
+        #expect((sts["record"] as? [String: Any])?["status"] as? String == "absent", "\(sts)")
+        #expect(sts["fetched"] is NSNull && sts["applied"] is NSNull, "\(sts)")
+        #expect((sts["hosts"] as? [Any])?.isEmpty == true, "no policy to hold the hosts against: \(sts)")
+        let memory = try #require(json["downgrade_memory"] as? [String: Any])
+        #expect(memory["domain"] is NSNull, "\(memory)")
+        #expect((memory["hosts"] as? [[String: Any]])?.first?["applied"] as? Bool == false, "\(memory)")
+        let tlsRPT = try #require(json["tls_rpt"] as? [String: Any])
+        #expect(tlsRPT["record"] is NSNull && tlsRPT["dnssec"] as? String == "secure", "\(tlsRPT)")
+    }
+
+    static let stsID = "20240101T000000"
+
+    @Test("--mx with an enforce MTA-STS policy that lists only mx1: mx2 reported as excluded, the queue's cache, memory and TLS-RPT shown, exit 1")
+    func mxMTASTSEnforceExcludesHost() async throws {
+        let lab = try OutboundLab(dane: false, destRecords: OutboundLab.mtaSTSRecords(id: Self.stsID) + [
+            "_smtp._tls IN TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@dest.test,https://reports.dest.test/tlsrpt\"",
+        ])
+        defer { lab.cleanUp() }
+        let policyHost = try lab.startPolicyServer(OutboundLab.policy(mode: "enforce", mx: ["mx1.dest.test"]))
+        let mx1 = try lab.startMX("127.0.0.2")
+        let mx2 = try lab.startMX("127.0.0.3")
+        // One real delivery first, so the queue has cached the policy and seen mx1.
+        try await lab.start()
+        try await lab.submit(to: ["bob@dest.test"])
+        #expect(await mx1.waitForMessages(1).count == 1, "\(lab.loft.log)")
+        try await lab.waitForEmptyQueue()
+        let queue = lab.loft.directory.path + "/data/queue"
+
+        let result = try await Self.checkMX(lab, "dest.test")
+        let text = result.output
+        #expect(result.status == 1, "\(text) \(result.errors)")
+        #expect(text.contains("Verdict: mx2.dest.test: not in the MTA-STS policy of dest.test (mta-sts enforce (id \(Self.stsID)), "
+                              + "mx mx1.dest.test); the queue skips it"), "\(text)")
+        #expect(text.contains("MTA-STS (RFC 8461):\n  _mta-sts.dest.test TXT (DNSSEC: secure): \"v=STSv1; id=\(Self.stsID)\": "
+                              + "id \(Self.stsID)\n"), "\(text)")
+        #expect(text.contains("  policy served at https://mta-sts.dest.test/.well-known/mta-sts.txt: mode enforce, "
+                              + "mx mx1.dest.test, max_age 86400\n"), "\(text)")
+        #expect(text.contains("  the queue's cache (\(queue)/mta-sts/dest.test.json): id \(Self.stsID), mode enforce, "
+                              + "mx mx1.dest.test, max_age 86400, fetched "), "\(text)")
+        #expect(text.contains("  the queue applies: mta-sts enforce (id \(Self.stsID)), the cached policy\n"), "\(text)")
+        #expect(text.contains("  mx1.dest.test: listed in the policy; certificate PKIX-valid for mx1.dest.test\n"), "\(text)")
+        #expect(text.contains("  mx2.dest.test: not listed in the policy; not contacted: the queue skips it\n"), "\(text)")
+        #expect(text.contains("The queue's TLS plan: mta-sts enforce (id \(Self.stsID))\n"), "the plan the queue uses: \(text)")
+        #expect(text.contains("The queue: delivers over TLS, certificate verified for mx1.dest.test"), "\(text)")
+        #expect(text.contains("  mx1.dest.test: best verified, seen 1x, not pinned yet, last contact "), "\(text)")
+        #expect(text.contains("TLS-RPT (RFC 8460): _smtp._tls.dest.test TXT (DNSSEC: secure): \"v=TLSRPTv1; "
+                              + "rua=mailto:tlsrpt@dest.test,https://reports.dest.test/tlsrpt\": daily reports go to tlsrpt@dest.test"),
+                "\(text)")
+        #expect(mx2.received().isEmpty)
+
+        let json = try Self.json(try await Self.checkMX(lab, "dest.test", json: true))
+        #expect(json["status"] as? String == "broken")
+        #expect(json["exit_code"] as? Int == 1)
+        let hosts = try #require(json["hosts"] as? [[String: Any]])
+        #expect(hosts.first?["plan"] as? String == "mta-sts enforce (id \(Self.stsID))", "\(hosts)")
+        #expect((hosts.last?["skipped"] as? String)?.contains("not an MX host the MTA-STS policy of dest.test allows") == true, "\(hosts)")
+        let sts = try #require(json["mta_sts"] as? [String: Any])
+        let record = try #require(sts["record"] as? [String: Any])
+        #expect(record["status"] as? String == "found" && record["id"] as? String == Self.stsID, "\(record)")
+        #expect(record["dnssec"] as? String == "secure")
+        #expect(sts["policy_url"] as? String == "https://mta-sts.dest.test/.well-known/mta-sts.txt")
+        let fetched = try #require(sts["fetched"] as? [String: Any], "\(sts)")
+        #expect(fetched["mode"] as? String == "enforce" && fetched["mx"] as? [String] == ["mx1.dest.test"], "\(fetched)")
+        #expect(fetched["max_age"] as? Int == 86400)
+        #expect(sts["fetch_error"] is NSNull)
+        let cache = try #require(sts["cache"] as? [String: Any], "\(sts)")
+        #expect(cache["path"] as? String == queue + "/mta-sts/dest.test.json")
+        #expect((cache["policy"] as? [String: Any])?["id"] as? String == Self.stsID, "\(cache)")
+        let applied = try #require(sts["applied"] as? [String: Any], "\(sts)")
+        #expect(applied["id"] as? String == Self.stsID && applied["mode"] as? String == "enforce", "\(applied)")
+        #expect(applied["expires"] is String)
+        #expect(sts["consulted"] as? Bool == true)
+        let judged = try #require(sts["hosts"] as? [[String: Any]])
+        #expect(judged.compactMap { $0["name"] as? String } == ["mx1.dest.test", "mx2.dest.test"])
+        #expect(judged.first?["allowed"] as? Bool == true && judged.first?["certificate_valid"] as? Bool == true, "\(judged)")
+        #expect(judged.last?["allowed"] as? Bool == false && judged.last?["certificate_valid"] is NSNull, "\(judged)")
+        let tlsRPT = try #require(json["tls_rpt"] as? [String: Any])
+        #expect(tlsRPT["name"] as? String == "_smtp._tls.dest.test")
+        #expect(tlsRPT["mailto"] as? [String] == ["tlsrpt@dest.test"], "\(tlsRPT)")
+        let memory = try #require(json["downgrade_memory"] as? [String: Any])
+        #expect(memory["path"] as? String == queue + "/tls-memory.json")
+        let mx1Memory = try #require((memory["hosts"] as? [[String: Any]])?.first)
+        let entry = try #require(mx1Memory["entry"] as? [String: Any], "\(mx1Memory)")
+        #expect(entry["best"] as? String == "verified" && entry["pinned"] as? Bool == false, "\(entry)")
+        #expect(mx1Memory["pinned_level"] is NSNull)
+        // Two checks, one delivery: the policy host saw the queue's fetch and one per check.
+        #expect(policyHost.requestCount == 3, "\(policyHost.log)")
+    }
+
+    @Test("--mx under an MTA-STS policy in testing mode, MX certificates from an unknown CA: exit 0, warnings say what enforcing would refuse; with the policy host down, that the policy cannot be had")
+    func mxMTASTSTesting() async throws {
+        let lab = try OutboundLab(dane: false, destRecords: OutboundLab.mtaSTSRecords(id: Self.stsID), mxCertificateFromUnknownCA: true)
+        defer { lab.cleanUp() }
+        let policyHost = try lab.startPolicyServer(OutboundLab.policy(mode: "testing", mx: ["*.dest.test"]))
+        try lab.startMX("127.0.0.2")
+        try lab.startMX("127.0.0.3")
+        let result = try await Self.checkMX(lab, "dest.test")
+        let text = result.output
+        #expect(result.status == 0, "opportunistic TLS still delivers: \(text) \(result.errors)")
+        #expect(text.contains("The queue's TLS plan: may, mta-sts testing (id \(Self.stsID))\n"), "\(text)")
+        #expect(text.contains("  - mx1.dest.test [127.0.0.2]: enforcing the MTA-STS policy (mta-sts testing (id \(Self.stsID))) "
+                              + "would refuse it: the certificate is not valid for mx1.dest.test: "), "\(text)")
+        #expect(text.contains("  mx2.dest.test: listed in the policy; certificate not PKIX-valid for mx2.dest.test: 127.0.0.3: "),
+                "\(text)")
+        #expect(text.contains("  the queue's cache (\(lab.loft.directory.path)/data/queue/mta-sts/dest.test.json): "
+                              + "nothing cached for dest.test\n"), "\(text)")
+        #expect(text.contains("  the queue applies: mta-sts testing (id \(Self.stsID)), the policy fetched now\n"), "\(text)")
+
+        policyHost.stop()
+        let down = try await Self.checkMX(lab, "dest.test", json: true)
+        #expect(down.status == 0, "\(down.output)")
+        let json = try Self.json(down)
+        let warnings = try #require(json["warnings"] as? [String])
+        #expect(warnings.contains { $0.hasPrefix("dest.test publishes an MTA-STS record (id \(Self.stsID)) but its policy cannot be "
+                                                 + "fetched (MTA-STS policy fetch failed: mta-sts.dest.test [127.0.0.5]: ") &&
+                                    $0.hasSuffix("): the queue delivers as if dest.test had no MTA-STS policy") }, "\(warnings)")
+        let sts = try #require(json["mta_sts"] as? [String: Any])
+        #expect(sts["fetched"] is NSNull && sts["applied"] is NSNull, "\(sts)")
+        #expect((sts["fetch_error"] as? String)?.contains("mta-sts.dest.test [127.0.0.5]") == true, "\(sts)")
+        #expect((json["hosts"] as? [[String: Any]])?.first?["plan"] as? String == "may", "no policy, no MTA-STS in the plan")
+    }
+
+    @Test("--mx when the downgrade memory pinned mx1 at verified and it now offers no STARTTLS: the verdict names the STRIPTLS suspect, exit 1")
+    func mxStripTLSSuspect() async throws {
+        let lab = try OutboundLab(dane: false)
+        defer { lab.cleanUp() }
+        // What two deliveries a day apart would have left: mx1 (and so dest.test) seen CA-verified twice.
+        let queue = lab.loft.directory.path + "/data/queue"
+        try FileManager.default.createDirectory(atPath: queue, withIntermediateDirectories: true)
+        let now = Date()
+        try TLSMemoryStore(directory: queue).update { memory in
+            memory.record(.verified, host: "mx1.dest.test", domain: "dest.test", at: now.addingTimeInterval(-2 * 86400))
+            memory.record(.verified, host: "mx1.dest.test", domain: "dest.test", at: now.addingTimeInterval(-86400))
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: queue + "/tls-memory.json"))
+        try lab.startMX("127.0.0.2", tls: false)
+        try lab.startMX("127.0.0.3")
+
+        let result = try await Self.checkMX(lab, "dest.test")
+        let text = result.output
+        #expect(result.status == 1, "\(text) \(result.errors)")
+        #expect(text.contains("Verdict: mx1.dest.test [127.0.0.2]: STRIPTLS suspect: it offers no STARTTLS, but the host "
+                              + "mx1.dest.test was seen CA-verified on earlier deliveries (pinned); the queue defers mail to it "
+                              + "(may, pinned verified by host mx1.dest.test) and alerts the postmaster "
+                              + "(`loft tls-memory forget mx1.dest.test` if the change is legitimate)"), "\(text)")
+        #expect(text.contains("The queue's TLS plan: may, pinned verified by host mx1.dest.test\n"), "\(text)")
+        #expect(text.contains("The queue's TLS plan: may, pinned verified by domain dest.test\n"), "mx2 by the domain: \(text)")
+        #expect(text.contains("Downgrade memory (\(queue)/tls-memory.json):\n  domain dest.test: best verified, pinned (2 sightings)"),
+                "\(text)")
+        #expect(text.contains("  mx1.dest.test: best verified, pinned (2 sightings)"), "\(text)")
+        #expect(text.contains("; the queue's plan is pinned at verified (by host mx1.dest.test)\n    127.0.0.2: seen plain now: "
+                              + "STRIPTLS suspect\n"), "\(text)")
+        #expect(text.contains("  mx2.dest.test: nothing remembered; the queue's plan is pinned at verified (by domain dest.test)\n"
+                              + "    127.0.0.3: seen verified now\n"), "\(text)")
+        #expect(text.contains("The queue: delivers over TLS, certificate verified for mx2.dest.test"), "mx2 is fine: \(text)")
+        #expect(text.contains("_smtp._tls.dest.test TXT (DNSSEC: secure): none: the domain asks for no TLS reports"), "\(text)")
+        #expect(text.contains("policy at https://mta-sts.dest.test/.well-known/mta-sts.txt: not fetched (no record)"), "\(text)")
+
+        let json = try Self.json(try await Self.checkMX(lab, "dest.test", json: true))
+        #expect(json["status"] as? String == "broken")
+        #expect((json["verdict"] as? String)?.hasPrefix("mx1.dest.test [127.0.0.2]: STRIPTLS suspect: ") == true, "\(json)")
+        let memory = try #require(json["downgrade_memory"] as? [String: Any])
+        let domain = try #require(memory["domain"] as? [String: Any], "\(memory)")
+        #expect(domain["pinned"] as? Bool == true && (domain["sightings"] as? [String])?.count == 2, "\(domain)")
+        let hosts = try #require(memory["hosts"] as? [[String: Any]])
+        let mx1 = try #require(hosts.first)
+        #expect(mx1["pinned_level"] as? String == "verified" && mx1["pinned_by"] as? String == "host mx1.dest.test", "\(mx1)")
+        #expect(mx1["applied"] as? Bool == true)
+        #expect((mx1["entry"] as? [String: Any])?["best"] as? String == "verified", "\(mx1)")
+        let address = try #require((mx1["addresses"] as? [[String: Any]])?.first)
+        #expect(address["seen_now"] as? String == "plain" && address["striptls_suspect"] as? Bool == true, "\(address)")
+        let mx2 = try #require(hosts.last)
+        #expect(mx2["entry"] is NSNull && mx2["pinned_by"] as? String == "domain dest.test", "\(mx2)")
+        #expect((mx2["addresses"] as? [[String: Any]])?.first?["striptls_suspect"] as? Bool == false, "\(mx2)")
+        #expect((json["tls_rpt"] as? [String: Any])?["record"] is NSNull)
+        #expect(((json["mta_sts"] as? [String: Any])?["record"] as? [String: Any])?["status"] as? String == "absent")
+        let after = try Data(contentsOf: URL(fileURLWithPath: queue + "/tls-memory.json"))
+        #expect(after == before, "the check reads the memory, never writes it")
     }
 
     @Test("--mx with TLSA records that do not match the certificate: exit 1, the verdict names the mismatch and the deferral")

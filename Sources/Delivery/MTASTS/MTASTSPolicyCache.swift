@@ -60,7 +60,8 @@ actor MTASTSPolicyCache {
         let record = await lookUpRecord(domain)
         let cached = await cachedPolicy(domain)
         let now = clock()
-        switch MTASTSCacheDecision.decide(cached: cached, record: record, now: now) {
+        let decision = MTASTSCacheDecision.decide(cached: cached, record: record, now: now)
+        switch decision {
         case .useCached:
             if case .failed(let reason) = record {
                 logger.info("MTA-STS record lookup failed: keeping the cached policy", metadata: [
@@ -74,27 +75,31 @@ actor MTASTSPolicyCache {
             }
             return nil
         case .fetch(let id):
-            let fresh = cached.flatMap { $0.isFresh(at: now) ? $0 : nil }
             if let failed = failedFetches[domain], failed.id == id, now.timeIntervalSince(failed.at) < retryFailedFetchAfter {
-                return fresh
+                return decision.policy(domain: domain, cached: cached, fetched: nil, now: now)
             }
+            let fetched: Result<MTASTSPolicy, MTASTSError>
             do {
-                let policy = try await fetchPolicy(domain)
-                let fetched = MTASTSCachedPolicy(domain: domain, id: id, policy: policy, fetched: clock())
-                failedFetches[domain] = nil
-                memory[domain] = .some(fetched)
-                logger.info("MTA-STS policy fetched", metadata: [
-                    "domain": "\(domain)", "policy": "\(fetched.summary)", "mx": "\(policy.mx.joined(separator: " "))",
-                    "max_age": "\(policy.maxAge)"])
-                await save(fetched)
-                return fetched
+                fetched = .success(try await fetchPolicy(domain))
             } catch {
+                fetched = .failure(error)
+            }
+            let applied = decision.policy(domain: domain, cached: cached, fetched: fetched, now: clock())
+            switch fetched {
+            case .success(let policy):
+                failedFetches[domain] = nil
+                memory[domain] = .some(applied)
+                logger.info("MTA-STS policy fetched", metadata: [
+                    "domain": "\(domain)", "policy": "\(applied?.summary ?? "-")", "mx": "\(policy.mx.joined(separator: " "))",
+                    "max_age": "\(policy.maxAge)"])
+                if let applied { await save(applied) }
+            case .failure(let error):
                 failedFetches[domain] = (id, now)
                 logger.warning("MTA-STS policy fetch failed", metadata: [
                     "domain": "\(domain)", "id": "\(id)", "reason": "\(error)",
-                    "outcome": "\(fresh.map { "keeping the cached policy, \($0.summary)" } ?? "no policy applies")"])
-                return fresh
+                    "outcome": "\(applied.map { "keeping the cached policy, \($0.summary)" } ?? "no policy applies")"])
             }
+            return applied
         }
     }
 

@@ -5,13 +5,28 @@ import POSIXSupport
 /// The MTA-STS policies on disk: one JSON file per domain, `<directory>/<domain>.json`, each written whole
 /// in a temporary file, fsynced and renamed over the old one (then the directory fsynced), so a crash leaves
 /// the old policy or the new one. Blocking file I/O: call from a thread pool.
-struct MTASTSPolicyStore: Sendable {
+public struct MTASTSPolicyStore: Sendable {
     /// `<data_dir>/queue/mta-sts`, created on the first write.
-    let directory: String
+    public let directory: String
+
+    init(directory: String) {
+        self.directory = directory
+    }
+
+    /// The store of the queue in `queueDirectory` (`Spool.directory`): its `mta-sts/` directory.
+    public init(queueDirectory: String) {
+        self.init(directory: queueDirectory + "/mta-sts")
+    }
+
+    /// Where the policy of `domain` is kept; nil for a name that cannot have one (only host names make file
+    /// names: nothing with "/", "..", or a leading dot).
+    public func path(for domain: String) -> String? {
+        MTASTSPolicy.isHostName(domain) ? directory + "/" + domain + ".json" : nil
+    }
 
     /// The policy stored for `domain`, or nil when there is none or its file cannot be read (logged by the
     /// caller as a fetch would be: the policy is fetched again).
-    func load(domain: String) throws -> MTASTSCachedPolicy? {
+    public func load(domain: String) throws -> MTASTSCachedPolicy? {
         guard let path = path(for: domain) else { return nil }
         let bytes: [UInt8]
         do {
@@ -35,11 +50,6 @@ struct MTASTSPolicyStore: Sendable {
     func remove(domain: String) throws {
         guard let path = path(for: domain) else { return }
         if try FileSystem.unlink(path) { try FileSystem.fsyncDirectory(directory) }
-    }
-
-    /// Only host names make file names: nothing with "/", "..", or a leading dot.
-    private func path(for domain: String) -> String? {
-        MTASTSPolicy.isHostName(domain) ? directory + "/" + domain + ".json" : nil
     }
 
     private static var encoder: JSONEncoder {

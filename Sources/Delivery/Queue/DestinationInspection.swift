@@ -3,8 +3,9 @@ import TLS
 
 /// What the outbound queue would do for one recipient domain, worked out exactly as a delivery does
 /// (`DestinationResolver` for the MX hosts, their addresses and TLSA records; `HostTLSPlan` for each
-/// host's TLS) but without connecting: the DNS half of `loft check-tls --mx`. The connection half
-/// probes each host with `HostTLSPlan.expectation` and asks `HostTLSPlan.rejection(of:)`.
+/// host's TLS, with the domain's MTA-STS policy and the downgrade memory's pins) but without connecting:
+/// the DNS half of `loft check-tls --mx`. The connection half probes each host with
+/// `HostTLSPlan.expectation` and asks `HostTLSPlan.rejection(of:)`.
 public struct DestinationInspection: Sendable {
     /// One MX host the queue would try, in its order.
     public struct Host: Sendable {
@@ -27,6 +28,10 @@ public struct DestinationInspection: Sendable {
         public var tlsa: [TLSAData]
         /// The TLS plan for this host, or why the queue skips it (a temporary failure).
         public var plan: Result<HostTLSPlan, HostUnusable>
+        /// What the downgrade memory pinned for this host (or its domain, if higher): nil when nothing is.
+        public var memoryPin: HostTLSPlan.Pin?
+        /// Why `plan` does not carry `memoryPin` (an explicit policy decides); nil when it does, or nothing is pinned.
+        public var memoryPinNotApplied: String?
     }
 
     /// Where the domain's mail goes, as DNS says.
@@ -44,6 +49,8 @@ public struct DestinationInspection: Sendable {
     public var port: Int
     /// The TLS policy in force for the domain.
     public var policy: OutboundTLSPolicy
+    /// The MTA-STS policy the plans were made with (nil: none applies, or the policy table does not consult it).
+    public var mtaSTS: MTASTSCachedPolicy?
     /// The MX answer (nil when the lookup itself failed).
     public var mx: DNSAnswer<MXRecord>?
     public var outcome: Outcome
@@ -52,9 +59,14 @@ public struct DestinationInspection: Sendable {
     /// - Parameters:
     ///   - policies: the configured per-domain TLS policies.
     ///   - port: where MX hosts listen (`[delivery] smtp_port`).
-    public static func inspect(domain: String, policies: OutboundTLSPolicyTable, port: Int,
-                               resolver: DNSResolver) -> DestinationInspection {
+    ///   - mtaSTS: the domain's MTA-STS policy as the queue's cache would give it; ignored when the policy table
+    ///     does not consult MTA-STS for the domain.
+    ///   - memory: the downgrade memory (nil: none known).
+    public static func inspect(domain: String, policies: OutboundTLSPolicyTable, port: Int, resolver: DNSResolver,
+                               mtaSTS: MTASTSCachedPolicy? = nil, memory: TLSMemory? = nil) -> DestinationInspection {
         let policy = policies.policy(for: domain)
+        let mtaSTS = policies.consultsMTASTS(for: domain) ? mtaSTS : nil
+        let tableEntry = policies.hasEntry(for: domain)
         let wantsTLSA = policy.looksForDANE
         let (mx, plan) = DestinationResolver(resolver: resolver).inspect(domain: domain, port: port, wantsTLSA: wantsTLSA)
         let outcome: Outcome
@@ -65,14 +77,23 @@ public struct DestinationInspection: Sendable {
             outcome = .temporary(status: status, reason: reason)
         case .hosts(let found):
             outcome = .hosts(found.map { host in
-                Host(
+                // What a delivery of a message without REQUIRETLS or TLS-Required gets (OutboundQueue+Destination).
+                var plan = HostTLSPlan.plan(
+                    for: host, policy: policy, mtaSTS: mtaSTS, explicitPolicy: tableEntry, domain: domain,
+                    requireTLS: false, tlsRequiredNo: false)
+                let pin = memory?.required(host: host.name, domain: domain).map { HostTLSPlan.Pin(level: $0.level, by: $0.pinnedBy) }
+                var notApplied: String?
+                if let memory, pin != nil, case .success(let raw) = plan {
+                    notApplied = raw.explicitPolicyBeforeMemory(tableEntry: tableEntry, mtaSTS: mtaSTS)
+                    plan = .success(raw.applying(memory, host: host.name, domain: domain, tableEntry: tableEntry, mtaSTS: mtaSTS))
+                }
+                return Host(
                     name: host.name, preference: host.preference, addresses: host.addresses,
                     ipv6Status: host.ipv6Status, ipv4Status: host.ipv4Status, isSecure: host.isSecure,
                     tlsaLookedUp: host.tlsaLookedUp,
-                    tlsaStatus: host.tlsaStatus, tlsa: host.tlsa,
-                    plan: host.tlsPlan(policy: policy, domain: domain))
+                    tlsaStatus: host.tlsaStatus, tlsa: host.tlsa, plan: plan, memoryPin: pin, memoryPinNotApplied: notApplied)
             })
         }
-        return DestinationInspection(domain: domain, port: port, policy: policy, mx: mx, outcome: outcome)
+        return DestinationInspection(domain: domain, port: port, policy: policy, mtaSTS: mtaSTS, mx: mx, outcome: outcome)
     }
 }

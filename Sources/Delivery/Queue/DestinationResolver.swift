@@ -20,13 +20,6 @@ struct DestinationHost: Sendable, Equatable {
     /// Whether TLSA records were looked up, and what DNSSEC said about the answer (nil: none came back).
     var tlsaLookedUp = false
     var tlsaStatus: DNSSECStatus? = nil
-
-    /// The TLS plan for connecting to this host of `domain` under `policy`, or why it must be skipped (what
-    /// any message gets; MTA-STS and the message's own REQUIRETLS / TLS-Required are left out).
-    func tlsPlan(policy: OutboundTLSPolicy, domain: String) -> Result<HostTLSPlan, HostUnusable> {
-        HostTLSPlan.plan(
-            for: self, policy: policy, mtaSTS: nil, explicitPolicy: false, domain: domain, requireTLS: false, tlsRequiredNo: false)
-    }
 }
 
 /// Where a domain's mail can go, as DNS says (RFC 5321 §5.1, RFC 7505, RFC 7672).

@@ -23,12 +23,12 @@ public struct HostTLSPlan: Sendable, Equatable {
     /// was never required there.
     public internal(set) var plaintextFallback: Bool
     /// The level the downgrade memory pinned for this host or its domain, and which entry pinned it.
-    var pinned: Pin? = nil
+    public internal(set) var pinned: Pin? = nil
 
-    struct Pin: Sendable, Equatable {
-        var level: TLSSecurityLevel
+    public struct Pin: Sendable, Equatable {
+        public internal(set) var level: TLSSecurityLevel
         /// "host mx1.example.net" or "domain example.net".
-        var by: String
+        public internal(set) var by: String
     }
 
     /// This plan raised to what the downgrade memory pinned: TLS becomes mandatory (no plaintext retry) and
@@ -44,13 +44,13 @@ public struct HostTLSPlan: Sendable, Equatable {
 
     /// An MTA-STS policy in `testing` mode: what enforcing it would have required, checked after the
     /// connection and only logged (RFC 8461 §5).
-    var reportOnly: ReportOnly? = nil
+    public internal(set) var reportOnly: ReportOnly? = nil
 
-    struct ReportOnly: Sendable, Equatable {
+    public struct ReportOnly: Sendable, Equatable {
         /// "mta-sts testing (id ...)"
-        var policy: String
+        public internal(set) var policy: String
         /// The host matches one of the policy's `mx` patterns.
-        var hostAllowed: Bool
+        public internal(set) var hostAllowed: Bool
     }
 
     /// The plan for `host` (an MX host, or the relay) of `domain`.
@@ -181,7 +181,7 @@ public struct HostTLSPlan: Sendable, Equatable {
 
     /// Under an MTA-STS `testing` policy: why enforcing it would have refused this connection, or nil when
     /// it would not have (or nothing was learnt: the connection failed before EHLO).
-    func reportOnlyFailure(tls: TLSClientSessionInfo?, reachedEHLO: Bool) -> String? {
+    public func reportOnlyFailure(tls: TLSClientSessionInfo?, reachedEHLO: Bool) -> String? {
         guard let reportOnly, tls != nil || reachedEHLO else { return nil }
         let host = expectation.serverName ?? "the host"
         if !reportOnly.hostAllowed { return "\(host) is not an MX host the policy allows" }
@@ -232,7 +232,7 @@ public struct HostUnusable: Error, Sendable, Equatable {
 
 extension TLSClientSessionInfo {
     /// The level this handshake reached (the reference names asked were the host's own).
-    var securityLevel: TLSSecurityLevel {
+    public var securityLevel: TLSSecurityLevel {
         switch verification {
         case .daneVerified: .dane
         case .verified: .verified

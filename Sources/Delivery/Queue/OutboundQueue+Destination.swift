@@ -45,7 +45,7 @@ extension OutboundQueue {
                 logger.warning("destination lookup deferred", metadata: ["domain": "\(domain)", "reason": "\(reason)"])
                 return all(.deferred(FailureDetail(status: status, diagnostic: "X-Loft; \(reason)", remoteHost: nil)))
             case .hosts(let found):
-                let explicit = settings.tlsPolicies.entries[domain] != nil
+                let explicit = settings.tlsPolicies.hasEntry(for: domain)
                 hosts = found.map { host in
                     let tlsPlan = HostTLSPlan.plan(
                         for: host, policy: policy, mtaSTS: mtaSTS, explicitPolicy: explicit, domain: domain,
@@ -69,8 +69,8 @@ extension OutboundQueue {
                 continue
             case .success(let success):
                 // Explicit policy (the table, DANE, an enforced MTA-STS policy) goes before the downgrade memory.
-                let memoryApplies = route.isMX && !tlsRequiredNo && mtaSTS?.policy.mode != .enforce
-                plan = memoryApplies ? await applyingMemory(to: success, host: host.name, domain: domain) : success
+                let memoryApplies = route.isMX && !tlsRequiredNo
+                plan = memoryApplies ? await applyingMemory(to: success, host: host.name, domain: domain, mtaSTS: mtaSTS) : success
             }
             for address in host.addresses {
                 var subset = message

@@ -3,14 +3,14 @@ import Logging
 
 extension OutboundQueue {
     /// `plan` raised to what the downgrade memory pinned for `host` or `domain`, unless an explicit policy
-    /// (a policy-table entry for the domain, or DANE for this host) already decides.
-    func applyingMemory(to plan: HostTLSPlan, host: String, domain: String) async -> HostTLSPlan {
-        guard settings.tlsPolicies.entries[domain.lowercased()] == nil, plan.check != .dane else { return plan }
+    /// (a policy-table entry for the domain, DANE for this host, an enforced MTA-STS policy) already decides.
+    func applyingMemory(to plan: HostTLSPlan, host: String, domain: String, mtaSTS: MTASTSCachedPolicy?) async -> HostTLSPlan {
+        let tableEntry = settings.tlsPolicies.hasEntry(for: domain)
+        guard plan.explicitPolicyBeforeMemory(tableEntry: tableEntry, mtaSTS: mtaSTS) == nil else { return plan }
         let store = tlsMemory
         do {
             let memory = try await threadPool.runIfActive { try store.load() }
-            guard let pin = memory.required(host: host, domain: domain) else { return plan }
-            return plan.pinning(pin.level, by: pin.pinnedBy)
+            return plan.applying(memory, host: host, domain: domain, tableEntry: tableEntry, mtaSTS: mtaSTS)
         } catch {
             logger.error("cannot read the TLS downgrade memory", metadata: ["error": "\(error)"])
             return plan
@@ -56,9 +56,9 @@ extension OutboundQueue {
 
     /// What a connection showed: nil when it never got as far as EHLO (or the handshake failed).
     static func observedLevel(_ report: ConnectionReport) -> TLSSecurityLevel? {
-        guard let capabilities = report.capabilities, !report.handshakeFailed else { return nil }
-        guard let tls = report.tls else { return capabilities.starttls ? .encrypted : .plain }
-        return tls.securityLevel
+        TLSSecurityLevel.observed(
+            reachedEHLO: report.capabilities != nil, startTLSOffered: report.capabilities?.starttls ?? false,
+            handshakeFailed: report.handshakeFailed, tls: report.tls)
     }
 
     private func stripTLSNotice(

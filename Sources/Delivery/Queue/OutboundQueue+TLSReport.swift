@@ -77,9 +77,9 @@ extension OutboundQueue {
                 var sent = 0
                 for domain in results.domains.keys.sorted() {
                     let addresses = try await threadPool.runIfActive { () -> [String] in
-                        guard let answer = try? resolver.txt("_smtp._tls." + domain) else { return [] }
+                        guard let answer = try? resolver.txt(TLSReportRecord.owner(of: domain)) else { return [] }
                         if case .bogus = answer.status { return [] }
-                        return answer.records.compactMap(TLSReportMessage.reportAddresses).first ?? []
+                        return TLSReportRecord.select(from: answer.records)?.mailAddresses ?? []
                     }
                     guard !addresses.isEmpty else { continue }
                     let message = TLSReportMessage(

@@ -61,7 +61,7 @@ public actor OutboundQueue {
         self.logger = logger
         self.clock = clock
         self.mtaSTSPolicies = Self.makeMTASTSPolicyCache(
-            directory: spool.directory + "/mta-sts", resolver: resolver, tlsContext: tlsContext, group: group,
+            queueDirectory: spool.directory, resolver: resolver, tlsContext: tlsContext, group: group,
             threadPool: threadPool, logger: logger, clock: clock)
     }
 

@@ -61,6 +61,12 @@ public struct OutboundTLSPolicyTable: Sendable, Equatable {
         return nil
     }
 
+    /// Whether the table has an entry for `domain` itself (not a `.parent` one): the admin's explicit policy for
+    /// it, which `TLS-Required: No` does not lift and the downgrade memory does not raise.
+    public func hasEntry(for domain: String) -> Bool {
+        entries[domain.lowercased()] != nil
+    }
+
     /// Whether MTA-STS (RFC 8461) is looked up for `domain`: when no entry covers it and the default level is
     /// opportunistic (`may`, `dane`). An entry, or a stricter (or `none`) default, is the admin's own policy.
     public func consultsMTASTS(for domain: String) -> Bool {

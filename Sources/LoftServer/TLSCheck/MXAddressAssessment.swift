@@ -4,7 +4,8 @@ import Foundation
 import TLS
 
 /// What the queue does with one MX address, given what a connection to it showed: the plan's own
-/// rules (`HostTLSPlan.rejection(of:)`, its mode and its plaintext fallback), put in words.
+/// rules (`HostTLSPlan.rejection(of:)`, its mode, its plaintext fallback, the level the downgrade
+/// memory pinned, what an MTA-STS policy in testing mode would refuse), put in words.
 enum MXAddressAssessment {
     static func assess(_ connection: TLSCheckConnectionResult, label: String, host: String, address: IPAddress,
                        plan: HostTLSPlan, now: Date) -> MXCheckReport.AddressReport {
@@ -19,6 +20,21 @@ enum MXAddressAssessment {
         }
         let transcript = connection.transcript
         let defers = "defers mail to it (\(plan.policyDescription))"
+
+        // What the queue would remember of this connection, and whether that falls below a pinned level: the
+        // queue defers and raises a STRIPTLS alert (OutboundQueue+TLSMemory).
+        report.observedLevel = TLSSecurityLevel.observed(
+            reachedEHLO: transcript.beforeTLS != nil, startTLSOffered: transcript.beforeTLS?.startTLS ?? false,
+            handshakeFailed: connection.handshakeFailure != nil, tls: connection.session)
+        if let pin = plan.pinned, let observed = report.observedLevel, observed < pin.level {
+            report.stripTLSSuspect = true
+            let now = connection.session == nil ? "it offers no STARTTLS" : "its TLS is only \(observed) now"
+            let entry = pin.by.split(separator: " ", maxSplits: 1).last.map(String.init) ?? host  // "host mx1.example.net"
+            return broken("\(defers) and alerts the postmaster",
+                          "\(label): STRIPTLS suspect: \(now), but the \(pin.by) was seen \(pin.level) on earlier deliveries "
+                            + "(pinned); the queue \(defers) and alerts the postmaster (`loft tls-memory forget \(entry)` "
+                            + "if the change is legitimate)")
+        }
 
         guard let session = connection.session else {
             if let failure = connection.handshakeFailure {
@@ -59,6 +75,10 @@ enum MXAddressAssessment {
         if case .daneVerified(0, _) = session.verification { daneEE = true } else { daneEE = false }
         if !daneEE, let leaf = session.peerChain.first, leaf.notAfter < now {
             report.warnings.append("\(label): the certificate expired on \(TLSCertificateFindings.day(leaf.notAfter))")
+        }
+        if let failure = plan.reportOnlyFailure(tls: session, reachedEHLO: transcript.beforeTLS != nil),
+           let policy = plan.reportOnly?.policy {
+            report.warnings.append("\(label): enforcing the MTA-STS policy (\(policy)) would refuse it: \(failure)")
         }
         if let problem = transcript.problem ?? connection.interruption {
             return broken(report.queueAction, "\(label): after TLS: \(problem)")

@@ -3,19 +3,9 @@ import Delivery
 import Foundation
 import TLS
 
-/// A part of the `--mx` report whose checker is still being built: the report keeps its place and
-/// says so, rather than guessing.
-public struct TLSCheckPendingCheck: Sendable, Equatable {
-    public var note: String
-
-    public init(note: String) {
-        self.note = note
-    }
-}
-
 /// Everything `loft check-tls --mx DOMAIN` found: the queue's view of the domain (MX hosts, DNSSEC,
-/// TLSA, TLS plans) and, for every address, what a connection to it showed and what the queue
-/// would do.
+/// TLSA, MTA-STS, the downgrade memory, TLS plans), for every address what a connection to it showed
+/// and what the queue would do, and the domain's TLS-RPT record.
 public struct MXCheckReport: Sendable {
     /// One address of one MX host.
     public struct AddressReport: Sendable {
@@ -31,6 +21,11 @@ public struct MXCheckReport: Sendable {
         /// What is wrong here (`status` broken or unreachable), starting with the host and address.
         public var problem: String?
         public var warnings: [String]
+        /// What the connection showed, as the downgrade memory would record it (nil: nothing learnt).
+        public var observedLevel: TLSSecurityLevel? = nil
+        /// The connection fell below the level the downgrade memory pinned: the queue would defer and raise a
+        /// STRIPTLS alert.
+        public var stripTLSSuspect = false
     }
 
     /// One MX host the queue would try.
@@ -52,16 +47,18 @@ public struct MXCheckReport: Sendable {
     public var hosts: [HostReport]
     /// MX records the queue does not try: past its limit of hosts, or without an address.
     public var untriedMX: [MXRecord]
-    /// RFC 8461. Its place in the report, until Loft's MTA-STS support lands.
-    public var mtaSTS = TLSCheckPendingCheck(
-        note: "not checked: Loft's MTA-STS support (RFC 8461) is still being built; this report will show the policy here")
-    /// Loft's STRIPTLS downgrade memory for these hosts. Its place in the report, until it lands.
-    public var downgradeMemory = TLSCheckPendingCheck(
-        note: "not shown: Loft's downgrade memory is still being built; this report will show what it holds here")
+    /// The domain's MTA-STS (RFC 8461); nil only with `setupFailure`.
+    public var mtaSTS: MTASTSFindings?
+    /// The queue's STRIPTLS downgrade memory; nil only with `setupFailure`.
+    public var downgradeMemory: DowngradeMemoryFindings?
+    /// The domain's TLS-RPT record (RFC 8460); nil only with `setupFailure`.
+    public var tlsReport: TLSReportFindings?
     public var verdict: TLSCheckVerdict
 
     public init(domain: String, checkedAt: Date, settingsSource: String, relay: String?, setupFailure: String?,
-                inspection: DestinationInspection?, hosts: [HostReport], untriedMX: [MXRecord]) {
+                inspection: DestinationInspection?, hosts: [HostReport], untriedMX: [MXRecord],
+                mtaSTS: MTASTSFindings? = nil, downgradeMemory: DowngradeMemoryFindings? = nil,
+                tlsReport: TLSReportFindings? = nil) {
         self.domain = domain
         self.checkedAt = checkedAt
         self.settingsSource = settingsSource
@@ -70,6 +67,9 @@ public struct MXCheckReport: Sendable {
         self.inspection = inspection
         self.hosts = hosts
         self.untriedMX = untriedMX
+        self.mtaSTS = mtaSTS
+        self.downgradeMemory = downgradeMemory
+        self.tlsReport = tlsReport
         self.verdict = TLSCheckVerdict(status: .ok, summary: "", problems: [], warnings: [])
         self.verdict = assess()
     }
@@ -84,6 +84,10 @@ public struct MXCheckReport: Sendable {
         guard let inspection else { return verdict(.unreachable, "\(domain): nothing was checked") }
         var warnings: [String] = []
         if let relay { warnings.append(relay) }
+        warnings += mtaSTS?.warnings ?? []
+        if let failure = downgradeMemory?.readFailure {
+            warnings.append("cannot read the downgrade memory (\(failure)): the plans shown carry no pins")
+        }
         switch inspection.outcome {
         case .undeliverable(_, let reason):
             // A null MX is a domain's deliberate answer, not a TLS problem.
@@ -101,20 +105,29 @@ public struct MXCheckReport: Sendable {
             break
         }
         var problems: [String] = []
+        // A possible attack goes first: it is what the admin must look at.
+        var suspects: [String] = []
         var unreachable: [String] = []
         for host in hosts {
             if case .failure(let unusable) = host.host.plan {
-                problems.append("\(host.host.name): the queue skips it: \(unusable.reason)")
+                if let sts = inspection.mtaSTS, sts.policy.mode == .enforce, !sts.policy.allows(mxHost: host.host.name) {
+                    problems.append("\(host.host.name): not in the MTA-STS policy of \(domain) (\(sts.summary), mx "
+                                    + "\(sts.policy.mx.joined(separator: ", "))); the queue skips it")
+                } else {
+                    problems.append("\(host.host.name): the queue skips it: \(unusable.reason)")
+                }
             }
             for address in host.addresses {
                 warnings += address.warnings
                 switch address.status {
                 case .ok: break
+                case .broken where address.stripTLSSuspect: suspects += address.problem.map { [$0] } ?? []
                 case .broken: problems += address.problem.map { [$0] } ?? []
                 case .unreachable: unreachable += address.problem.map { [$0] } ?? []
                 }
             }
         }
+        problems = suspects + problems
         if let first = problems.first {
             return verdict(.broken, first, problems: problems + unreachable, warnings: warnings)
         }

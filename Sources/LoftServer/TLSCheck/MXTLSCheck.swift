@@ -7,8 +7,10 @@ import TLS
 
 /// `loft check-tls --mx DOMAIN`: what the outbound queue would do for a recipient domain, checked
 /// against the real servers. DNS goes through the `[dns]` settings (the queue's validating
-/// resolver), the hosts, their order and their TLS plans come from Delivery's own code
-/// (`DestinationInspection`), and every address of every host is contacted under its plan.
+/// resolver); the domain's MTA-STS policy is fetched live and weighed against the queue's cache as
+/// the queue weighs it; the downgrade memory is read from the data directory (never written); the
+/// hosts, their order and their TLS plans come from Delivery's own code (`DestinationInspection`),
+/// and every address of every host is contacted under its plan.
 public struct MXTLSCheck: Sendable {
     public var domain: String
     public var configuration: LoftConfiguration
@@ -28,10 +30,14 @@ public struct MXTLSCheck: Sendable {
         let now = Date()
         let configuration = self.configuration
         let domain = self.domain.lowercased().hasSuffix(".") ? String(self.domain.lowercased().dropLast()) : self.domain.lowercased()
+        var mtaSTS: MTASTSFindings?
+        var memory: DowngradeMemoryFindings?
+        var tlsReport: TLSReportFindings?
         func report(setupFailure: String? = nil, relay: String? = nil, inspection: DestinationInspection? = nil,
                     hosts: [MXCheckReport.HostReport] = [], untried: [MXRecord] = []) -> MXCheckReport {
             MXCheckReport(domain: domain, checkedAt: now, settingsSource: settingsSource, relay: relay,
-                          setupFailure: setupFailure, inspection: inspection, hosts: hosts, untriedMX: untried)
+                          setupFailure: setupFailure, inspection: inspection, hosts: hosts, untriedMX: untried,
+                          mtaSTS: mtaSTS, downgradeMemory: memory, tlsReport: tlsReport)
         }
 
         let resolver: DNSResolver
@@ -51,10 +57,20 @@ public struct MXTLSCheck: Sendable {
         }
         let policies = OutboundSetup.tlsPolicies(configuration)
         let port = configuration.delivery.smtpPort
+        let queueDirectory = configuration.dataDirectory.isEmpty ? nil : Spool.directory(dataDirectory: configuration.dataDirectory)
+        let fetcher = MTASTSPolicyFetcher(tlsContext: context, group: runtime.group, timeout: timeouts.reply)
+        let sts = await MTASTSFindings.gather(
+            domain: domain, resolver: resolver, fetcher: fetcher, queueDirectory: queueDirectory, policies: policies, now: now,
+            runtime: runtime)
+        mtaSTS = sts
+        let remembered = await DowngradeMemoryFindings.load(queueDirectory: queueDirectory, runtime: runtime)
+        memory = remembered
+        tlsReport = await TLSReportFindings.lookUp(domain: domain, resolver: resolver, runtime: runtime)
         let inspection: DestinationInspection
         do {
             inspection = try await runtime.blocking {
-                DestinationInspection.inspect(domain: domain, policies: policies, port: port, resolver: resolver)
+                DestinationInspection.inspect(domain: domain, policies: policies, port: port, resolver: resolver,
+                                              mtaSTS: sts.applied, memory: remembered.memory)
             }
         } catch {
             return report(setupFailure: "cannot look up \(domain): \(error)")
@@ -72,6 +88,7 @@ public struct MXTLSCheck: Sendable {
             }
             hosts.append(MXCheckReport.HostReport(host: host, addresses: addresses))
         }
+        mtaSTS?.judge(hosts)
         let tried = Set(found.map(\.name))
         let untried = (inspection.mx?.records ?? []).filter { !$0.isNullMX && !tried.contains($0.host) }
         return report(relay: relay, inspection: inspection, hosts: hosts, untried: untried)

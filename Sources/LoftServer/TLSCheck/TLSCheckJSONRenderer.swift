@@ -44,8 +44,9 @@ public enum TLSCheckJSONRenderer {
             "setup_failure": nullable(report.setupFailure),
             "hosts": report.hosts.map { host($0, now: report.checkedAt) },
             "untried_mx": report.untriedMX.map { ["preference": Int($0.preference), "host": $0.host] as [String: Any] },
-            "mta_sts": ["checked": false, "note": report.mtaSTS.note] as [String: Any],
-            "downgrade_memory": ["checked": false, "note": report.downgradeMemory.note] as [String: Any],
+            "mta_sts": nullable(report.mtaSTS.map(mtaSTS)),
+            "downgrade_memory": nullable(report.downgradeMemory.map { downgradeMemory($0, report: report) }),
+            "tls_rpt": nullable(report.tlsReport.map(tlsRPT)),
         ]
         if let inspection = report.inspection {
             object["port"] = inspection.port
@@ -127,6 +128,111 @@ public enum TLSCheckJSONRenderer {
         default: object["dane"] = session == nil ? NSNull() : "not_used"
         }
         return object
+    }
+
+    private static func mtaSTS(_ sts: MTASTSFindings) -> [String: Any] {
+        var record: [String: Any] = [
+            "texts": sts.recordTexts, "dnssec": nullable(sts.recordDNSSEC.map(dnssec)), "id": NSNull(), "error": NSNull(),
+        ]
+        switch sts.record {
+        case .found(let id):
+            record["status"] = "found"
+            record["id"] = id
+        case .absent:
+            record["status"] = "absent"
+        case .failed(let reason):
+            record["status"] = "failed"
+            record["error"] = reason
+        }
+        var object: [String: Any] = [
+            "record": record,
+            "policy_url": sts.policyURL,
+            "consulted": sts.notConsulted == nil,
+            "not_consulted_because": nullable(sts.notConsulted),
+            "applied": nullable(sts.applied.map(cachedPolicy)),
+            "hosts": sts.hosts.map { host -> [String: Any] in
+                ["name": host.host, "allowed": host.allowed, "certificate_valid": nullable(host.certificateValid),
+                 "detail": nullable(host.detail)]
+            },
+        ]
+        switch sts.served {
+        case .success(let served)?:
+            object["fetched"] = policy(served)
+            object["fetch_error"] = NSNull()
+        case .failure(let error)?:
+            object["fetched"] = NSNull()
+            object["fetch_error"] = "\(error)"
+        case nil:
+            object["fetched"] = NSNull()
+            object["fetch_error"] = NSNull()
+        }
+        switch sts.cache {
+        case .unknown:
+            object["cache"] = NSNull()
+        case .empty(let path):
+            object["cache"] = ["path": path, "policy": NSNull(), "error": NSNull()] as [String: Any]
+        case .stored(let path, let cached):
+            object["cache"] = ["path": path, "policy": cachedPolicy(cached), "error": NSNull()] as [String: Any]
+        case .unreadable(let path, let reason):
+            object["cache"] = ["path": path, "policy": NSNull(), "error": reason] as [String: Any]
+        }
+        return object
+    }
+
+    private static func policy(_ policy: MTASTSPolicy) -> [String: Any] {
+        ["mode": policy.mode.rawValue, "mx": policy.mx, "max_age": policy.maxAge]
+    }
+
+    private static func cachedPolicy(_ cached: MTASTSCachedPolicy) -> [String: Any] {
+        var object = policy(cached.policy)
+        object["id"] = cached.id
+        object["fetched_at"] = timestamp(cached.fetched)
+        object["expires"] = timestamp(cached.expires)
+        return object
+    }
+
+    private static func downgradeMemory(_ findings: DowngradeMemoryFindings, report: MXCheckReport) -> [String: Any] {
+        let memory = findings.memory
+        return [
+            "path": nullable(findings.path),
+            "error": nullable(findings.readFailure),
+            "domain": nullable(memory.flatMap { $0.domains[report.domain] }.map(memoryEntry)),
+            "hosts": report.hosts.map { host -> [String: Any] in
+                let pin = host.host.memoryPin
+                return [
+                    "name": host.host.name,
+                    "entry": nullable(memory.flatMap { $0.hosts[host.host.name.lowercased()] }.map(memoryEntry)),
+                    "pinned_level": nullable(pin?.level.name),
+                    "pinned_by": nullable(pin?.by),
+                    "applied": pin != nil && host.host.memoryPinNotApplied == nil,
+                    "not_applied_because": nullable(host.host.memoryPinNotApplied),
+                    "addresses": host.addresses.map { address -> [String: Any] in
+                        ["address": address.address.description, "seen_now": nullable(address.observedLevel?.name),
+                         "striptls_suspect": address.stripTLSSuspect]
+                    },
+                ]
+            },
+        ]
+    }
+
+    private static func memoryEntry(_ entry: TLSMemory.Entry) -> [String: Any] {
+        [
+            "best": entry.best.name,
+            "pinned": entry.isPinned,
+            "sightings": entry.sightings.map(timestamp),
+            "last_contact": timestamp(entry.lastContact),
+            "alerted": nullable(entry.alerted?.name),
+        ]
+    }
+
+    private static func tlsRPT(_ findings: TLSReportFindings) -> [String: Any] {
+        [
+            "name": findings.owner,
+            "dnssec": nullable(findings.dnssec.map(dnssec)),
+            "record": nullable(findings.record?.text),
+            "mailto": findings.record?.mailAddresses ?? [],
+            "error": nullable(findings.lookupFailure),
+        ]
     }
 
     /// "tls", "handshake_failure", "certificates", "verification".

@@ -39,9 +39,10 @@ public enum TLSCheckTextRenderer {
             for record in report.untriedMX {
                 text += "\n\(record.host) (preference \(record.preference)): not tried by the queue (no address, or past its limit of MX hosts)\n"
             }
-            text += "\nMTA-STS: \(report.mtaSTS.note)\n"
-            text += "Downgrade memory: \(report.downgradeMemory.note)\n"
         }
+        if let sts = report.mtaSTS { text += "\n" + mtaSTS(sts) }
+        if let memory = report.downgradeMemory { text += "\n" + downgradeMemory(memory, report: report) }
+        if let tlsReport = report.tlsReport { text += "\n" + tlsRPT(tlsReport) }
         return text + verdict(report.verdict)
     }
 
@@ -224,6 +225,113 @@ public enum TLSCheckTextRenderer {
         if let problem = transcript.problem { text += "    problem: \(problem)\n" }
         if let interruption = connection.interruption { text += "    stopped: \(interruption)\n" }
         return text
+    }
+
+    // MARK: MTA-STS, the downgrade memory, TLS-RPT
+
+    private static func mtaSTS(_ sts: MTASTSFindings) -> String {
+        var text = "MTA-STS (RFC 8461):\n"
+        let owner = "_mta-sts.\(sts.domain) TXT"
+        let quoted = sts.recordTexts.map { "\"\($0)\"" }.joined(separator: ", ")
+        switch sts.record {
+        case .found(let id):
+            text += "  \(owner) (DNSSEC: \(dnssec(sts.recordDNSSEC))): \(quoted): id \(id)\n"
+        case .absent where sts.recordTexts.isEmpty:
+            text += "  \(owner): none (DNSSEC: \(dnssec(sts.recordDNSSEC))): \(sts.domain) publishes no MTA-STS policy\n"
+        case .absent:
+            text += "  \(owner) (DNSSEC: \(dnssec(sts.recordDNSSEC))): \(quoted): no usable STSv1 record (exactly one valid "
+                + "one is needed, RFC 8461 §3.1), so no policy\n"
+        case .failed(let reason):
+            text += "  \(owner): lookup failed: \(reason)\n"
+        }
+        switch sts.served {
+        case .success(let policy)?: text += "  policy served at \(sts.policyURL): \(policyText(policy))\n"
+        case .failure(let error)?: text += "  policy at \(sts.policyURL): cannot be had: \(error)\n"
+        case nil: text += "  policy at \(sts.policyURL): not fetched (no record)\n"
+        }
+        switch sts.cache {
+        case .unknown:
+            text += "  the queue's cache: not read (no data_dir)\n"
+        case .empty(let path):
+            text += "  the queue's cache (\(path)): nothing cached for \(sts.domain)\n"
+        case .stored(let path, let cached):
+            text += "  the queue's cache (\(path)): id \(cached.id), \(policyText(cached.policy)), fetched \(time(cached.fetched)), "
+                + "expires \(time(cached.expires))\n"
+        case .unreadable(let path, let reason):
+            text += "  the queue's cache (\(path)): cannot be read: \(reason)\n"
+        }
+        if let reason = sts.notConsulted {
+            text += "  the queue does not consult MTA-STS for \(sts.domain): \(reason)\n"
+        } else if let applied = sts.applied {
+            let source = applied == sts.cachedPolicy ? "the cached policy" : "the policy fetched now"
+            text += "  the queue applies: \(applied.summary), \(source)\n"
+        } else {
+            text += "  the queue applies: no policy\n"
+        }
+        for host in sts.hosts {
+            var line = "  \(host.host): \(host.allowed ? "listed in the policy" : "not listed in the policy")"
+            switch host.certificateValid {
+            case true?: line += "; certificate PKIX-valid for \(host.host)"
+            case false?: line += "; certificate not PKIX-valid for \(host.host): \(host.detail ?? "")"
+            case nil: line += host.detail.map { "; \($0)" } ?? ""
+            }
+            text += line + "\n"
+        }
+        return text
+    }
+
+    static func policyText(_ policy: MTASTSPolicy) -> String {
+        "mode \(policy.mode.rawValue), mx \(policy.mx.isEmpty ? "none" : policy.mx.joined(separator: " ")), max_age \(policy.maxAge)"
+    }
+
+    private static func downgradeMemory(_ findings: DowngradeMemoryFindings, report: MXCheckReport) -> String {
+        guard let path = findings.path else { return "Downgrade memory: not read (no data_dir)\n" }
+        guard let memory = findings.memory else {
+            return "Downgrade memory (\(path)): cannot be read: \(findings.readFailure ?? "")\n"
+        }
+        var text = "Downgrade memory (\(path)):\n"
+        text += "  domain \(report.domain): \(entryText(memory.domains[report.domain]))\n"
+        for host in report.hosts {
+            text += "  \(host.host.name): \(entryText(memory.hosts[host.host.name.lowercased()]))"
+            if let pin = host.host.memoryPin {
+                if let reason = host.host.memoryPinNotApplied {
+                    text += "; pinned \(pin.level.name) by \(pin.by), not applied: \(reason)"
+                } else {
+                    text += "; the queue's plan is pinned at \(pin.level.name) (by \(pin.by))"
+                }
+            }
+            text += "\n"
+            for address in host.addresses {
+                guard let observed = address.observedLevel else { continue }
+                text += "    \(address.address): seen \(observed.name) now\(address.stripTLSSuspect ? ": STRIPTLS suspect" : "")\n"
+            }
+        }
+        return text
+    }
+
+    private static func entryText(_ entry: TLSMemory.Entry?) -> String {
+        guard let entry else { return "nothing remembered" }
+        var text = "best \(entry.best.name), "
+            + (entry.isPinned ? "pinned (\(entry.sightings.count) sightings)" : "seen \(entry.sightings.count)x, not pinned yet")
+            + ", last contact \(time(entry.lastContact))"
+        if let alerted = entry.alerted { text += ", STRIPTLS alert sent (seen \(alerted.name))" }
+        return text
+    }
+
+    private static func tlsRPT(_ findings: TLSReportFindings) -> String {
+        var text = "TLS-RPT (RFC 8460): \(findings.owner) TXT"
+        if let failure = findings.lookupFailure { return text + ": lookup failed: \(failure)\n" }
+        text += " (DNSSEC: \(dnssec(findings.dnssec)))"
+        guard let record = findings.record else { return text + ": none: the domain asks for no TLS reports\n" }
+        text += ": \"\(record.text)\""
+        if case .bogus? = findings.dnssec { return text + ": not used (DNSSEC bogus): the queue sends no reports\n" }
+        if record.mailAddresses.isEmpty { return text + ": no mailto: address, so Loft sends no reports (it mails them only)\n" }
+        return text + ": daily reports go to \(record.mailAddresses.joined(separator: ", "))\n"
+    }
+
+    /// "2024-01-01T12:00:00Z".
+    static func time(_ date: Date) -> String {
+        ISO8601DateFormatter().string(from: date)
     }
 
     static func tlsaText(_ record: TLSAData) -> String {
