@@ -41,8 +41,9 @@ public actor OutboundQueue {
     private var lastScan = Date.distantPast
     private var loop: Task<Void, Never>?
     private var attempts: [String: Task<Void, Never>] = [:]
-    /// When TLS-RPT counts were last written and completed days looked for.
+    /// When TLS-RPT counts were last written and completed days looked for, and the task doing it.
     private var lastReportMaintenance = Date.distantPast
+    private var reportMaintenance: Task<Void, Never>?
 
     public init(
         spool: Spool, settings: OutboundQueueSettings, resolver: DNSResolver, tlsContext: TLSClientContext,
@@ -78,6 +79,7 @@ public actor OutboundQueue {
         await loop?.value
         loop = nil
         for task in attempts.values { await task.value }
+        await reportMaintenance?.value
         do { try tlsReports.flush() } catch { logger.error("cannot write TLS report counts", metadata: ["error": "\(error)"]) }
     }
 
@@ -104,10 +106,15 @@ public actor OutboundQueue {
                 lastScan = now
                 await scan()
             }
-            if now.timeIntervalSince(lastReportMaintenance) >= 60
+            // Beside delivery, never in its way: sending a day's reports takes DNS lookups.
+            if reportMaintenance == nil, now.timeIntervalSince(lastReportMaintenance) >= 60
                 || TLSReportCollector.day(of: now) != TLSReportCollector.day(of: lastReportMaintenance) {
                 lastReportMaintenance = now
-                await tlsReportMaintenance(now: now, flushing: tlsReports.hasPending)
+                let flushing = tlsReports.hasPending
+                reportMaintenance = Task {
+                    await self.tlsReportMaintenance(now: now, flushing: flushing)
+                    self.reportMaintenanceEnded()
+                }
             }
             let ready = due.filter { $0.value.next <= now && !inFlight.contains($0.key) }
                 .sorted { ($0.value.next, $0.key) < ($1.value.next, $1.key) }
@@ -140,6 +147,10 @@ public actor OutboundQueue {
         }
         await withCheckedContinuation { waiter = $0 }
         timer.cancel()
+    }
+
+    private func reportMaintenanceEnded() {
+        reportMaintenance = nil
     }
 
     private func timerFired() {
