@@ -87,7 +87,7 @@ extension OutboundQueue {
         // RFC 8689 §4.2.1: "TLS-Required: No" counts only without REQUIRETLS.
         var saysNo = false
         if !envelope.requireTLS,
-           let original = try? await threadPool.runIfActive({ try OriginalMessage.read(path: messagePath, bodyLimit: 0) }) {
+           let original = try? await threadPool.runIfActive({ try OriginalMessage.read(path: messagePath, bodyLimit: 0, headerLimit: 64 * 1024) }) {
             saysNo = TLSRequiredField.saysNo(in: original.header)
         }
         let tlsRequiredNo = saysNo

@@ -80,12 +80,12 @@ struct OriginalMessage {
     var header: [UInt8]
     var body: [UInt8]?
 
-    /// Reads the file at `path`: the header up to the first empty line (at most 1 MiB), and the body when
-    /// the whole file is at most `bodyLimit` bytes.
-    static func read(path: String, bodyLimit: Int) throws -> OriginalMessage {
+    /// Reads the file at `path`: the header up to the first empty line (at most `headerLimit` bytes), and
+    /// the body when the whole file is at most `bodyLimit` bytes.
+    static func read(path: String, bodyLimit: Int, headerLimit: Int = 1 << 20) throws -> OriginalMessage {
         let fd = try FileSystem.open(path, O_RDONLY | O_CLOEXEC)
         defer { FileSystem.close(fd) }
-        var data = [UInt8](repeating: 0, count: max(bodyLimit, 1 << 20) + 1)
+        var data = [UInt8](repeating: 0, count: max(bodyLimit, headerLimit) + 1)
         var filled = 0
         while filled < data.count {
             let count = data.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
