@@ -125,10 +125,13 @@ class SinkMX:
         self.stats = None
 
     def __enter__(self):
+        if getattr(self, "process", None) is not None:  # already started
+            return self
         self.process = subprocess.Popen(self.arguments, stdout=subprocess.PIPE, text=True)
         if self.process.stdout.readline().strip() != "ready":
             self.process.kill()
             self.process.wait()
+            self.process = None
             raise RuntimeError("sink_mx did not start")
         return self
 
