@@ -60,11 +60,12 @@ class LoftUnderTest:
     `submission_ports` does the same for the submission listeners (only with `submission=True`),
     `imap_ports` for the IMAP listeners ("implicit", "starttls", "none"; only with `imap=True`).
     `prepare(loft)`, if given, runs after the Maildirs are made and before the server starts
-    (to fill Maildirs some other way); `extra_config` is appended to the config file.
+    (to fill Maildirs some other way); `extra_config` is appended to the config file, and
+    `delivery_config` (keys only) to its [delivery] section.
     """
 
     def __init__(self, users, messages_per_user=0, message_size=4096, submission=False, imap=False,
-                 prepare=None, extra_config=""):
+                 prepare=None, extra_config="", delivery_config=""):
         self.users = list(users)
         self.messages_per_user = messages_per_user
         self.message_size = message_size
@@ -72,6 +73,7 @@ class LoftUnderTest:
         self.imap = imap
         self.prepare = prepare
         self.extra_config = extra_config
+        self.delivery_config = delivery_config
         self.process = None
         self.directory = None
         self.ports = {}
@@ -172,8 +174,9 @@ allow_plaintext_auth = true
 """)
             config.write(self.extra_config)
             if self.submission:
-                config.write("""[delivery]
+                config.write(f"""[delivery]
 local_domains = ["example.org"]
+{self.delivery_config}
 [[listener]]
 protocol = "submission"
 address = "127.0.0.1:0"
@@ -183,6 +186,8 @@ protocol = "submission"
 address = "127.0.0.1:0"
 tls = "implicit"
 """)
+            elif self.delivery_config:
+                config.write(f"[delivery]\n{self.delivery_config}\n")
 
     def _start(self):
         self.log_path = self.path("loft.log")
