@@ -156,7 +156,7 @@ public final class LoftServer: Sendable {
             throw error
         }
         self.outbound = outbound
-        submissionBackend.spooled.withLock { $0 = { outbound.wake() } }
+        submissionBackend.spooled.withLock { $0 = { outbound.enqueue(id: $0) } }
         self.diskPool = NIOThreadPool(numberOfThreads: configuration.limits.diskThreads)
         self.passwordPool = NIOThreadPool(numberOfThreads: configuration.limits.authThreads)
         self.connections = ConnectionRegistry(

@@ -17,8 +17,8 @@ final class SubmissionBackend: SMTPBackend {
     private let logger: Logger
     /// Tells open mailboxes (IMAP live sync) that a Maildir got mail.
     private let mailboxChanged: @Sendable (String) -> Void
-    /// Tells the outbound queue that an entry was spooled (set once the queue exists).
-    let spooled = Mutex<(@Sendable () -> Void)?>(nil)
+    /// Tells the outbound queue that an entry was spooled, by its id (set once the queue exists).
+    let spooled = Mutex<(@Sendable (String) -> Void)?>(nil)
 
     init(
         authenticator: Authenticator, users: PasswdFileUserDatabase, penalty: FailurePenalty,
@@ -134,7 +134,7 @@ extension SubmissionBackend: DeliveryReportSink {
             throw error
         }
         for recipient in local { mailboxChanged(recipient.maildirPath) }
-        if !remote.isEmpty { spooled.withLock { $0 }?() }
+        if !remote.isEmpty { spooled.withLock { $0 }?(transaction.queueID) }
     }
 }
 
@@ -161,10 +161,10 @@ private final class DeliveryWriter: SMTPMessageWriter {
     private let logger: Logger
     private let maildirs: [String]
     private let mailboxChanged: @Sendable (String) -> Void
-    private let spooled: (@Sendable () -> Void)?
+    private let spooled: (@Sendable (String) -> Void)?
 
     init(transaction: DeliveryTransaction, sessionQueueID: String, logger: Logger, maildirs: [String],
-         mailboxChanged: @escaping @Sendable (String) -> Void, spooled: (@Sendable () -> Void)?) {
+         mailboxChanged: @escaping @Sendable (String) -> Void, spooled: (@Sendable (String) -> Void)?) {
         self.spooled = spooled
         self.transaction = transaction
         self.sessionQueueID = sessionQueueID
@@ -181,7 +181,7 @@ private final class DeliveryWriter: SMTPMessageWriter {
         let spoolID = try transaction.commit()
         logger.debug("stored", metadata: ["id": "\(sessionQueueID)", "spool_id": "\(spoolID)"])
         for maildir in maildirs { mailboxChanged(maildir) }  // IDLE sessions hear of it at once
-        spooled?()
+        spooled?(spoolID)
     }
 
     func abort() {

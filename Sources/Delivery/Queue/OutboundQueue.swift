@@ -38,6 +38,10 @@ public actor OutboundQueue {
     private var wakeRequested = false
     /// A wake-up asked for a scan; cleared before the scan starts, so one that comes during it is kept.
     private var scanRequested = false
+    /// Ids that were due when it was built, the soonest last: taken from as attempt slots free up, rebuilt
+    /// (one sort) only when it runs out or the entries changed, so an attempt's end costs no sort of the queue.
+    private var readyQueue: [String] = []
+    private var readyQueueStale = true
     private var lastScan = Date.distantPast
     private var loop: Task<Void, Never>?
     private var attempts: [String: Task<Void, Never>] = [:]
@@ -83,9 +87,21 @@ public actor OutboundQueue {
         do { try tlsReports.flush() } catch { logger.error("cannot write TLS report counts", metadata: ["error": "\(error)"]) }
     }
 
-    /// Looks at the spool again now: new mail was queued, or an admin changed an entry.
+    /// Looks at the spool again now: an admin changed entries.
     public nonisolated func wake() {
         Task { await self.wakeUp() }
+    }
+
+    /// Takes the entry `id`, just spooled, without rereading the whole spool.
+    public nonisolated func enqueue(id: String) {
+        Task { await self.added(id: id) }
+    }
+
+    private func added(id: String) {
+        guard due[id] == nil, !inFlight.contains(id) else { return }
+        due[id] = (clock(), -1)  // the next scan rereads its envelope (the stamp matches nothing)
+        readyQueueStale = true
+        timerFired()
     }
 
     private func wakeUp() {
@@ -116,10 +132,14 @@ public actor OutboundQueue {
                     self.reportMaintenanceEnded()
                 }
             }
-            let ready = due.filter { $0.value.next <= now && !inFlight.contains($0.key) }
-                .sorted { ($0.value.next, $0.key) < ($1.value.next, $1.key) }
-                .prefix(max(0, settings.maximumConcurrentMessages - inFlight.count))
-            for (id, _) in ready {
+            if readyQueueStale || readyQueue.isEmpty, inFlight.count < settings.maximumConcurrentMessages {
+                readyQueue = due.filter { $0.value.next <= now && !inFlight.contains($0.key) }
+                    .sorted { ($0.value.next, $0.key) > ($1.value.next, $1.key) }
+                    .map(\.key)
+                readyQueueStale = false
+            }
+            while inFlight.count < settings.maximumConcurrentMessages, let id = readyQueue.popLast() {
+                guard let entry = due[id], entry.next <= now, !inFlight.contains(id) else { continue }
                 inFlight.insert(id)
                 attempts[id] = Task { await self.attempt(id: id) }
             }
@@ -127,7 +147,8 @@ public actor OutboundQueue {
             // that (or the next scan), not for entries already due, or the loop would spin on the actor
             // without ever suspending and the attempts, which need the actor, would never finish.
             let slotFree = inFlight.count < settings.maximumConcurrentMessages
-            let nextDue = slotFree ? due.filter { !inFlight.contains($0.key) }.map(\.value.next).min() : nil
+            let nextDue = slotFree && readyQueue.isEmpty
+                ? due.filter { !inFlight.contains($0.key) }.map(\.value.next).min() : nil
             let nextScan = lastScan.addingTimeInterval(RetrySchedule.seconds(settings.scanInterval))
             await sleep(until: min(nextDue ?? nextScan, nextScan))
         }
@@ -171,6 +192,7 @@ public actor OutboundQueue {
                 guard let entry = try await threadPool.runIfActive({ try spool.entry(id: id) }) else { continue }
                 due[id] = (entry.envelope.nextAttempt ?? entry.envelope.arrival, stamp)
             }
+            if !changed.isEmpty { readyQueueStale = true }
         } catch {
             logger.error("cannot read the outbound queue", metadata: ["error": "\(error)"])
         }

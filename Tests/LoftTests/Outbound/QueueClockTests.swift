@@ -90,8 +90,7 @@ import Testing
                 sender: "alice@example.org", remoteRecipients: [RemoteRecipient(address: recipient)],
                 arrival: now.read()))
             try transaction.write(Array("Subject: \(subject)\r\n\r\nbody\r\n".utf8))
-            _ = try transaction.commit()
-            queue.wake()
+            queue.enqueue(id: try transaction.commit())
         }
 
         /// The queue runs in this test process, on the cooperative threads the other suites' blocking helpers
