@@ -97,23 +97,28 @@ public struct MXTLSCheck: Sendable {
     private func probe(_ address: IPAddress, of host: String, port: Int, plan: HostTLSPlan, context: TLSClientContext,
                        runtime: TLSCheckRuntime, now: Date) async -> MXCheckReport.AddressReport {
         let label = "\(host) [\(address)]"
+        func unreachable(_ error: any Error) -> MXCheckReport.AddressReport {
+            MXCheckReport.AddressReport(
+                address: address, connectFailure: "\(error)", connection: nil,
+                queueAction: "cannot reach it, and tries the next address", status: .unreachable,
+                problem: "\(label): cannot connect to port \(port): \(error)", warnings: [])
+        }
+        // Two flat do/catch blocks: a throw out of a nested one crashed the release compiler (Swift 6.3.1,
+        // LLVM's coroutine splitting).
+        let socketAddress: SocketAddress
+        do {
+            socketAddress = try SocketAddress(ipAddress: address.description, port: port)
+        } catch {
+            return unreachable(TLSCheckConnectFailure(description: "\(error)"))
+        }
         let connection: TLSCheckConnectionResult
         do {
-            let socketAddress: SocketAddress
-            do {
-                socketAddress = try SocketAddress(ipAddress: address.description, port: port)
-            } catch {
-                throw TLSCheckConnectFailure(description: "\(error)")
-            }
             connection = try await TLSCheckConnection.run(
                 address: socketAddress, protocol: .smtp, mode: plan.mode == .implicit ? .implicit : .starttls,
                 heloName: configuration.hostname, tlsContext: context, expectation: plan.expectation, scope: .complete,
                 timeouts: timeouts, group: runtime.group)
         } catch {
-            return MXCheckReport.AddressReport(
-                address: address, connectFailure: "\(error)", connection: nil,
-                queueAction: "cannot reach it, and tries the next address", status: .unreachable,
-                problem: "\(label): cannot connect to port \(port): \(error)", warnings: [])
+            return unreachable(error)
         }
         return MXAddressAssessment.assess(connection, label: label, host: host, address: address, plan: plan, now: now)
     }
