@@ -184,6 +184,9 @@ def one_run(arguments, number):
               f"sink CPU {sink_cpu:.2f} s = {sink_cpu / len(addresses) * 1e6:.0f} µs/msg ({sink_cpu / elapsed * 100:.0f}% of a core)")
         print(f"  delivery attempts logged {attempts}, deferrals {deferred}, loft RSS at the end {rss} kB, "
               f"log warnings/errors: {counts or 'none'}")
+        notable = [line for line in log.splitlines() if any(f" {level} " in line for level in ("warning", "error", "critical"))]
+        for line in notable[:5]:
+            print(f"    {line[:300]}")
         if int(stats["messages"]) != len(addresses) or deferred:
             print("  WARNING: not every message was delivered at the first attempt")
         return rate, (len(addresses) / (submitted - began) if submitted else None)

@@ -1,6 +1,7 @@
 @testable import Delivery
 import Foundation
 import TLS
+import Synchronization
 import Testing
 
 @Suite("The STRIPTLS downgrade memory")
@@ -78,6 +79,25 @@ struct TLSMemoryTests {
         #expect(try store.load().hosts["mx"] == nil, "the first store sees the other's change")
         try directory.write("{not json", to: "tls-memory.json")
         #expect(throws: DeliveryError.self) { try TLSMemoryStore(directory: directory.path).load() }
+    }
+
+    @Test("concurrent changes (16 deliveries to new domains at once) all land, none fails")
+    func concurrentUpdates() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = TLSMemoryStore(directory: directory.path)
+        let failures = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 16) { n in
+            do {
+                try store.updateIfNeeded { $0.record(.verified, host: "mx\(n)", domain: "d\(n)", at: Self.t0) }
+            } catch {
+                failures.withLock { $0 += 1 }
+            }
+        }
+        #expect(failures.withLock { $0 } == 0)
+        let onDisk = try TLSMemoryStore(directory: directory.path).load()
+        #expect(onDisk.domains.count == 16, "no change overwrote another")
+        #expect(onDisk.hosts.count == 16)
     }
 
     @Test("a pinned plan requires TLS, drops the plaintext retry, and rejects a handshake below the pin")

@@ -5,14 +5,18 @@ import Synchronization
 
 /// The downgrade memory on disk: `<data_dir>/queue/tls-memory.json`, replaced atomically (temporary file,
 /// fsync, rename, directory fsync) after each change. Reread when another process (`loft tls-memory
-/// forget`) changed it. Blocking file I/O: call from a thread pool.
+/// forget`) changed it. Each change is a read-modify-write under an exclusive `flock` on
+/// `tls-memory.lock`, so concurrent deliveries (and the CLI) neither lose each other's entries nor
+/// share the temporary file. Blocking file I/O: call from a thread pool.
 public final class TLSMemoryStore: Sendable {
     public let path: String
+    private let lockPath: String
     private let state = Mutex<(memory: TLSMemory, stamp: Double)>((TLSMemory(), -1))
 
     /// - Parameter directory: the queue directory (`Spool.directory`).
     public init(directory: String) {
         path = directory + "/tls-memory.json"
+        lockPath = directory + "/tls-memory.lock"
     }
 
     /// The memory as on disk now (empty when there is no file yet).
@@ -36,16 +40,31 @@ public final class TLSMemoryStore: Sendable {
     /// Applies `change` to the memory as on disk and writes the result; returns what `change` returned.
     @discardableResult
     public func update<T>(_ change: (inout TLSMemory) -> T) throws -> T {
-        var memory = try load()
-        let result = change(&memory)
-        try write(memory)
-        return result
+        try exclusively {
+            var memory = try load()
+            let result = change(&memory)
+            try write(memory)
+            return result
+        }
     }
 
     /// Applies `change` and writes the result only when `change` says it matters.
     public func updateIfNeeded(_ change: (inout TLSMemory) -> Bool) throws {
-        var memory = try load()
-        if change(&memory) { try write(memory) }
+        try exclusively {
+            var memory = try load()
+            if change(&memory) { try write(memory) }
+        }
+    }
+
+    /// Runs `body` holding the exclusive lock. `flock` belongs to the open file description, so two
+    /// threads of this process exclude each other as two processes do.
+    private func exclusively<T>(_ body: () throws -> T) throws -> T {
+        let fd = try FileSystem.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, mode: 0o600)
+        defer { FileSystem.close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw FileSystem.error("flock", lockPath, errno) }
+        }
+        return try body()
     }
 
     private func write(_ memory: TLSMemory) throws {
