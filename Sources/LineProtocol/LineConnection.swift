@@ -63,9 +63,49 @@ public final class LineConnection {
         write(lineBuffer(line))
     }
 
-    /// Writes and flushes bytes exactly as given.
+    /// Writes and flushes bytes exactly as given (after any output `queue` holds).
     public func write(_ buffer: ByteBuffer) {
+        writeQueuedOutput()
+        queuedOutputUnflushed = false
         context?.writeAndFlush(NIOAny(buffer), promise: nil)
+    }
+
+    /// Output that `queue` holds back, at most `queuedOutputLimit` bytes.
+    private var queuedOutput = ByteBuffer()
+    /// Four full TLS records (RFC 8446 §5.1: at most 2^14 bytes of plaintext each).
+    public static let queuedOutputLimit = 64 * 1024
+
+    /// Adds `buffer` to the output held back until the driver stops taking commands (it waits for
+    /// work, needs more input, or output is not writable), until 64 KiB are held, or until the next
+    /// `write`: answers made in a row (pipelined RETRs served from memory) then leave in one socket
+    /// write of full TLS records, not one record and one syscall each.
+    public func queue(_ buffer: ByteBuffer) {
+        if queuedOutput.readableBytes == 0 {
+            queuedOutput = buffer
+        } else {
+            queuedOutput.writeImmutableBuffer(buffer)
+        }
+        if queuedOutput.readableBytes >= Self.queuedOutputLimit { writeQueuedOutput() }
+    }
+
+    /// Queued output was written to the channel but not flushed yet.
+    private var queuedOutputUnflushed = false
+
+    /// Passes held output on to the channel without flushing it (the channel may turn unwritable,
+    /// and `flushQueuedOutput` must still flush it).
+    private func writeQueuedOutput() {
+        guard queuedOutput.readableBytes > 0 else { return }
+        let output = queuedOutput
+        queuedOutput = ByteBuffer()
+        queuedOutputUnflushed = true
+        context?.write(NIOAny(output), promise: nil)
+    }
+
+    private func flushQueuedOutput() {
+        writeQueuedOutput()
+        guard queuedOutputUnflushed else { return }
+        queuedOutputUnflushed = false
+        context?.flush()
     }
 
     private func lineBuffer(_ line: String) -> ByteBuffer {
@@ -83,6 +123,7 @@ public final class LineConnection {
     /// Writes `buffer`, then closes the connection once it is out (or after `closeDeadline`).
     public func writeAndClose(_ buffer: ByteBuffer) {
         guard let context else { return }
+        writeQueuedOutput()
         let channel = context.channel
         let deadline = context.eventLoop.scheduleTask(in: Self.closeDeadline) { channel.close(promise: nil) }
         channel.closeFuture.whenComplete { _ in deadline.cancel() }
@@ -164,6 +205,7 @@ public final class LineConnection {
     /// Holds input processing while the driver waits for work it started itself.
     public func suspendInput() {
         isWaiting = true
+        flushQueuedOutput()
     }
 
     /// Ends `suspendInput`: runs `body` if the connection is still open, then reads on.
@@ -277,6 +319,7 @@ public final class LineConnection {
         withoutReentry {
             while !isWaiting, !driver.isClosed, isWritable, driver.processInput(self) {}
         }
+        flushQueuedOutput()
         input.discardReadBytes()
         readIfWanted()
     }

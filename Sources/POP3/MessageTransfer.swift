@@ -49,3 +49,19 @@ final class MessageTransfer: Sendable {
         }
     }
 }
+
+extension MessageTransfer {
+    /// Blocking. A whole RETR response (first line, dot-stuffed message, final dot) in one buffer,
+    /// for a message small enough to be read ahead.
+    static func completeResponse(maildrop: any POP3Maildrop, index: Int, firstLine: String) throws -> ByteBuffer {
+        let transfer = MessageTransfer(maildrop: maildrop, index: index, firstLine: firstLine, bodyLineLimit: nil)
+        var (response, isLast) = try transfer.nextChunk()
+        while !isLast {
+            var chunk: ByteBuffer
+            (chunk, isLast) = try transfer.nextChunk()
+            response.writeBuffer(&chunk)
+        }
+        return response
+    }
+}
+

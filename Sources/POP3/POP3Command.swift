@@ -28,6 +28,8 @@ public enum POP3Parser {
     /// separated by one space. PASS takes the rest of the line so passwords may hold spaces
     /// (as Dovecot and most servers allow).
     public static func parseCommand(_ line: ByteBuffer) throws(POP3ParseError) -> POP3Command {
+        // The command a download repeats thousands of times, read without making strings.
+        if let number = retrieveNumber(line.readableBytesView) { return .retr(number) }
         let text = String(decoding: line.readableBytesView, as: UTF8.self)
         guard !text.isEmpty else { throw POP3ParseError(reply: "Empty command") }
         let keywordEnd = text.firstIndex(of: " ") ?? text.endIndex
@@ -86,6 +88,24 @@ public enum POP3Parser {
 
     private static func optionalMessageNumber(_ arguments: [String], _ keyword: String) throws(POP3ParseError) -> Int? {
         arguments.isEmpty ? nil : try messageNumber(arguments, keyword)
+    }
+
+    /// The message number of a well-formed `RETR n` line (without its line break), keyword in any
+    /// case; nil for anything else, which `parseCommand` then reads the general way.
+    public static func retrieveNumber<Line: Collection<UInt8>>(_ line: Line) -> Int? {
+        guard line.count >= 6, line.count <= 14 else { return nil }
+        var bytes = line.makeIterator()
+        for expected in "RETR ".utf8 {
+            guard let byte = bytes.next() else { return nil }
+            // ASCII letters compare case-insensitively with bit 0x20 set; the space must match exactly.
+            guard expected == 0x20 ? byte == 0x20 : byte | 0x20 == expected | 0x20 else { return nil }
+        }
+        var number = 0
+        while let byte = bytes.next() {
+            guard byte >= 48, byte <= 57 else { return nil }
+            number = number * 10 + Int(byte - 48)
+        }
+        return number > 0 ? number : nil
     }
 
     /// A decimal number of at most 9 digits (no sign, no overflow).

@@ -24,11 +24,18 @@ extension LineConnectionHandler where Driver == POP3Connection {
 public final class POP3Connection: LineProtocolDriver {
     /// Bytes of a message read from disk at a time for RETR and TOP.
     static let retrieveChunkSize = 64 * 1024
+    /// Read-ahead for pipelined RETRs: at most this many messages, of at most this many bytes in
+    /// all, are read in the job of the RETR before them (a bigger message streams on its own).
+    static let readAheadMessages = 32
+    static let readAheadBytes = 128 * 1024
 
     private var session: POP3Session
     private let backend: any POP3Backend
     private var framer: LineFramer
     private var maildrop: (any POP3Maildrop)?
+    /// Whole RETR responses read ahead for RETRs the client has pipelined, by message index; each
+    /// is taken (and dropped) by its RETR, which then needs no trip to the disk pool.
+    private var readAhead: [Int: ByteBuffer] = [:]
 
     init(configuration: POP3Session.Configuration, backend: any POP3Backend) {
         self.session = POP3Session(configuration: configuration)
@@ -73,6 +80,7 @@ public final class POP3Connection: LineProtocolDriver {
         session.connectionClosed()
         maildrop?.release()
         maildrop = nil
+        readAhead = [:]
     }
 
     // MARK: - Actions
@@ -155,8 +163,20 @@ public final class POP3Connection: LineProtocolDriver {
     /// RETR and TOP stream the message from disk in chunks, dot-stuffed on the way; the next
     /// chunk is read only once the last one could be written, so a large message (or a client
     /// that pipelines RETRs and never reads) costs one chunk of memory, not the message.
+    /// A small RETR with more RETRs pipelined behind it reads their messages too, in one job.
     private func retrieve(index: Int, size: Int, topLines: Int?, _ connection: LineConnection) {
         guard let maildrop else { return }
+        if topLines == nil {
+            if let response = readAhead.removeValue(forKey: index) {
+                connection.queue(response)
+                return
+            }
+            let following = readAheadIndices(after: index, size: size, maildrop.messages, connection.input)
+            if !following.isEmpty {
+                retrieveReadingAhead([index] + following, maildrop, connection)
+                return
+            }
+        }
         let transfer = MessageTransfer(
             maildrop: maildrop, index: index, firstLine: "+OK \(size) octets", bodyLineLimit: topLines)
         connection.stream({ try transfer.nextChunk() }) { outcome in
@@ -168,6 +188,51 @@ public final class POP3Connection: LineProtocolDriver {
                     self.perform(self.session.retrieveFailed(), connection)
                 }
             }
+        }
+    }
+
+    /// The indices of the messages that the RETRs pipelined after this one ask for, while they are
+    /// small and within the read-ahead budget; none when this message is large.
+    private func readAheadIndices(
+        after index: Int, size: Int, _ messages: [POP3MessageInfo], _ input: ByteBuffer
+    ) -> [Int] {
+        var budget = Self.readAheadBytes - size
+        guard budget > 0 else { return [] }
+        var indices: [Int] = []
+        for number in PipelinedRetrievals.numbers(in: input.readableBytesView, limit: Self.readAheadMessages) {
+            let following = number - 1
+            guard messages.indices.contains(following), following != index, !indices.contains(following),
+                  readAhead[following] == nil
+            else { continue }
+            budget -= messages[following].size
+            guard budget >= 0 else { break }
+            indices.append(following)
+        }
+        return indices
+    }
+
+    /// One disk job for `indices[0]` (answered now) and the messages after it (kept for their RETRs).
+    /// A message that cannot be read ahead is simply not kept: its own RETR reads it and reports.
+    private func retrieveReadingAhead(_ indices: [Int], _ maildrop: any POP3Maildrop, _ connection: LineConnection) {
+        let messages = maildrop.messages
+        connection.runBlocking { () -> [Result<ByteBuffer, any Error>] in
+            indices.map { index in
+                Result { try MessageTransfer.completeResponse(
+                    maildrop: maildrop, index: index, firstLine: "+OK \(messages[index].size) octets") }
+            }
+        } then: { outcome in
+            let responses = (try? outcome.get()) ?? []
+            guard case .success(let first)? = responses.first else {
+                if case .failure(let error)? = responses.first {
+                    connection.logger.error("message could not be read", metadata: ["error": "\(error)"])
+                }
+                self.perform(self.session.retrieveFailed(), connection)
+                return
+            }
+            for (index, response) in zip(indices.dropFirst(), responses.dropFirst()) {
+                if case .success(let bytes) = response { self.readAhead[index] = bytes }
+            }
+            connection.queue(first)
         }
     }
 

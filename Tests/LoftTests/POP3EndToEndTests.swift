@@ -41,6 +41,50 @@ import Testing
 
     struct Retrieved: Decodable { var count: Int; var messages: [String] }
 
+    @Test("RETRs pipelined in one write (read ahead from the Maildir) get the bytes poplib gets one at a time")
+    func pipelinedRetrievals() async throws {
+        let server = try LoftProcess()
+        defer { server.cleanUpNow() }
+        for message in Self.tricky { try server.deliverToAlice(message) }
+        for n in 0..<60 {
+            let size = n == 30 ? 200_000 : 300 + 97 * n  // one message too big to be read ahead
+            var text = "From: x@example.org\r\nSubject: \(n)\r\n\r\n"
+            while text.utf8.count < size { text += n % 3 == 0 ? ".dot line \(n)\r\n" : "line of \(n)\r\n" }
+            try server.deliverToAlice(Array(text.utf8))
+        }
+        try await server.start()
+        let result = try await PythonPOP3.run("""
+        p = connect("ssl", int(sys.argv[1]))
+        login(p)
+        count, _ = p.stat()
+        one_at_a_time = [b"\\r\\n".join(p.retr(i)[1]) + b"\\r\\n" for i in range(1, count + 1)]
+        # Every RETR in one write, a DELE in the middle and a RETR of the deleted message.
+        commands = [f"RETR {i}" for i in range(1, 40)] + ["DELE 5", "RETR 5"] + [f"RETR {i}" for i in range(40, count + 1)]
+        p.sock.sendall("".join(c + "\\r\\n" for c in commands).encode())
+        answers = []
+        for command in commands:
+            status = p.file.readline()
+            if not command.startswith("RETR") or not status.startswith(b"+OK"):
+                answers.append(status.decode().strip())
+                continue
+            lines = []
+            while (line := p.file.readline()) != b".\\r\\n":
+                lines.append(line[1:] if line.startswith(b"..") else line)
+            answers.append(b"".join(lines))
+        expected = [one_at_a_time[i - 1] for i in range(1, 40)] + ["+OK Message 5 deleted.", "-ERR No such message."] + \\
+                   [one_at_a_time[i - 1] for i in range(40, count + 1)]
+        p.rset()
+        p.quit()
+        print(json.dumps({"count": count, "same": answers == expected,
+                          "first_difference": next((i for i, (a, b) in enumerate(zip(answers, expected)) if a != b), None)}))
+        """, ["\(server.port("implicit"))"])
+        #expect(result.status == 0, "\(result.errors)")
+        let outcome = try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any]
+        #expect(outcome?["count"] as? Int == 63)
+        #expect(outcome?["same"] as? Bool == true, "first difference at answer \(outcome?["first_difference"] ?? "?")")
+        #expect(!server.log.contains(" error "))
+    }
+
     @Test("curl pop3s:// and pop3:// with --ssl-reqd fetch the exact bytes")
     func retrieveWithCurl() async throws {
         let server = try LoftProcess()

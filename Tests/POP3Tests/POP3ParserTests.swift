@@ -1,5 +1,5 @@
 import NIOCore
-import POP3
+@testable import POP3
 import Testing
 
 @Suite struct POP3ParserTests {
@@ -13,7 +13,8 @@ import Testing
         ("AUTH", .auth(mechanism: nil, initialResponse: nil)),
         ("AUTH PLAIN", .auth(mechanism: "PLAIN", initialResponse: nil)),
         ("AUTH PLAIN AGFsaWNlAHB3", .auth(mechanism: "PLAIN", initialResponse: "AGFsaWNlAHB3")),
-        ("STAT", .stat), ("LIST", .list(nil)), ("LIST 3", .list(3)), ("RETR 1", .retr(1)),
+        ("STAT", .stat), ("LIST", .list(nil)), ("LIST 3", .list(3)), ("RETR 1", .retr(1)), ("retr 42", .retr(42)), ("ReTr 000000007", .retr(7)),
+        ("RETR 999999999", .retr(999_999_999)),
         ("TOP 2 0", .top(2, lines: 0)), ("UIDL", .uidl(nil)), ("UIDL 7", .uidl(7)),
         ("DELE 4", .dele(4)), ("RSET", .rset), ("NOOP", .noop), ("QUIT", .quit),
     ])
@@ -29,6 +30,13 @@ import Testing
         ("RETR -1", "RETR needs a message number"),
         ("RETR x", "RETR needs a message number"),
         ("RETR 1 2", "RETR needs a message number"),
+        ("RETR 1 ", "RETR needs a message number"),
+        ("RETR  1", "RETR needs a message number"),
+        ("RETR +1", "RETR needs a message number"),
+        ("RETR 000000000", "RETR needs a message number"),
+        ("RETR 1234567890", "RETR needs a message number"),
+        ("RETR\t1", "Unknown command"),
+        ("RETRX1", "Unknown command"),
         ("LIST 1234567890", "LIST needs a message number"),
         ("STAT 1", "STAT takes no arguments"),
         ("USER", "USER needs exactly one argument: the user name"),
@@ -45,5 +53,18 @@ import Testing
             return
         }
         #expect(error.reply == reply)
+    }
+
+    @Test("the RETR lines pipelined at the start of the input, up to the first other line or an incomplete one")
+    func pipelinedRetrievals() {
+        let input = ByteBuffer(string: "RETR 2\r\nretr 3\nRETR 2\r\nDELE 4\r\nRETR 5\r\n")
+        #expect(PipelinedRetrievals.numbers(in: input.readableBytesView, limit: 32) == [2, 3, 2])
+        #expect(PipelinedRetrievals.numbers(in: input.readableBytesView, limit: 2) == [2, 3])
+        let cut = ByteBuffer(string: "RETR 7\r\nRETR 8")
+        #expect(PipelinedRetrievals.numbers(in: cut.readableBytesView, limit: 32) == [7])
+        var sliced = ByteBuffer(string: "USER x\r\nRETR 9\r\n")
+        sliced.moveReaderIndex(forwardBy: 8)
+        #expect(PipelinedRetrievals.numbers(in: sliced.readableBytesView, limit: 32) == [9], "a view that starts mid-buffer")
+        #expect(PipelinedRetrievals.numbers(in: ByteBuffer(string: "\r\nRETR 1\r\n").readableBytesView, limit: 32).isEmpty)
     }
 }
