@@ -1,3 +1,4 @@
+import Glibc
 import NIOCore
 
 /// The dot-stuffed multi-line transfer shared by POP3 (RFC 1939 §3) and SMTP DATA
@@ -43,38 +44,70 @@ public struct DotStuffer: Sendable {
         out.writeStaticString(".\r\n")
     }
 
-    /// Copies whole runs between line ends: the per-byte work is only the search for LF.
+    /// Encodes straight into the buffer's free space, a stretch of lines per call, so that a line
+    /// costs a search for LF and one copy rather than several checked buffer writes.
     private mutating func append(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout ByteBuffer) {
-        out.reserveCapacity(minimumWritableBytes: bytes.count + bytes.count / 32 + 8)
         var position = 0
+        // Usually enough for the whole piece: a few lines start with a dot or end in a bare LF.
+        var room = bytes.count + bytes.count / 32 + 8
         while position < bytes.count, !isComplete {
+            out.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { target in
+                encode(bytes, from: &position, into: target)
+            }
+            // Out of room: the worst case for the rest (every byte a bare LF, doubled) surely fits.
+            room = 2 * (bytes.count - position) + 8
+        }
+    }
+
+    /// Encodes from `position` as long as the next line (or the piece's unfinished end of one)
+    /// surely fits into `target`, at most its run + 4 bytes (a held CR, a dot, CRLF). Returns the
+    /// bytes written; `target` always has room for the first line (see `append`).
+    private mutating func encode(
+        _ bytes: UnsafeBufferPointer<UInt8>, from position: inout Int, into target: UnsafeMutableRawBufferPointer
+    ) -> Int {
+        let base = bytes.baseAddress!
+        var written = 0
+        while position < bytes.count, !isComplete {
+            let newline = memchr(base + position, 0x0A, bytes.count - position)
+                .map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base }
+            var contentEnd = newline ?? bytes.count
+            guard target.count - written >= contentEnd - position + 4 else { break }
             if heldCR {
                 heldCR = false
                 if bytes[position] != UInt8(ascii: "\n") {
-                    out.writeInteger(UInt8(ascii: "\r"))  // a bare CR inside the line
+                    target[written] = UInt8(ascii: "\r")  // a bare CR inside the line
+                    written += 1
                     lineIsEmpty = false
                 }
             }
             if atLineStart {
                 atLineStart = false
                 lineIsEmpty = true
-                if bytes[position] == UInt8(ascii: ".") { out.writeInteger(UInt8(ascii: ".")) }
+                if bytes[position] == UInt8(ascii: ".") {
+                    target[written] = UInt8(ascii: ".")
+                    written += 1
+                }
             }
-            let newline = bytes[position...].firstIndex(of: UInt8(ascii: "\n"))
-            var contentEnd = newline ?? bytes.count
             if contentEnd > position, bytes[contentEnd - 1] == UInt8(ascii: "\r") {
                 contentEnd -= 1
                 if newline == nil { heldCR = true }
             }
             if contentEnd > position {
-                out.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[position..<contentEnd])))
+                (target.baseAddress! + written).copyMemory(from: base + position, byteCount: contentEnd - position)
+                written += contentEnd - position
                 lineIsEmpty = false
             }
-            guard let newline else { return }
-            out.writeStaticString("\r\n")
+            guard let newline else {
+                position = bytes.count
+                break
+            }
+            target[written] = UInt8(ascii: "\r")
+            target[written + 1] = UInt8(ascii: "\n")
+            written += 2
             endLine()
             position = newline + 1
         }
+        return written
     }
 
     private mutating func endLine() {

@@ -70,4 +70,39 @@ import Testing
         stuffer.finish(into: &out)
         #expect(String(buffer: out) == "h: 1\r\n\r\nfirst\r\n.\r\n")
     }
+
+    @Test("random messages of dots, CRs, LFs and letters, cut at random, match the reference", arguments: 0..<20)
+    func randomMessages(seed: UInt64) {
+        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        func next(_ bound: Int) -> Int {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17  // xorshift
+            return Int(state % UInt64(bound))
+        }
+        let alphabet = Array(".\r\na".utf8)
+        for _ in 0..<50 {
+            // Mostly short; some long enough that one piece's encoding outgrows the room first reserved.
+            let length = next(4) == 0 ? 20_000 + next(50_000) : next(60)
+            let bytes = (0..<length).map { _ in alphabet[next(alphabet.count)] }
+            let message = String(decoding: bytes, as: UTF8.self)
+            let cuts = (0..<next(4)).map { _ in next(bytes.count + 1) }.sorted()
+            var pieces: [ArraySlice<UInt8>] = []
+            var start = 0
+            for cut in cuts + [bytes.count] {
+                pieces.append(bytes[start..<cut])
+                start = cut
+            }
+            let limit: Int? = next(3) == 0 ? next(5) : nil
+            #expect(Self.encode(pieces, bodyLineLimit: limit) == Self.reference(message, bodyLineLimit: limit),
+                    "length \(length), cuts \(cuts), limit \(String(describing: limit))")
+        }
+    }
+
+    @Test("a piece of bare LFs only (the encoding doubles it) and one long line")
+    func worstCases() {
+        let lfs = String(repeating: "\n", count: 70_000)
+        #expect(Self.encode([Array(lfs.utf8)[...]], bodyLineLimit: nil) == String(repeating: "\r\n", count: 70_000) + ".\r\n")
+        let long = "." + String(repeating: "x", count: 100_000)
+        #expect(Self.encode([Array(long.utf8)[...]], bodyLineLimit: nil) == "." + long + "\r\n.\r\n")
+    }
 }
+
