@@ -14,7 +14,8 @@ enum IMAPByte {
         return zip(a, b).allSatisfy { lower($0) == lower($1) }
     }
 
-    /// Appends the decimal digits of `value`.
+    /// Appends the decimal digits of `value` (a FETCH of 100,000 messages writes 300,000 numbers:
+    /// digits are made by division by the constant 10, which compiles to a multiplication).
     static func appendDecimal(_ value: some BinaryInteger, to out: inout [UInt8]) {
         if value < 0 {
             out.append(UInt8(ascii: "-"))
@@ -22,12 +23,18 @@ enum IMAPByte {
             return
         }
         var v = UInt64(value)
-        var divisor: UInt64 = 1
-        while v / divisor >= 10 { divisor *= 10 }
-        repeat {
-            out.append(UInt8(ascii: "0") + UInt8(v / divisor))
-            v %= divisor
-            divisor /= 10
-        } while divisor > 0
+        guard v >= 10 else {
+            out.append(UInt8(ascii: "0") + UInt8(v))
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+            } while v > 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+        }
     }
 }

@@ -22,6 +22,12 @@ public struct MailboxState: Sendable, Equatable {
         messages.index(ofUID: uid)
     }
 
+    /// `index(ofUID:)`, trying `hint` first: a session's sequence number minus one is the index
+    /// unless other sessions changed the mailbox since, so a FETCH of every message needs no search.
+    public func index(ofUID uid: UInt32, hint: Int) -> Int? {
+        messages.indices.contains(hint) && messages[hint].uid == uid ? hint : messages.index(ofUID: uid)
+    }
+
     /// The keyword names of `record`; bits whose letter has no name are skipped.
     public func keywords(of record: MessageRecord) -> [String] {
         KeywordBits.letterOffsets(record.keywordBits).compactMap { offset in

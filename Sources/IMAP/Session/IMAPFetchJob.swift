@@ -89,7 +89,7 @@ final class IMAPFetchJob: Sendable {
                     let target = targets[progress.next]
                     progress.next += 1
                     if progress.next % 1024 == 0 { state = mailbox.state }
-                    guard let index = state.index(ofUID: target.uid) else {
+                    guard let index = state.index(ofUID: target.uid, hint: target.sequenceNumber - 1) else {
                         progress.missedExpunged = true
                         continue
                     }
