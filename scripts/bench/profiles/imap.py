@@ -6,12 +6,12 @@ Every client here is Python; each Measurement carries the client's CPU and its s
 - imap-uid-fetch-flags-100k: one 100,000-message Maildir (10,000 with --quick; built once per run by
   imapbench.build_maildir, then copied to each server, whose first SELECT is done in setup). Each run:
   a new session, LOGIN, SELECT INBOX (warm), then the timed `UID FETCH 1:* (FLAGS)`; every message
-  must answer. Value: seconds, client-side.
+  must answer. Value: milliseconds, client-side, from sending the command to its tagged OK.
 - imap-mixed: imap_mixed_load.py's loop of whole sessions (connect, LOGIN, SELECT, FETCH envelopes,
   FETCH body, STORE, STORE \\Deleted, EXPUNGE, APPEND, LOGOUT) by 20 asyncio clients, each its own user
   with a 200-message INBOX, for 20 s (5 s with --quick). Value: sessions/s; any failure raises.
 - imap-idle-memory: 1,000 sessions (200 with --quick), one user each with 3 messages, each TLS,
-  LOGIN, SELECT INBOX, IDLE, then held. Value: KB of server memory per session = (PSS with the
+  LOGIN, SELECT INBOX, IDLE, then held. Value: KB of server memory per session = (memory with the
   sessions held, 3 s after the last IDLE - the same before, after one warm-up session) / sessions.
   Loft: VmRSS of its one process (restarted before each run, since it keeps freed memory for reuse).
   Dovecot: PSS (proportional set size, /proc/PID/smaps_rollup: shared pages divided among the
@@ -111,7 +111,7 @@ class IMAPProfile(contract.Profile):
 
 class UIDFetchFlags(IMAPProfile):
     name = "imap-uid-fetch-flags-100k"
-    unit = "s"
+    unit = "ms"
     higher_is_better = False
 
     def setup(self, env):
@@ -160,7 +160,7 @@ class UIDFetchFlags(IMAPProfile):
         client.close()
         if responses != self.summary["count"]:
             raise RuntimeError(f"{peer}: UID FETCH 1:* (FLAGS) gave {responses} responses, expected {self.summary['count']}")
-        return contract.Measurement(value=seconds, server_cpu_s=cpu, client_cpu_s=client_cpu, extra={
+        return contract.Measurement(value=seconds * 1000, server_cpu_s=cpu, client_cpu_s=client_cpu, extra={
             "messages": responses, "msg_per_s": round(responses / seconds), "client_core_share": round(client_cpu / seconds, 2),
             "mb_read_in_session": round(received / 1e6, 1), "load": round(load, 2)})
 
