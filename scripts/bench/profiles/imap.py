@@ -48,6 +48,11 @@ def make_users(names):
     return list(zip(names, passwords, hashes))
 
 
+def quoted(text):
+    """An IMAP quoted string (RFC 9051 section 4.3)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def process_memory_kb(pids, field):
     """Sum over `pids` of VmRSS (/proc/PID/status) or Pss (/proc/PID/smaps_rollup), in kB."""
     total = 0
@@ -140,7 +145,7 @@ class UIDFetchFlags(IMAPProfile):
 
     def _session(self, peer):
         client = imapbench.IMAPClient(self.port(peer), self.context)
-        client.command(f"LOGIN {self.user} {self.password}")
+        client.command(f"LOGIN {quoted(self.user)} {quoted(self.password)}")
         _, untagged = client.command("SELECT INBOX", keep=True)
         exists = next((int(line.split()[1]) for line in untagged if line.split()[2:3] == [b"EXISTS"]), None)
         if exists != self.summary["count"]:
