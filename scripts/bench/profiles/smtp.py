@@ -33,6 +33,19 @@ MESSAGE_SIZE = 4096
 DELIVERY_TIMEOUT = 300
 
 
+def cpu_by_process(roots):
+    """CPU seconds (user + system) of the processes under `roots`, summed by process name; what finished
+    processes used is in their parent's reaped-children times, counted under "<parent> (reaped children)"."""
+    totals = {}
+    for root in roots:
+        for name, _, times, _ in benchlib.imapbench.tree_processes(root).values():
+            totals[name] = totals.get(name, 0) + (times[0] + times[1]) / benchlib.imapbench.CLK_TCK
+            if times[2] + times[3]:
+                key = f"{name} (reaped children)"
+                totals[key] = totals.get(key, 0) + (times[2] + times[3]) / benchlib.imapbench.CLK_TCK
+    return totals
+
+
 class SubmissionProfile(contract.Profile):
     unit = "msg/s"
     higher_is_better = True
@@ -76,6 +89,7 @@ class SubmissionProfile(contract.Profile):
         before = self._count(peer)
         load = benchlib.load_average()
         cpu = benchlib.tree_cpu_seconds(*pids)
+        by_process = cpu_by_process(pids)
         started = time.monotonic()
         completed = subprocess.run(
             [self.tool, "--port", str(port), "--mode", self.mode, "--users", self.users_file,
@@ -100,6 +114,7 @@ class SubmissionProfile(contract.Profile):
             time.sleep(0.02)
         delivered_at = time.monotonic()
         cpu = benchlib.tree_cpu_seconds(*pids) - cpu
+        by_process = {name: seconds - by_process.get(name, 0) for name, seconds in cpu_by_process(pids).items()}
         if now != expected:
             wrong = {name: (now[name], expected[name]) for name in self.names if now[name] != expected[name]}
             raise RuntimeError(f"{peer}: Maildir counts (found, expected) differ: {wrong}; "
@@ -116,6 +131,9 @@ class SubmissionProfile(contract.Profile):
             "client_cpu_us_per_msg": round(result["client_cpu_s"] / max(accepted, 1) * 1e6),
             "load": round(load, 2),
         }
+        if peer == "postfix":
+            extra["cpu_s_by_process"] = {name: round(seconds, 2) for name, seconds in
+                                         sorted(by_process.items(), key=lambda item: -item[1]) if seconds >= 0.05}
         if result["refused"]:
             raise RuntimeError(f"{peer}: {result['refused']} messages refused: {result['errors'][:3]}")
         return contract.Measurement(value=result["msg_per_s"], server_cpu_s=cpu, client_cpu_s=result["client_cpu_s"],
