@@ -48,10 +48,16 @@ def tree_cpu_seconds(*roots):
 
 
 def reachable(directory):
-    """Lets the unprivileged mail processes (nobody, postfix, dovecot) traverse `directory`."""
+    """Lets the unprivileged mail processes (nobody, postfix, dovecot) traverse `directory`; raises if a
+    directory above it (not ours to change) does not let them."""
     mode = os.stat(directory).st_mode
     if mode & 0o011 != 0o011:
         os.chmod(directory, mode | 0o011)
+    parent = os.path.dirname(os.path.abspath(directory))
+    while parent != os.path.dirname(parent):
+        if not os.stat(parent).st_mode & 0o001:
+            raise RuntimeError(f"{parent} is not searchable by other users; the peers' mail processes need that")
+        parent = os.path.dirname(parent)
 
 
 def build_tool(env, source_name, libraries=("-lssl", "-lcrypto")):
