@@ -34,14 +34,20 @@ DELIVERY_TIMEOUT = 300
 
 
 def cpu_by_process(roots):
-    """CPU seconds (user + system) of the processes under `roots`, summed by process name; what finished
-    processes used is in their parent's reaped-children times, counted under "<parent> (reaped children)"."""
+    """CPU seconds (user + system) of the processes under `roots`, summed by "<root's name>/<process name>"
+    (Postfix's LMTP client and Dovecot's LMTP server are both called lmtp). What processes that ended
+    used is in their parent's reaped-children times, counted under "<root>/<parent> (reaped children)"."""
     totals = {}
     for root in roots:
-        for name, _, times, _ in benchlib.imapbench.tree_processes(root).values():
-            totals[name] = totals.get(name, 0) + (times[0] + times[1]) / benchlib.imapbench.CLK_TCK
+        processes = benchlib.imapbench.tree_processes(root)
+        if root not in processes:
+            continue
+        top = processes[root][0]
+        for name, _, times, _ in processes.values():
+            key = f"{top}/{name}"
+            totals[key] = totals.get(key, 0) + (times[0] + times[1]) / benchlib.imapbench.CLK_TCK
             if times[2] + times[3]:
-                key = f"{name} (reaped children)"
+                key = f"{top}/{name} (reaped children)"
                 totals[key] = totals.get(key, 0) + (times[2] + times[3]) / benchlib.imapbench.CLK_TCK
     return totals
 
