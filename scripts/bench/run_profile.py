@@ -55,7 +55,7 @@ def main():
     profiles = [p for p in module.PROFILES if not profile_name or p.name == profile_name]
     if not profiles:
         sys.exit(f"no profile {profile_name!r} in {module_name}: {[p.name for p in module.PROFILES]}")
-    workdir = tempfile.mkdtemp(prefix="loft-compare-")
+    workdir = tempfile.mkdtemp(prefix="loft-run-profile-")
     failed = False
     try:
         env = environment(workdir, args.quick, args.loft)
