@@ -15,6 +15,12 @@ enum CommitStep: Sendable, Equatable {
     case spoolEnvelopeWritten
     /// The spool entry is complete and durable.
     case spooled
+    /// A `GroupSync` round's leader has synced this file for every transaction waiting on it (a throw
+    /// fails all of them).
+    case roundSyncedFile(path: String)
+    /// A `GroupSync` round's leader has fsynced this directory for every transaction waiting on it (a throw
+    /// fails all of them).
+    case roundSyncedDirectory(path: String)
 }
 
 /// A test hook called at each `CommitStep`; throwing simulates a failure there.

@@ -26,6 +26,10 @@ public struct StreamingMessageFile<Failure: SystemCallErrorRepresentable>: Senda
         self.path = path
     }
 
+    /// The open file's descriptor (nil once closed), for a group commit that syncs it on the owner's behalf
+    /// while the owner waits for that round; the owner must keep the file open until the round is over.
+    public var descriptor: Int32? { fd }
+
     /// Whether the file is still open for writing (not yet closed or discarded).
     public var isOpen: Bool { fd != nil }
 
