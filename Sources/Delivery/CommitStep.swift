@@ -15,12 +15,9 @@ enum CommitStep: Sendable, Equatable {
     case spoolEnvelopeWritten
     /// The spool entry is complete and durable.
     case spooled
-    /// A `GroupSync` round's leader has synced this file for every transaction waiting on it (a throw
+    /// `DirectorySync` has fsynced this directory for every transaction waiting on that fsync (a throw
     /// fails all of them).
-    case roundSyncedFile(path: String)
-    /// A `GroupSync` round's leader has fsynced this directory for every transaction waiting on it (a throw
-    /// fails all of them).
-    case roundSyncedDirectory(path: String)
+    case directorySynced(path: String)
 }
 
 /// A test hook called at each `CommitStep`; throwing simulates a failure there.

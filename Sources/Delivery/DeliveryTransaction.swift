@@ -16,7 +16,7 @@ public final class DeliveryTransaction: Sendable {
     private let maildirs: [String]
     private let spoolEnvelope: SpoolEnvelope?
     private let spool: Spool
-    private let groupSync: GroupSync
+    private let directorySync: DirectorySync
     private let faultHook: CommitFaultHook?
 
     /// The message file in `queue/tmp/`; closed and removed once committed, failed or aborted.
@@ -24,14 +24,14 @@ public final class DeliveryTransaction: Sendable {
 
     init(
         queueID: String, file: StreamingMessageFile<DeliveryError>, maildirs: [String], spoolEnvelope: SpoolEnvelope?,
-        spool: Spool, groupSync: GroupSync, faultHook: CommitFaultHook?
+        spool: Spool, directorySync: DirectorySync, faultHook: CommitFaultHook?
     ) {
         self.queueID = queueID
         self.temporaryPath = file.path
         self.maildirs = maildirs
         self.spoolEnvelope = spoolEnvelope
         self.spool = spool
-        self.groupSync = groupSync
+        self.directorySync = directorySync
         self.faultHook = faultHook
         self.file = Mutex(file)
     }
@@ -57,8 +57,8 @@ public final class DeliveryTransaction: Sendable {
     /// 3. with remote recipients: add the spool entry (message, then envelope, each durable);
     /// 4. remove the temporary file.
     ///
-    /// The syncs of steps 1-3 go through the delivery's `GroupSync`: concurrent commits share rounds (one
-    /// fsync per distinct directory per round), each step still waiting for its own round before the next.
+    /// The directory fsyncs of steps 2 and 3 go through the delivery's `DirectorySync`: concurrent commits
+    /// to the same directory share one fsync that started after their own entries (issue 11).
     ///
     /// - Throws: `DeliveryError` (`.system` naming the call and file that failed, `.transactionFinished`);
     ///   then every file this commit made visible is removed again (and the removal fsynced), the temporary
@@ -70,8 +70,7 @@ public final class DeliveryTransaction: Sendable {
             var spooled = false
             do {
                 try file.flush()
-                guard let descriptor = file.descriptor else { throw DeliveryError.transactionFinished(queueID: queueID) }
-                try groupSync.sync(files: [GroupSync.File(descriptor: descriptor, path: temporaryPath)])
+                try file.dataSync()
                 try faultHook?(.synced)
                 let info = try file.status()
                 let unique = MaildirUniqueName.make(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
@@ -87,11 +86,11 @@ public final class DeliveryTransaction: Sendable {
                     placed[placed.count - 1] = final
                     try faultHook?(.renamedIntoNew(index: index))
                 }
-                if !maildirs.isEmpty { try groupSync.sync(directories: maildirs.map { $0 + "/new" }) }
+                try directorySync.sync(maildirs.map { $0 + "/new" })
                 try faultHook?(.maildirsSynced)
                 if let spoolEnvelope {
                     try spool.add(
-                        messageAt: temporaryPath, envelope: spoolEnvelope, groupSync: groupSync, checkpoint: faultHook)
+                        messageAt: temporaryPath, envelope: spoolEnvelope, directorySync: directorySync, checkpoint: faultHook)
                     spooled = true
                     try faultHook?(.spooled)
                 }

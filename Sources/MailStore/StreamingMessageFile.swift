@@ -26,10 +26,6 @@ public struct StreamingMessageFile<Failure: SystemCallErrorRepresentable>: Senda
         self.path = path
     }
 
-    /// The open file's descriptor (nil once closed), for a group commit that syncs it on the owner's behalf
-    /// while the owner waits for that round; the owner must keep the file open until the round is over.
-    public var descriptor: Int32? { fd }
-
     /// Whether the file is still open for writing (not yet closed or discarded).
     public var isOpen: Bool { fd != nil }
 
@@ -59,6 +55,13 @@ public struct StreamingMessageFile<Failure: SystemCallErrorRepresentable>: Senda
     public func sync() throws {
         guard let fd else { preconditionFailure("sync() on closed file \(path)") }
         try POSIXFile<Failure>.fsync(fd, path: path)
+    }
+
+    /// fdatasyncs what was written so far (see `POSIXFile.dataSync` for why that suffices for a new file
+    /// written once). The file must be open; call `flush()` first.
+    public func dataSync() throws {
+        guard let fd else { preconditionFailure("dataSync() on closed file \(path)") }
+        try POSIXFile<Failure>.dataSync(fd, path: path)
     }
 
     /// `fstat(2)` of the open file, the very inode being written.

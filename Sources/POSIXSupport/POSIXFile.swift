@@ -49,8 +49,8 @@ public enum POSIXFile<Failure: SystemCallErrorRepresentable> {
     }
 
     /// `fdatasync(2)`, retried on EINTR: the file's data and the metadata needed to read it back (size, block
-    /// map), without its timestamps. Enough for a new message file that is written once and never updated:
-    /// nothing reads its mtime, and its name is made durable by the fsync of the directory it is linked into.
+    /// map), without its timestamps. Enough for a new message or envelope file that is written once and never
+    /// updated: nothing reads its mtime, and its name is made durable by an fsync of its directory.
     public static func dataSync(_ fd: Int32, path: String) throws {
         while Glibc.fdatasync(fd) != 0 {
             if errno != EINTR { throw error("fdatasync", path) }

@@ -6,9 +6,9 @@ import NIOPosix
 import Synchronization
 import Testing
 
-/// Issue 11: concurrent commits share fsync rounds, and each still returns only after the rounds that made
-/// its own message durable, in the order file data → link/rename → directory.
-@Suite("Group commit: shared fsync rounds, each commit durable before it returns")
+/// Issue 11: concurrent commits share the fsync of a directory, and each still returns only after its own
+/// message is durable, in the order file data → link/rename → directory.
+@Suite("Group commit: shared directory fsyncs, each commit durable before it returns")
 struct GroupCommitTests {
     typealias Fixture = SubmissionDeliveryTests.Fixture
     struct InjectedFault: Error {}
@@ -16,7 +16,7 @@ struct GroupCommitTests {
 
     /// What the commit hooks saw, in order, with the thread that saw it.
     enum Event: Sendable {
-        case began(queueID: String, temporaryPath: String, thread: pthread_t)
+        case began(queueID: String, thread: pthread_t)
         case step(CommitStep, thread: pthread_t)
         case returned(queueID: String, thread: pthread_t)
     }
@@ -40,7 +40,7 @@ struct GroupCommitTests {
         }
     }
 
-    @Test("32 transactions from a disk pool: all durable in both Maildirs, each commit returned after its own rounds",
+    @Test("32 transactions from a disk pool: all durable in both Maildirs, each new/ fsynced after its rename and before its return",
           arguments: [2, 8])
     func concurrentCommitsOnPool(threads: Int) throws {
         let events = Mutex<[Event]>([])
@@ -59,10 +59,7 @@ struct GroupCommitTests {
                 defer { done.leave() }
                 do {
                     let transaction = try fixture.delivery.begin(envelope)
-                    events.withLock {
-                        $0.append(.began(queueID: transaction.queueID, temporaryPath: transaction.temporaryPath,
-                                         thread: pthread_self()))
-                    }
+                    events.withLock { $0.append(.began(queueID: transaction.queueID, thread: pthread_self())) }
                     try transaction.write(Self.body(index))
                     let id = try transaction.commit()
                     events.withLock { $0.append(.returned(queueID: id, thread: pthread_self())) }
@@ -81,26 +78,24 @@ struct GroupCommitTests {
         #expect(Set(try fixture.messages(in: fixture.carol)) == expected)
         #expect(fixture.leftovers().filter { $0.contains("tmp/") } == [], "no temporary file left")
 
-        // For each transaction, on its own thread: its file was synced (by whichever thread led that round)
-        // before it was linked anywhere, and both new/ directories were fsynced after its last rename and
-        // before its commit returned.
+        // For each transaction: its file was synced before it was linked anywhere, and both new/ directories
+        // were fsynced (by whichever thread ran the shared fsync) after its last rename and before its commit
+        // returned.
         let log = events.withLock { $0 }
         var checked = 0
         for (start, event) in log.enumerated() {
-            guard case .began(let queueID, let temporaryPath, let thread) = event else { continue }
+            guard case .began(let queueID, let thread) = event else { continue }
             let end = try #require(log.indices.first { index in
                 if case .returned(queueID, thread) = log[index] { return true } else { return false }
             })
             let own = (start..<end).filter { if case .step(_, thread) = log[$0] { true } else { false } }
             let firstLink = try #require(own.first { if case .step(.linkedIntoMaildir, _) = log[$0] { true } else { false } })
             let lastRename = try #require(own.last { if case .step(.renamedIntoNew, _) = log[$0] { true } else { false } })
-            let fileSynced = (start..<firstLink).contains { index in
-                if case .step(.roundSyncedFile(temporaryPath), _) = log[index] { true } else { false }
-            }
-            #expect(fileSynced, "\(queueID): file data synced before the link")
+            let fileSynced = own.first { if case .step(.synced, _) = log[$0] { true } else { false } }
+            #expect(fileSynced.map { $0 < firstLink } == true, "\(queueID): file data synced before the link")
             for maildir in ["/bob/Maildir/new", "/carol/Maildir/new"] {
                 let directorySynced = (lastRename..<end).contains { index in
-                    if case .step(.roundSyncedDirectory(let path), _) = log[index] { path.hasSuffix(maildir) } else { false }
+                    if case .step(.directorySynced(let path), _) = log[index] { path.hasSuffix(maildir) } else { false }
                 }
                 #expect(directorySynced, "\(queueID): \(maildir) fsynced after the rename, before the return")
             }
@@ -109,39 +104,47 @@ struct GroupCommitTests {
         #expect(checked == count)
     }
 
-    @Test("a failed fsync of a shared new/ fails every transaction of that round, and each is taken back")
-    func sharedDirectoryFailure() throws {
+    @Test("callers that ask while an fsync of new/ runs share the next one; when it fails, all of them fail and are taken back",
+          arguments: [false, true])
+    func sharedDirectorySync(fails: Bool) throws {
         let count = 6
         let gate = Mutex(Gate())
-        let groupSync = Mutex<GroupSync?>(nil)
-        let blockerDirectory = Mutex("")
+        let sync = Mutex<DirectorySync?>(nil)
+        let bobNew = Mutex("")
         let fixture = try Fixture(faultHook: { step in
             switch step {
             case .synced:
-                // All six have their file durable before any goes on, so no file sync mixes into the next rounds.
+                // All six have their file durable before any goes on to the Maildirs.
                 gate.withLock { $0.synced += 1 }
                 try Self.waitUntil { gate.withLock { $0.synced == count } }
             case .renamedIntoNew(index: 1):
-                // Hold a round (the blocker's) so that the six directory requests queue up for the same next one.
+                // Keep an fsync of bob's new/ running (the blocker's, started before any of the six asks), so
+                // that the six queue up for the same next one.
                 if gate.withLock({ state in defer { state.blockerClaimed = true }; return !state.blockerClaimed }) {
-                    guard let sync = groupSync.withLock({ $0 }) else { throw TimedOut() }
-                    let directory = blockerDirectory.withLock { $0 }
-                    Thread.detachNewThread { try? sync.sync(directories: [directory]) }
+                    guard let sync = sync.withLock({ $0 }) else { throw TimedOut() }
+                    let path = bobNew.withLock { $0 }
+                    Thread.detachNewThread { try? sync.sync([path]) }
                 }
                 try Self.waitUntil { gate.withLock { $0.blockerRunning } }
-            case .roundSyncedDirectory(let path) where path == blockerDirectory.withLock({ $0 }):
-                gate.withLock { $0.blockerRunning = true }
-                try Self.waitUntil { gate.withLock { $0.released } }
-            case .roundSyncedDirectory(let path) where path.hasSuffix("/bob/Maildir/new"):
-                gate.withLock { $0.bobSyncs += 1 }
-                throw InjectedFault()
+            case .directorySynced(let path) where path == bobNew.withLock({ $0 }):
+                let call = gate.withLock { state in
+                    state.bobSyncs += 1
+                    return state.bobSyncs
+                }
+                if call == 1 {
+                    gate.withLock { $0.blockerRunning = true }
+                    try Self.waitUntil { gate.withLock { $0.released } }
+                } else if fails {
+                    throw InjectedFault()
+                }
             default:
                 break
             }
         })
         defer { fixture.directory.remove() }
-        groupSync.withLock { $0 = fixture.delivery.groupSync }
-        blockerDirectory.withLock { $0 = fixture.directory.path }
+        sync.withLock { $0 = fixture.delivery.directorySync }
+        let bob = try Maildir.open(path: fixture.bob, create: true).path + "/new"
+        bobNew.withLock { $0 = bob }
         let envelope = try Self.localEnvelope(fixture)
         let outcomes = Mutex<[String]>([])
         let done = DispatchGroup()
@@ -161,15 +164,21 @@ struct GroupCommitTests {
                 }
             }
         }
-        try Self.waitUntil { fixture.delivery.groupSync.queuedCount == count }
+        try Self.waitUntil { fixture.delivery.directorySync.waitingCount(for: bob) == count }
         gate.withLock { $0.released = true }
         #expect(done.wait(timeout: .now() + 60) == .success)
 
-        #expect(outcomes.withLock { $0 } == Array(repeating: "failed", count: count))
-        #expect(gate.withLock { $0.bobSyncs } == 1, "one fsync of bob's new/ served (and failed) all six")
-        #expect(fixture.leftovers() == [])
-        #expect(try fixture.messages(in: fixture.bob).isEmpty)
-        #expect(try fixture.messages(in: fixture.carol).isEmpty)
+        #expect(outcomes.withLock { $0 } == Array(repeating: fails ? "failed" : "committed", count: count))
+        #expect(gate.withLock { $0.bobSyncs } == 2, "the blocker's fsync, then one for all six")
+        #expect(fixture.delivery.directorySync.syncCount(for: bob) == 2)
+        if fails {
+            #expect(fixture.leftovers() == [])
+            #expect(try fixture.messages(in: fixture.bob).isEmpty)
+            #expect(try fixture.messages(in: fixture.carol).isEmpty)
+        } else {
+            #expect(Set(try fixture.messages(in: fixture.bob)) == Set((0..<count).map(Self.body)))
+            #expect(Set(try fixture.messages(in: fixture.carol)) == Set((0..<count).map(Self.body)))
+        }
     }
 
     struct Gate {
@@ -178,24 +187,5 @@ struct GroupCommitTests {
         var blockerRunning = false
         var released = false
         var bobSyncs = 0
-    }
-
-    @Test("a failed sync of one message file fails that commit only; the next one lands")
-    func fileFailureIsPrivate() throws {
-        let victim = Mutex<String?>(nil)
-        let fixture = try Fixture(faultHook: { step in
-            if case .roundSyncedFile(let path) = step, path == victim.withLock({ $0 }) { throw InjectedFault() }
-        })
-        defer { fixture.directory.remove() }
-        let envelope = try Self.localEnvelope(fixture)
-        let failing = try fixture.delivery.begin(envelope)
-        victim.withLock { $0 = failing.temporaryPath }
-        try failing.write(Self.body(0))
-        let passing = try fixture.delivery.begin(envelope)
-        try passing.write(Self.body(1))
-        #expect(throws: InjectedFault.self) { try failing.commit() }
-        _ = try passing.commit()
-        #expect(try fixture.messages(in: fixture.bob) == [Self.body(1)])
-        #expect(try fixture.messages(in: fixture.carol) == [Self.body(1)])
     }
 }
