@@ -15,6 +15,9 @@ enum CommitStep: Sendable, Equatable {
     case spoolEnvelopeWritten
     /// The spool entry is complete and durable.
     case spooled
+    /// `DirectorySync` has fsynced this directory for every transaction waiting on that fsync (a throw
+    /// fails all of them).
+    case directorySynced(path: String)
 }
 
 /// A test hook called at each `CommitStep`; throwing simulates a failure there.

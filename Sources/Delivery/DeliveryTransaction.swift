@@ -16,6 +16,7 @@ public final class DeliveryTransaction: Sendable {
     private let maildirs: [String]
     private let spoolEnvelope: SpoolEnvelope?
     private let spool: Spool
+    private let directorySync: DirectorySync
     private let faultHook: CommitFaultHook?
 
     /// The message file in `queue/tmp/`; closed and removed once committed, failed or aborted.
@@ -23,13 +24,14 @@ public final class DeliveryTransaction: Sendable {
 
     init(
         queueID: String, file: StreamingMessageFile<DeliveryError>, maildirs: [String], spoolEnvelope: SpoolEnvelope?,
-        spool: Spool, faultHook: CommitFaultHook?
+        spool: Spool, directorySync: DirectorySync, faultHook: CommitFaultHook?
     ) {
         self.queueID = queueID
         self.temporaryPath = file.path
         self.maildirs = maildirs
         self.spoolEnvelope = spoolEnvelope
         self.spool = spool
+        self.directorySync = directorySync
         self.faultHook = faultHook
         self.file = Mutex(file)
     }
@@ -49,11 +51,14 @@ public final class DeliveryTransaction: Sendable {
     }
 
     /// Makes the message durable everywhere it goes, then returns its queue id:
-    /// 1. fsync the temporary file;
+    /// 1. fdatasync the temporary file;
     /// 2. for each local Maildir: hard-link it into `tmp/` (a copy across file systems), rename into
     ///    `new/<unique>,S=<size>,W=<virtual size>`; then fsync every touched `new/`;
     /// 3. with remote recipients: add the spool entry (message, then envelope, each durable);
     /// 4. remove the temporary file.
+    ///
+    /// The directory fsyncs of steps 2 and 3 go through the delivery's `DirectorySync`: concurrent commits
+    /// to the same directory share one fsync that started after their own entries (issue 11).
     ///
     /// - Throws: `DeliveryError` (`.system` naming the call and file that failed, `.transactionFinished`);
     ///   then every file this commit made visible is removed again (and the removal fsynced), the temporary
@@ -65,7 +70,7 @@ public final class DeliveryTransaction: Sendable {
             var spooled = false
             do {
                 try file.flush()
-                try file.sync()
+                try file.dataSync()
                 try faultHook?(.synced)
                 let info = try file.status()
                 let unique = MaildirUniqueName.make(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
@@ -81,10 +86,11 @@ public final class DeliveryTransaction: Sendable {
                     placed[placed.count - 1] = final
                     try faultHook?(.renamedIntoNew(index: index))
                 }
-                for maildir in maildirs { try FileSystem.fsyncDirectory(maildir + "/new") }
+                try directorySync.sync(maildirs.map { $0 + "/new" })
                 try faultHook?(.maildirsSynced)
                 if let spoolEnvelope {
-                    try spool.add(messageAt: temporaryPath, envelope: spoolEnvelope, checkpoint: faultHook)
+                    try spool.add(
+                        messageAt: temporaryPath, envelope: spoolEnvelope, directorySync: directorySync, checkpoint: faultHook)
                     spooled = true
                     try faultHook?(.spooled)
                 }

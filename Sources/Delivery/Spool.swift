@@ -170,7 +170,12 @@ public final class Spool: Sendable {
 
     /// Adds an entry for the durable (fsynced) file at `temporaryPath`, which must be on the queue's file
     /// system; the file itself stays where it is. On failure nothing of the entry is left.
-    func add(messageAt temporaryPath: String, envelope: SpoolEnvelope, checkpoint: CommitFaultHook?) throws {
+    /// - Parameter directorySync: shares the directory fsyncs with concurrent transactions; nil syncs alone.
+    func add(
+        messageAt temporaryPath: String, envelope: SpoolEnvelope, directorySync: DirectorySync? = nil,
+        checkpoint: CommitFaultHook?
+    ) throws {
+        let directorySync = directorySync ?? DirectorySync()
         let id = envelope.id
         guard Self.isValidID(id) else { throw DeliveryError.invalidQueueID(id) }
         let messagePath = messagePath(id: id)
@@ -179,14 +184,14 @@ public final class Spool: Sendable {
         do {
             try FileSystem.linkOrCopy(temporaryPath, messagePath)
             linked = true
-            try FileSystem.fsyncDirectory(messagesDirectory)
+            try directorySync.sync([messagesDirectory])
             try checkpoint?(.spoolMessageLinked)
 
             try writeEnvelope(envelope, to: envelopeTemporary)
             try checkpoint?(.spoolEnvelopeWritten)
 
             try FileSystem.rename(envelopeTemporary, envelopePath(id: id))
-            try FileSystem.fsyncDirectory(envelopesDirectory)
+            try directorySync.sync([envelopesDirectory])
         } catch {
             _ = try? FileSystem.unlink(envelopeTemporary)
             if (try? FileSystem.unlink(envelopePath(id: id))) == true {
@@ -200,13 +205,13 @@ public final class Spool: Sendable {
         }
     }
 
-    /// Writes `envelope` as JSON to a new file at `path` and fsyncs it.
+    /// Writes `envelope` as JSON to a new file at `path` and makes its data durable.
     private func writeEnvelope(_ envelope: SpoolEnvelope, to path: String) throws {
         let json = try Self.encoded(envelope)
         let fd = try FileSystem.open(path, O_WRONLY | O_CREAT | O_TRUNC)
         defer { FileSystem.close(fd) }
         try json.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: path) }
-        try FileSystem.fsync(fd, path: path)
+        try FileSystem.dataSync(fd, path: path)
     }
 
     /// The envelope file's content: JSON with snake_case keys, ISO 8601 times, sorted keys.

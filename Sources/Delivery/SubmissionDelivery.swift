@@ -12,7 +12,8 @@ import POSIXSupport
 ///
 /// Durability (DESIGN.md "Accepted mail is never lost"): `commit()` returns only when the message is on disk
 /// everywhere it goes; if it throws, nothing of the message is visible anywhere, so a `4xx` reply never
-/// leaves half a delivery. No group commit: each transaction fsyncs on its own.
+/// leaves half a delivery. Concurrent commits to the same directory share its fsync (`DirectorySync`, issue
+/// 11); each still returns only after an fsync that started after its own entries.
 public final class SubmissionDelivery: Sendable {
     /// The data directory; messages are received into `<dataDirectory>/queue/tmp/`.
     public let dataDirectory: String
@@ -22,6 +23,8 @@ public final class SubmissionDelivery: Sendable {
     /// message is hard-linked rather than copied.
     public let spool: Spool
     private let faultHook: CommitFaultHook?
+    /// The directory fsyncs every transaction of this delivery shares.
+    let directorySync: DirectorySync
     /// Maildirs already opened (created, path resolved): later deliveries only check that their
     /// `tmp/` still exists instead of a mkdir and readlink per path component.
     private let openedMaildirs = Mutex<[String: String]>([:])
@@ -42,6 +45,7 @@ public final class SubmissionDelivery: Sendable {
         self.locator = locator
         self.spool = spool
         self.faultHook = faultHook
+        self.directorySync = DirectorySync(faultHook: faultHook)
         try FileSystem.makeDirectory(self.dataDirectory + "/queue")
         try FileSystem.makeDirectory(temporaryDirectory)
     }
@@ -77,7 +81,7 @@ public final class SubmissionDelivery: Sendable {
                 let spoolEnvelope = envelope.remoteRecipients.isEmpty ? nil : SpoolEnvelope(id: id, envelope: envelope)
                 return DeliveryTransaction(
                     queueID: id, file: file, maildirs: maildirs, spoolEnvelope: spoolEnvelope,
-                    spool: spool, faultHook: faultHook)
+                    spool: spool, directorySync: directorySync, faultHook: faultHook)
             } catch DeliveryError.system(_, _, EEXIST) where attempt < 10 {
                 attempt += 1
             }

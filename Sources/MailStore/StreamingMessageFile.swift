@@ -57,6 +57,13 @@ public struct StreamingMessageFile<Failure: SystemCallErrorRepresentable>: Senda
         try POSIXFile<Failure>.fsync(fd, path: path)
     }
 
+    /// fdatasyncs what was written so far (see `POSIXFile.dataSync` for why that suffices for a new file
+    /// written once). The file must be open; call `flush()` first.
+    public func dataSync() throws {
+        guard let fd else { preconditionFailure("dataSync() on closed file \(path)") }
+        try POSIXFile<Failure>.dataSync(fd, path: path)
+    }
+
     /// `fstat(2)` of the open file, the very inode being written.
     public func status() throws -> stat {
         guard let fd else { preconditionFailure("status() on closed file \(path)") }

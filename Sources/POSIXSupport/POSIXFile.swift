@@ -48,6 +48,15 @@ public enum POSIXFile<Failure: SystemCallErrorRepresentable> {
         }
     }
 
+    /// `fdatasync(2)`, retried on EINTR: the file's data and the metadata needed to read it back (size, block
+    /// map), without its timestamps. Enough for a new message or envelope file that is written once and never
+    /// updated: nothing reads its mtime, and its name is made durable by an fsync of its directory.
+    public static func dataSync(_ fd: Int32, path: String) throws {
+        while Glibc.fdatasync(fd) != 0 {
+            if errno != EINTR { throw error("fdatasync", path) }
+        }
+    }
+
     /// Replaces the file at `path` with `bytes` so that a crash at any moment leaves the old content or the
     /// new: written to `temporaryPath` (default `<path>.tmp`), fsynced, renamed over `path`, then `directory`
     /// fsynced. The caller makes the temporary name safe (a lock, or a name only it uses).
