@@ -11,6 +11,9 @@ final class MaildirWatcher: Sendable {
     private struct Pending {
         var watches: [Int32: SharedMailbox] = [:]
         var hints: [String] = []
+        /// `realpath` of each hinted path, resolved once: a delivery hints at its Maildir, and
+        /// resolving it again would cost a failing `readlink` per path component every time.
+        var canonicalPaths: [String: String] = [:]
         /// Mailboxes to refresh at `deadline`, by canonical path.
         var due: [String: SharedMailbox] = [:]
         var deadline: ContinuousClock.Instant?
@@ -202,12 +205,23 @@ final class MaildirWatcher: Sendable {
     }
 
     private func resolveHints() {
-        let hints = pending.withLock { pending in
+        let (hints, known) = pending.withLock { pending in
             defer { pending.hints = [] }
-            return pending.hints
+            return (pending.hints, pending.canonicalPaths)
         }
+        var canonicalPaths = known
         for path in hints {
-            if let mailbox = table.mailbox(forKey: POSIX.realPath(path)) { schedule(mailbox) }
+            let canonical: String
+            if let resolved = canonicalPaths[path] {
+                canonical = resolved
+            } else {
+                canonical = POSIX.realPath(path)
+                canonicalPaths[path] = canonical
+            }
+            if let mailbox = table.mailbox(forKey: canonical) { schedule(mailbox) }
+        }
+        if canonicalPaths.count != known.count {
+            pending.withLock { $0.canonicalPaths.merge(canonicalPaths) { current, _ in current } }
         }
     }
 
