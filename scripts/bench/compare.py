@@ -194,29 +194,30 @@ def ratio_text(profile, loft, peer):
 
 
 def table_rows(results):
-    """[(profile, unit, peer, loft cell, peer cell, ratio, cpu/op loft / peer, client share loft / peer)]"""
+    """[(profile, unit, peer, loft cell, peer cell, ratio, cpu/op loft / peer, client share loft / peer,
+    1-minute load average at the profile's start → end)]"""
     rows = []
-    for profile, measured, error in results:
+    for profile, measured, error, load in results:
         if error is not None and not measured.get("loft"):
-            rows.append((profile.name, profile.unit, "—", "failed", "", error, "", ""))
+            rows.append((profile.name, profile.unit, "—", "failed", "", error, "", "", load))
             continue
         loft = measured.get("loft", [])
         for peer in profile.peers[1:]:
             theirs = measured.get(peer, [])
             if not loft or not theirs:
                 rows.append((profile.name, profile.unit, peer, spread([m.value for m in loft]) if loft else "—",
-                             "failed", error or "no measurement", "", ""))
+                             "failed", error or "no measurement", "", "", load))
                 continue
             rows.append((profile.name, profile.unit, peer, spread([m.value for m in loft]),
                          spread([m.value for m in theirs]),
                          ratio_text(profile, [m.value for m in loft], [m.value for m in theirs]),
                          f"{cpu_per_op(loft)} / {cpu_per_op(theirs)}",
-                         f"{client_share(loft)} / {client_share(theirs)}"))
+                         f"{client_share(loft)} / {client_share(theirs)}", load))
     return rows
 
 
 HEADER = ("profile", "unit", "peer", "Loft: median (min–max)", "peer: median (min–max)", "Loft vs peer",
-          "server CPU per op, Loft / peer", "client CPU (of one core), Loft / peer")
+          "server CPU per op, Loft / peer", "client CPU (of one core), Loft / peer", "load avg")
 
 
 def print_table(rows):
@@ -278,7 +279,7 @@ def main():
     results = []
     try:
         for profile in profiles:
-            measured, error = {}, None
+            measured, error, load_start = {}, None, load_average().split()[0]
             print(f"\n== {profile.name} ({profile.unit}, {'higher' if profile.higher_is_better else 'lower'} is "
                   f"better), load average {load_average()}", flush=True)
             try:
@@ -297,7 +298,7 @@ def main():
                     profile.teardown()
                 except Exception:
                     traceback.print_exc()
-            results.append((profile, measured, error))
+            results.append((profile, measured, error, f"{load_start}→{load_average().split()[0]}"))
     finally:
         if args.keep:
             print(f"kept {environment.workdir}")
@@ -316,7 +317,7 @@ def main():
         with open(args.markdown, "w") as output:
             output.write(markdown_table(rows) + "\n\n" + "\n".join(f"- {line}" for line in machine) + "\n")
         print(f"wrote {args.markdown}")
-    if any(error for _, _, error in results):
+    if any(error for _, _, error, _ in results):
         sys.exit(1)
 
 

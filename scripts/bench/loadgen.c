@@ -261,6 +261,8 @@ static int pop3_retr(int argc, char **argv) {
     char *batch = malloc((size_t)messages * 16);
     for (int n = 1; n <= messages; n++) batch_length += (size_t)sprintf(batch + batch_length, "RETR %d\r\n", n);
 
+    const char *tls_version = c.ssl ? SSL_get_version(c.ssl) : "none";
+    const char *cipher = c.ssl ? SSL_get_cipher_name(c.ssl) : "none";
     double started = now(), cpu_started = process_cpu();
     unsigned long long received_started = c.received;
     long long octets = 0;
@@ -294,12 +296,12 @@ static int pop3_retr(int argc, char **argv) {
 
     connection_write(&c, "QUIT\r\n", 6);
     if (expect_ok(&c, "QUIT")) return 1;
-    connection_close(&c);
-    printf("{\"command\": \"pop3-retr\", \"pipelined\": %s, \"messages\": %d, \"passes\": %d, \"seconds\": %.4f, "
+    printf("{\"command\": \"pop3-retr\", \"tls\": \"%s %s\", \"pipelined\": %s, \"messages\": %d, \"passes\": %d, \"seconds\": %.4f, "
            "\"msg_per_s\": %.1f, \"fastest_pass_msg_per_s\": %.1f, \"slowest_pass_msg_per_s\": %.1f, "
            "\"octets\": %lld, \"wire_bytes\": %llu, \"client_cpu_s\": %.4f}\n",
-           pipelined ? "true" : "false", messages, passes, seconds, (double)messages * passes / seconds,
+           tls_version, cipher, pipelined ? "true" : "false", messages, passes, seconds, (double)messages * passes / seconds,
            fastest, slowest, octets, wire, cpu);
+    connection_close(&c);
     return 0;
 }
 

@@ -79,7 +79,10 @@ class Pop3RetrProfile(Profile):
         server_cpu = server.cpu_seconds() - cpu_before
         extra = {"ops": result["messages"] * result["passes"], "seconds": result["seconds"],
                  "passes": result["passes"], "MiB_per_s": round(result["octets"] / result["seconds"] / 2**20, 1),
-                 "server_cpu_share": round(server_cpu / result["seconds"], 2)}
+                 "server_cpu_share": round(server_cpu / result["seconds"], 2), "tls": result["tls"]}
+        problems = server.log_problems(1)
+        if problems:
+            extra["server_log"] = problems[0][:160]
         if self.pipelined and peer not in self.two_clients_tried:
             self.two_clients_tried.add(peer)
             extra["two_clients_msg_per_s"] = round(self._two_clients(peer, seconds))
