@@ -13,6 +13,7 @@ Loft is better, server CPU per operation and the load generator's CPU, and the m
 """
 
 import argparse
+import hashlib
 import importlib.util
 import os
 import platform
@@ -106,7 +107,11 @@ def make_environment(args):
     tools = os.path.join(workdir, "tools")
     os.makedirs(tools)
     build_tools(tools)
-    return Environment(workdir=workdir, cert_path=cert, key_path=key, loft_bin=args.loft_bin, tools_dir=tools,
+    # A copy: other engineers may rebuild the release binary while this runs; every profile measures
+    # the one build that was there at the start.
+    loft_copy = os.path.join(tools, "loft")
+    shutil.copy2(args.loft_bin, loft_copy)
+    return Environment(workdir=workdir, cert_path=cert, key_path=key, loft_bin=loft_copy, tools_dir=tools,
                        users=make_users(QUICK_IDLE_USERS if args.quick else IDLE_USERS), quick=args.quick)
 
 
@@ -139,15 +144,24 @@ def load_average():
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def machine_lines(loft_bin):
+def describe_build(loft_bin):
+    """The binary, its mtime, the start of its SHA-256, and the commit its repository is at."""
     build = loft_bin
     try:
+        digest = hashlib.sha256()
+        with open(loft_bin, "rb") as binary:
+            for chunk in iter(lambda: binary.read(1 << 20), b""):
+                digest.update(chunk)
         build += time.strftime(" (built %Y-%m-%d %H:%M UTC", time.gmtime(os.stat(loft_bin).st_mtime))
         repository = loft_bin.split("/.build")[0]
         head = command_output(["git", "-C", repository, "log", "-1", "--format=%h %s"])
-        build += f"; {repository} at {head[:70]})"
+        build += f", sha256 {digest.hexdigest()[:12]}; {repository} at {head[:60]})"
     except OSError:
         build += " (missing)"
+    return build
+
+
+def machine_lines(build):
     return [
         f"nproc={os.cpu_count()}, kernel {platform.release()}, {command_output(['openssl', 'version'])}",
         f"Dovecot {servers.dovecot_version()}, Postfix {command_output(['postconf', '-d', 'mail_version']).split('= ')[-1]}",
@@ -272,8 +286,9 @@ def main():
 
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load_before = load_average()
+    build = describe_build(args.loft_bin)
     environment = make_environment(args)
-    print("\n".join(machine_lines(args.loft_bin)))
+    print("\n".join(machine_lines(build)))
     print(f"started {started}, load average {load_before}; {args.rounds} rounds, peers alternate "
           f"(loft, peer, loft, peer, ...); workdir {environment.workdir}", flush=True)
     results = []
@@ -300,13 +315,18 @@ def main():
                     traceback.print_exc()
             results.append((profile, measured, error, f"{load_start}→{load_average().split()[0]}"))
     finally:
+        report(args, build, started, load_before, results)
         if args.keep:
             print(f"kept {environment.workdir}")
         else:
             shutil.rmtree(environment.workdir, ignore_errors=True)
+    if any(error for _, _, error, _ in results):
+        sys.exit(1)
 
+
+def report(args, build, started, load_before, results):
     finished = time.strftime("%H:%M UTC", time.gmtime())
-    machine = machine_lines(args.loft_bin) + [
+    machine = machine_lines(build) + [
         f"{started} – {finished}; load average (1, 5, 15 min) before {load_before}, after {load_average()}; "
         f"other builds may share these cores, hence A B A B alternation"]
     rows = table_rows(results)
@@ -316,9 +336,7 @@ def main():
     if args.markdown:
         with open(args.markdown, "w") as output:
             output.write(markdown_table(rows) + "\n\n" + "\n".join(f"- {line}" for line in machine) + "\n")
-        print(f"wrote {args.markdown}")
-    if any(error for _, _, error, _ in results):
-        sys.exit(1)
+        print(f"wrote {args.markdown}", flush=True)
 
 
 if __name__ == "__main__":
