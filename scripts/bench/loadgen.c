@@ -5,12 +5,13 @@
  * Every sub-command prints exactly one line of JSON on stdout (errors go to stderr, exit 1).
  *
  *   pop3-retr  --port P --user U --pass W --messages N [--pipelined] [--tls implicit|none]
- *              [--min-seconds S] [--expect-size OCTETS]
+ *              [--min-seconds S] [--expect-size OCTETS] [--timeout SECONDS]
  *       One session: greeting, USER, PASS, LIST (sizes), then passes of RETR 1..N until at least
  *       S seconds (default 2) have gone by. Without --pipelined each RETR is one round trip;
  *       with it the N commands of a pass go out in one write and the N answers are read after.
  *       Every answer is checked: "+OK" status line, the message's octets (dot-stuffing undone,
- *       RFC 1939 section 3) equal to its LIST size, the final "." line.
+ *       RFC 1939 section 3) equal to its LIST size, the final "." line. A read or write that waits
+ *       longer than --timeout seconds (default 30) fails the run.
  *   tls-connect --port P [--threads T] [--seconds S] [--proto pop3|none]
  *       T threads loop for S seconds: TCP connect, full TLS handshake (no session resumption:
  *       no session cache, no tickets offered), with pop3 read the greeting, QUIT and its +OK;
@@ -58,6 +59,8 @@ static double process_cpu(void) {
     return usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
 }
 
+static int io_timeout_seconds = 30;
+
 static int tcp_connect(int port) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) return -1;
@@ -69,6 +72,10 @@ static int tcp_connect(int port) {
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    /* A server that stops answering fails the run after this long instead of hanging it. */
+    struct timeval limit = {.tv_sec = io_timeout_seconds};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
     return fd;
 }
 
@@ -194,11 +201,14 @@ static int expect_ok(Connection *c, const char *what) {
 static long read_retr_answer(Connection *c, long number) {
     const char *line;
     size_t length;
-    if (connection_line(c, &line, &length) != 0) die("RETR %ld: connection closed", number);
+    if (connection_line(c, &line, &length) != 0)
+        die("RETR %ld: no answer (connection closed, or nothing for %d s: %s)", number, io_timeout_seconds, strerror(errno));
     if (length < 3 || memcmp(line, "+OK", 3) != 0) die("RETR %ld: %.*s", number, (int)length, line);
     long octets = 0;
     for (;;) {
-        if (connection_line(c, &line, &length) != 0) die("RETR %ld: connection closed in the message", number);
+        if (connection_line(c, &line, &length) != 0)
+            die("RETR %ld: the message stopped after %ld octets (connection closed, or nothing for %d s: %s)",
+                number, octets, io_timeout_seconds, strerror(errno));
         if (line[0] == '.') {
             if (length == 3 && line[1] == '\r') return octets;
             octets += (long)length - 1; /* a stuffed dot */
@@ -221,6 +231,7 @@ static int pop3_retr(int argc, char **argv) {
         else if (!strcmp(argv[i], "--min-seconds") && i + 1 < argc) min_seconds = atof(argv[++i]);
         else if (!strcmp(argv[i], "--expect-size") && i + 1 < argc) expect_size = atol(argv[++i]);
         else if (!strcmp(argv[i], "--pipelined")) pipelined = 1;
+        else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) io_timeout_seconds = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--tls") && i + 1 < argc) tls = strcmp(argv[++i], "none") != 0;
         else die("pop3-retr: unknown argument %s", argv[i]);
     }
