@@ -103,7 +103,7 @@ def make_environment(args):
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
                     "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
                     "-keyout", key, "-out", cert], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.chmod(key, 0o600)
+    os.chmod(key, 0o644)   # a throw-away key; the peers' unprivileged processes may read it
     tools = os.path.join(workdir, "tools")
     os.makedirs(tools)
     build_tools(tools)
@@ -184,9 +184,16 @@ def spread(values):
 
 
 def cpu_per_op(measurements):
-    """Median server CPU per operation (µs or ms), when the profile says how many operations."""
+    """Median server CPU per operation (µs or ms), when the profile says how many operations
+    (extra "ops", or its own server_cpu_us_per_… / server_cpu_ms_per_…); else the median server CPU
+    seconds per measurement."""
     per = [m.server_cpu_s / m.extra["ops"] for m in measurements if m.extra.get("ops")]
-    if not per:
+    if not per:   # a profile's own figure, e.g. extra["server_cpu_us_per_msg"] or ["server_cpu_ms_per_open"]
+        for m in measurements:
+            for key, value in m.extra.items():
+                if key.startswith(("server_cpu_us_per_", "server_cpu_ms_per_")) and isinstance(value, (int, float)):
+                    per.append(value / (1e6 if "_us_" in key else 1e3))
+                    break
         values = [m.server_cpu_s for m in measurements]
         return f"{statistics.median(values):.2f} s" if values else "?"
     value = statistics.median(per)
@@ -194,8 +201,10 @@ def cpu_per_op(measurements):
 
 
 def client_share(measurements):
-    """The load generator's CPU as a share of one core over the measurement (median)."""
-    shares = [m.client_cpu_s / m.extra["seconds"] for m in measurements if m.extra.get("seconds")]
+    """The load generator's CPU as a share of one core over the measurement (median): from the
+    profile's extra "seconds" (wall time of the measured part), or its own "client_core_share"."""
+    shares = [m.client_cpu_s / m.extra["seconds"] if m.extra.get("seconds") else m.extra["client_core_share"]
+              for m in measurements if m.extra.get("seconds") or "client_core_share" in m.extra]
     return f"{statistics.median(shares) * 100:.0f}%" if shares else "?"
 
 
