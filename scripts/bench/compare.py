@@ -194,6 +194,7 @@ def cpu_per_op(measurements):
                 if key.startswith(("server_cpu_us_per_", "server_cpu_ms_per_")) and isinstance(value, (int, float)):
                     per.append(value / (1e6 if "_us_" in key else 1e3))
                     break
+    if not per:
         values = [m.server_cpu_s for m in measurements]
         return f"{statistics.median(values):.2f} s" if values else "?"
     value = statistics.median(per)
