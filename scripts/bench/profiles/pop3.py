@@ -7,8 +7,8 @@
   time (two users, same mail) and notes whether the total rate rises — if it does, one client
   was not using all the server could give;
 - `pop3s-idle-memory`: 1,000 logged-in, idle TLS sessions (one user each, one 2 KiB message);
-  memory per session, from the proportional set size (PSS, /proc/PID/smaps_rollup) summed over the
-  server's processes — Loft's one process, Dovecot's master and every child.
+  memory per session: Loft's RSS delta (one process), Dovecot's proportional set size (PSS,
+  /proc/PID/smaps_rollup) summed over the master and every child.
 
 Load comes from `loadgen` (C, OpenSSL), except for the idle sessions: Python asyncio, since only
 memory is measured there.
@@ -207,10 +207,15 @@ class Pop3IdleMemoryProfile(Profile):
         count = len(names)
         rss_per = (rss_held - rss_before) * 1.024 / count           # KiB -> KB (1,000 bytes)
         pss_per = None if pss_before is None or pss_held is None else (pss_held - pss_before) * 1.024 / count
+        # One process (Loft): its RSS delta. PSS would move with every other process on the machine that
+        # maps the same libraries (other builds and benchmarks), several MB against a 3-30 MB signal.
+        # Many processes (Dovecot): the PSS sum, since summed RSS counts the shared libraries once per process.
+        use_pss = processes_held > 1 and pss_per is not None
         extra = {"ops": count, "seconds": opening_seconds, "sessions": count,
-                 "rss_KB_per_session": round(rss_per, 1), "processes": f"{processes_before}->{processes_held}",
-                 "measure": "PSS" if pss_per is not None else "RSS"}
-        return Measurement(value=pss_per if pss_per is not None else rss_per, server_cpu_s=server_cpu,
+                 "rss_KB_per_session": round(rss_per, 1),
+                 "pss_KB_per_session": None if pss_per is None else round(pss_per, 1),
+                 "processes": f"{processes_before}->{processes_held}", "measure": "PSS sum" if use_pss else "RSS"}
+        return Measurement(value=pss_per if use_pss else rss_per, server_cpu_s=server_cpu,
                            client_cpu_s=client_cpu, extra=extra)
 
     def teardown(self):
