@@ -58,14 +58,25 @@ public struct SMTPHeaderFixup: Sendable {
         return out
     }
 
-    /// Lower-cased names of the fields in the held header block (continuation lines skipped).
+    /// Lower-cased names of the fields in the held header block (continuation lines skipped), read
+    /// over the bytes up to the empty line only: `held` may also hold much of the body.
     private func fieldNames() -> Set<String> {
         var names: Set<String> = []
-        let text = String(decoding: held.readableBytesView, as: UTF8.self)
-        for line in text.split(separator: "\r\n", omittingEmptySubsequences: false) {
-            if line.isEmpty { break }
-            guard let first = line.first, first != " ", first != "\t", let colon = line.firstIndex(of: ":") else { continue }
-            names.insert(line[..<colon].trimmingCharacters(in: .whitespaces).lowercased())
+        let view = held.readableBytesView
+        var lineStart = view.startIndex
+        while lineStart < view.endIndex {
+            let lineEnd = view[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? view.endIndex
+            var contentEnd = lineEnd
+            if contentEnd > lineStart, view[contentEnd - 1] == UInt8(ascii: "\r") { contentEnd -= 1 }
+            if contentEnd == lineStart { break }  // the empty line: the header block is over
+            let first = view[lineStart]
+            if first != UInt8(ascii: " "), first != UInt8(ascii: "\t"),
+               let colon = view[lineStart..<contentEnd].firstIndex(of: UInt8(ascii: ":")) {
+                var name = view[lineStart..<colon]
+                while let last = name.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { name = name.dropLast() }
+                names.insert(String(decoding: name, as: UTF8.self).lowercased())
+            }
+            lineStart = lineEnd + 1
         }
         return names
     }

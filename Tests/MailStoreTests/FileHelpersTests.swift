@@ -21,6 +21,30 @@ struct FileHelpersTests {
         #expect(MessageSizeCounter.virtualSize(of: Array("x\ny\r\nz\n".utf8)) == 9)
     }
 
+    @Test("random pieces of CR, LF and letters, contiguous or not, count as a byte-by-byte reference does")
+    func sizeCounterRandom() {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next(_ bound: Int) -> Int {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return Int(state % UInt64(bound))
+        }
+        for _ in 0..<200 {
+            let bytes = (0..<next(300)).map { _ in Array("\r\na".utf8)[next(3)] }
+            let reference = bytes.enumerated().reduce(0) { sum, item in
+                sum + (item.element == 10 && (item.offset == 0 || bytes[item.offset - 1] != 13) ? 2 : 1)
+            }
+            var counter = MessageSizeCounter()
+            var start = 0
+            while start < bytes.count {
+                let end = min(bytes.count, start + 1 + next(40))
+                if next(2) == 0 { counter.add(bytes[start..<end]) } else { counter.add(bytes[start..<end].lazy.map { $0 }) }
+                start = end
+            }
+            #expect(counter.size == bytes.count)
+            #expect(counter.virtualSize == reference)
+        }
+    }
+
     @Test("a streamed file holds exactly the bytes appended, and its sizes")
     func streamedFile() throws {
         try withTemporaryDirectory { root in

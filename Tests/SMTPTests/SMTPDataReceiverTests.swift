@@ -125,6 +125,11 @@ import Testing
         // A Message-ID only in the body does not count.
         let bodyOnly = fixup(["Subject: x\r\n\r\nMessage-ID: <fake@x>\r\n"])
         #expect(bodyOnly.contains("Message-ID: <Q1."))
+
+        // A name with blanks before its colon counts; a continuation line that looks like a field does not.
+        let folded = fixup(["Message-ID\t : <a@b>\r\nX-Note: one\r\n\tDate: not a field\r\n\r\nbody\r\n"])
+        #expect(!folded.contains("Message-ID: <Q1"))
+        #expect(folded.contains("\r\nDate: "), "Date only in a continuation line is still missing")
     }
 
     @Test("the date is RFC 5322 date-time")

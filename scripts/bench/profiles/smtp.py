@@ -135,6 +135,7 @@ class SubmissionProfile(contract.Profile):
             "backlog_at_end": backlog_at_end,
             "server_cpu_us_per_msg": round(cpu / max(accepted, 1) * 1e6),
             "client_cpu_us_per_msg": round(result["client_cpu_s"] / max(accepted, 1) * 1e6),
+            "client_core_share": round(result["client_cpu_s"] / max(result["elapsed_s"], 1e-9), 2),
             "load": round(load, 2),
         }
         if peer == "postfix":
