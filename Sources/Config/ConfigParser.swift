@@ -299,7 +299,8 @@ struct ConfigParser {
         var listeners: [ListenerConfiguration] = []
         var seen: [ListenAddress: String] = [:]  // address -> key path of the listener that has it
         for entry in entries {
-            entry.rejectUnknownKeys(known: ["protocol", "address", "tls", "allow_plaintext_auth"], into: problems)
+            entry.rejectUnknownKeys(
+                known: ["protocol", "address", "tls", "allow_plaintext_auth", "withhold_capabilities"], into: problems)
             let service = required(entry, "protocol") {
                 try entry.choice("protocol", of: ListenerConfiguration.ServiceProtocol.self)
             }
@@ -324,12 +325,33 @@ struct ConfigParser {
                 problems.record(entry.error("tls", "\"\(tlsMode.rawValue)\" needs a [tls] certificate and private_key"))
             }
             let plaintext = attempt { try entry.bool("allow_plaintext_auth") } ?? false
+            let withheld = withheldCapabilities(entry, service: service)
             if let service, let address, let tlsMode {
                 listeners.append(ListenerConfiguration(
-                    protocol: service, address: address, tls: tlsMode, allowPlaintextAuth: plaintext))
+                    protocol: service, address: address, tls: tlsMode, allowPlaintextAuth: plaintext,
+                    withheldCapabilities: withheld))
             }
         }
         return listeners
+    }
+
+    /// `withhold_capabilities = ["QRESYNC", ...]`: IMAP extensions a listener does not offer.
+    private func withheldCapabilities(_ entry: TableReader, service: ListenerConfiguration.ServiceProtocol?) -> Set<String> {
+        guard let names = attempt({ try entry.stringArray("withhold_capabilities") }) else { return [] }
+        guard service == .imap else {
+            problems.record(entry.error("withhold_capabilities", "only an imap listener has capabilities to withhold"))
+            return []
+        }
+        var withheld: Set<String> = []
+        for name in names.map({ $0.uppercased() }) {
+            guard ListenerConfiguration.withholdableIMAPCapabilities.contains(name) else {
+                let known = ListenerConfiguration.withholdableIMAPCapabilities.sorted().joined(separator: ", ")
+                problems.record(entry.error("withhold_capabilities", "\"\(name)\" is not an IMAP extension Loft can withhold (one of: \(known))"))
+                continue
+            }
+            withheld.insert(name)
+        }
+        return withheld
     }
 
     // MARK: - Values

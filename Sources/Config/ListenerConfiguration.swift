@@ -24,11 +24,25 @@ public struct ListenerConfiguration: Sendable, Equatable {
     /// Whether plaintext credentials are accepted before TLS is up. Default false; true is only
     /// for trusted networks.
     public var allowPlaintextAuth: Bool
+    /// IMAP extensions this listener does not offer (`withhold_capabilities`), upper case.
+    public var withheldCapabilities: Set<String>
 
-    public init(`protocol`: ServiceProtocol, address: ListenAddress, tls: TLSMode, allowPlaintextAuth: Bool = false) {
+    /// What `withhold_capabilities` (and a user's `imap_withhold_capabilities` passwd-file field)
+    /// may name: the extensions Loft's IMAP offers, as `IMAPSession.withholdableCapabilities`
+    /// lists them (a test keeps the two equal; Config sits below IMAP).
+    public static let withholdableIMAPCapabilities: Set<String> = [
+        "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "CONDSTORE",
+        "QRESYNC", "ESEARCH", "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "STATUS=SIZE", "APPENDLIMIT",
+    ]
+
+    public init(
+        `protocol`: ServiceProtocol, address: ListenAddress, tls: TLSMode, allowPlaintextAuth: Bool = false,
+        withheldCapabilities: Set<String> = []
+    ) {
         self.protocol = `protocol`
         self.address = address
         self.tls = tls
         self.allowPlaintextAuth = allowPlaintextAuth
+        self.withheldCapabilities = withheldCapabilities
     }
 }

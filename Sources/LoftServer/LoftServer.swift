@@ -307,7 +307,8 @@ public final class LoftServer: Sendable {
             }
         case .imap:
             let configuration = IMAPConfiguration(
-                tlsMode: listener.tls.lineMode, allowPlaintextAuth: listener.allowPlaintextAuth, limits: configuration.imapLimits)
+                tlsMode: listener.tls.lineMode, allowPlaintextAuth: listener.allowPlaintextAuth, limits: configuration.imapLimits,
+                withheldCapabilities: listener.withheldCapabilities)
             let backend = imapBackend
             return { services, logger in
                 IMAPServerHandler(configuration: configuration, backend: backend, services: services, logger: logger)

@@ -1,4 +1,5 @@
 import Auth
+import Config
 import IMAP
 import LineProtocol
 import MailStore
@@ -34,7 +35,18 @@ final class MaildirIMAPBackend: IMAPBackend {
     func openAccount(login: String) throws -> IMAPAccount {
         guard let user = users.lookup(login) else { throw UserRemoved(login: login) }
         let root = try locator.path(forUser: user.login, home: user.home)
-        return IMAPAccount(login: user.login, folders: try MailboxStore.open(root: root, limits: folderLimits), registry: registry)
+        return IMAPAccount(
+            login: user.login, folders: try MailboxStore.open(root: root, limits: folderLimits), registry: registry,
+            withheldCapabilities: Self.withheldCapabilities(user.extraFields))
+    }
+
+    /// The passwd-file extra field `imap_withhold_capabilities=QRESYNC,CONDSTORE`: extensions this
+    /// user is not offered (as a listener's `withhold_capabilities`; names Loft cannot withhold are ignored).
+    static func withheldCapabilities(_ extraFields: [String]) -> Set<String> {
+        let prefix = "imap_withhold_capabilities="
+        guard let field = extraFields.last(where: { $0.hasPrefix(prefix) }) else { return [] }
+        return Set(field.dropFirst(prefix.count).split(separator: ",").map { $0.uppercased() })
+            .intersection(ListenerConfiguration.withholdableIMAPCapabilities)
     }
 }
 

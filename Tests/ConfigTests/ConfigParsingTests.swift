@@ -38,6 +38,16 @@ struct ConfigParsingTests {
         #expect(strict.tls?.minVersion == .tls13)
     }
 
+    @Test("withhold_capabilities on an imap listener is read, in any case")
+    func withheldCapabilities() throws {
+        let text = ConfigFixtures.minimal.replacingOccurrences(
+            of: "protocol = \"pop3\"\naddress = \"127.0.0.1:110\"\ntls = \"none\"",
+            with: "protocol = \"imap\"\naddress = \"127.0.0.1:143\"\ntls = \"none\"\nwithhold_capabilities = [\"qresync\", \"IDLE\"]")
+        let config = try LoftConfiguration.parse(text, path: "loft.toml")
+        #expect(config.listeners.first?.withheldCapabilities == ["QRESYNC", "IDLE"])
+        #expect(try LoftConfiguration.parse(ConfigFixtures.minimal, path: "loft.toml").listeners.first?.withheldCapabilities == [])
+    }
+
     @Test("relative paths are resolved against the configuration file's directory")
     func relativePaths() throws {
         let directory = try ConfigFixtures.makeTemporaryDirectory()

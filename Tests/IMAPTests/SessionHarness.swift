@@ -14,8 +14,11 @@ final class TemporaryMailBackend: IMAPBackend {
     let root: String
     let registry = MailboxRegistry(cacheStamp: IMAPServerInfo.cacheStamp, pollInterval: .seconds(3600))
     let limits: MailboxStore.Limits
+    /// Extensions withheld from this user, as a passwd-file field would.
+    let withheldForUser: Set<String>
 
-    init(limits: MailboxStore.Limits = MailboxStore.Limits()) throws {
+    init(limits: MailboxStore.Limits = MailboxStore.Limits(), withheldForUser: Set<String> = []) throws {
+        self.withheldForUser = withheldForUser
         root = FileManager.default.temporaryDirectory.appendingPathComponent("loft-imap-\(UUID().uuidString)/Maildir").path
         self.limits = limits
         _ = try MailboxStore.open(root: root, limits: limits)
@@ -28,7 +31,8 @@ final class TemporaryMailBackend: IMAPBackend {
     func failureDelay(clientIP: String) -> Duration { .zero }
 
     func openAccount(login: String) throws -> IMAPAccount {
-        IMAPAccount(login: login, folders: try MailboxStore.open(root: root, limits: limits), registry: registry)
+        IMAPAccount(login: login, folders: try MailboxStore.open(root: root, limits: limits), registry: registry,
+                    withheldCapabilities: withheldForUser)
     }
 
     /// Delivers into INBOX the way an outside program would.
@@ -58,9 +62,9 @@ final class IMAPHarness {
     let channel = EmbeddedChannel()
 
     init(backend: TemporaryMailBackend, tlsMode: TLSMode = .implicit, limits: IMAPLimits = IMAPLimits(),
-         workRunner: any BlockingWorkRunner = InlineWorkRunner()) throws {
+         withheld: Set<String> = [], workRunner: any BlockingWorkRunner = InlineWorkRunner()) throws {
         let handler = IMAPServerHandler(
-            configuration: IMAPConfiguration(tlsMode: tlsMode, limits: limits), backend: backend,
+            configuration: IMAPConfiguration(tlsMode: tlsMode, limits: limits, withheldCapabilities: withheld), backend: backend,
             services: ConnectionServices(blockingWork: workRunner), logger: Logger(label: "test"))
         try channel.pipeline.syncOperations.addHandler(handler)
         try channel.connect(to: SocketAddress(ipAddress: "192.0.2.7", port: 4321)).wait()

@@ -1,10 +1,29 @@
 extension IMAPSession {
+    /// The extensions an admin may withhold, per listener or per user (`APPENDLIMIT` stands for
+    /// `APPENDLIMIT=n`). Not IMAP4rev1 itself, nor STARTTLS, LOGINDISABLED and AUTH=, which follow
+    /// from the TLS settings.
+    public static let withholdableCapabilities: Set<String> = [
+        "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "CONDSTORE",
+        "QRESYNC", "ESEARCH", "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "STATUS=SIZE", "APPENDLIMIT",
+    ]
+
+    /// What this session does not offer: the listener's choice and, once logged in, the user's.
+    /// QRESYNC needs CONDSTORE (RFC 7162 §3.2.3), so withholding CONDSTORE withholds both.
+    var withheldCapabilities: Set<String> {
+        var withheld = configuration.withheldCapabilities.union(account?.withheldCapabilities ?? [])
+        if withheld.contains("CONDSTORE") { withheld.insert("QRESYNC") }
+        return withheld
+    }
+
     /// What this session offers now (RFC 3501 §6.1.1, RFC 9051 §7.2.2). Before TLS on a
     /// STARTTLS port: STARTTLS and LOGINDISABLED, no AUTH= (RFC 3501 §6.2.1, RFC 8314).
     var capabilities: String {
+        let withheld = withheldCapabilities
         var list = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT",
                     "CHILDREN", "CONDSTORE", "QRESYNC", "ESEARCH", "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "STATUS=SIZE",
-                    "APPENDLIMIT=\(configuration.limits.parser.maxAppendSize)"]
+                    "APPENDLIMIT=\(configuration.limits.parser.maxAppendSize)"].filter { name in
+            !withheld.contains(name) && !(name.hasPrefix("APPENDLIMIT=") && withheld.contains("APPENDLIMIT"))
+        }
         if state == .notAuthenticated {
             if configuration.tlsMode == .startTLS && !tlsActive { list.append("STARTTLS") }
             if plaintextAuthAllowed {

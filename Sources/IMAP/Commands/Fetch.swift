@@ -20,7 +20,7 @@ extension IMAPSession {
         }
         var attributes = attributes
         var targets = messages(in: set, uid: uid, selection)
-        if changedSince != nil || attributes.contains(.modSeq) { enableCondStore() }
+        if changedSince != nil || attributes.contains(.modSeq), !condStoreUsed(by: tag) { return }
         if let changedSince {
             let state = selection.mailbox.state
             targets = targets.filter { target in

@@ -20,7 +20,7 @@ extension IMAPSession {
         let statusAttributes = command.returnOptions?.lazy.compactMap { option -> [IMAPStatusAttribute]? in
             if case .status(let attributes) = option { attributes } else { nil }
         }.first
-        if statusAttributes?.contains(.highestModSeq) == true { enableCondStore() }
+        if statusAttributes?.contains(.highestModSeq) == true, !condStoreUsed(by: tag) { return }
         let selectedName = selection?.name
         let selectedRecent = selection?.recent.count ?? 0
         let patterns = command.patterns.compactMap { IMAPNames.pattern(reference: command.reference, $0) }

@@ -15,7 +15,7 @@ extension IMAPSession {
         let mailbox = selection.mailbox
         let recent = selection.recent
         let reportsModSeq = IMAPSearchEvaluator.usesModSeq(command.key)
-        if reportsModSeq { enableCondStore() }
+        if reportsModSeq, !condStoreUsed(by: tag) { return }
         blocking { () -> (found: [UInt32], highestModSeq: UInt64) in
             let state = mailbox.state
             var found: [UInt32] = []

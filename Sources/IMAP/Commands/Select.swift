@@ -11,6 +11,9 @@ extension IMAPSession {
         for parameter in parameters {
             switch (parameter.name.uppercased(), parameter.value) {
             case ("CONDSTORE", nil):
+                guard !withheldCapabilities.contains("CONDSTORE") else {
+                    return bad(tag, "CONDSTORE is not offered on this connection.")
+                }
                 condStore = true  // the new mailbox's HIGHESTMODSEQ follows in the SELECT response
             case ("QRESYNC", .list(let values)?):
                 guard qresync else { return bad(tag, "QRESYNC needs ENABLE QRESYNC first (RFC 7162 section 3.2.5).") }
@@ -64,8 +67,9 @@ extension IMAPSession {
         }
         untagged("OK [UIDVALIDITY \(state.uidValidity)] UIDs valid.")
         untagged("OK [UIDNEXT \(state.nextUID)] Predicted next UID.")
-        // RFC 7162 §3.1.2.1: with persistent mod-sequences, every SELECT and EXAMINE says this.
-        untagged("OK [HIGHESTMODSEQ \(state.highestModSeq)] Highest.")
+        // RFC 7162 §3.1.2.1: with persistent mod-sequences, every SELECT and EXAMINE says this
+        // (unless CONDSTORE is withheld here: then nothing of it is shown).
+        if !withheldCapabilities.contains("CONDSTORE") { untagged("OK [HIGHESTMODSEQ \(state.highestModSeq)] Highest.") }
         // RFC 7162 §3.2.5.1: what changed since the client's last visit, if its UIDVALIDITY holds.
         if let resync, resync.uidValidity == state.uidValidity {
             if let vanished = IMAPVanishedUIDs.text(in: resync.knownUIDs ?? IMAPSequenceSet([.init(.number(1), .last)]), state) {

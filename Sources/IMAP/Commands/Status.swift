@@ -6,7 +6,7 @@ extension IMAPSession {
     /// mailbox is selected here, else 0.
     func status(_ tag: String, _ rawName: IMAPMailboxName, _ attributes: [IMAPStatusAttribute]) {
         guard let account = requireAuthenticated(tag) else { return }
-        if attributes.contains(.highestModSeq) { enableCondStore() }
+        if attributes.contains(.highestModSeq), !condStoreUsed(by: tag) { return }
         let name: MailboxName
         do {
             name = try IMAPNames.mailbox(rawName)

@@ -13,7 +13,7 @@ extension IMAPSession {
         let flags = IMAPStoredFlags(action.flags)
         if let refused = flags.refused { return bad(tag, "\(refused) cannot be stored (RFC 3501 section 2.3.2).") }
         guard uid || sequenceSetIsValid(set, selection) else { return bad(tag, "Invalid message sequence numbers.") }
-        if unchangedSince != nil { enableCondStore() }
+        if unchangedSince != nil, !condStoreUsed(by: tag) { return }
         let targets = messages(in: set, uid: uid, selection)
         let mode: StoreMode = switch action.mode {
         case .replace: .replace

@@ -9,14 +9,17 @@ public final class IMAPAccount: Sendable {
     public let login: String
     public let folders: MailboxStore
     public let registry: MailboxRegistry
+    /// Extensions withheld from this user (on top of the listener's), upper case.
+    public let withheldCapabilities: Set<String>
     /// What this account holds open in the registry (mailbox → opens), so whatever a session
     /// still holds when its connection drops mid-command is released with `closeAll`.
     private let opened = Mutex<[ObjectIdentifier: (mailbox: SharedMailbox, count: Int)]>([:])
 
-    public init(login: String, folders: MailboxStore, registry: MailboxRegistry) {
+    public init(login: String, folders: MailboxStore, registry: MailboxRegistry, withheldCapabilities: Set<String> = []) {
         self.login = login
         self.folders = folders
         self.registry = registry
+        self.withheldCapabilities = withheldCapabilities
     }
 
     /// The Maildir directory of a mailbox (INBOX is the root).

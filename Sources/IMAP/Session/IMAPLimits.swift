@@ -34,10 +34,17 @@ public struct IMAPConfiguration: Sendable {
     /// Allow LOGIN/AUTHENTICATE without TLS (never by default).
     public var allowPlaintextAuth: Bool
     public var limits: IMAPLimits
+    /// Extensions this listener does not offer (names from `IMAPSession.withholdableCapabilities`,
+    /// upper case), for clients that misuse one.
+    public var withheldCapabilities: Set<String>
 
-    public init(tlsMode: TLSMode, allowPlaintextAuth: Bool = false, limits: IMAPLimits = IMAPLimits()) {
+    public init(
+        tlsMode: TLSMode, allowPlaintextAuth: Bool = false, limits: IMAPLimits = IMAPLimits(),
+        withheldCapabilities: Set<String> = []
+    ) {
         self.tlsMode = tlsMode
         self.allowPlaintextAuth = allowPlaintextAuth
         self.limits = limits
+        self.withheldCapabilities = withheldCapabilities
     }
 }

@@ -370,6 +370,17 @@ public final class IMAPSession: LineProtocolDriver {
         }
     }
 
+    /// A command uses CONDSTORE (a MODSEQ item, CHANGEDSINCE, UNCHANGEDSINCE, HIGHESTMODSEQ), which
+    /// turns it on; false, with BAD sent, where it is withheld on this connection.
+    func condStoreUsed(by tag: String) -> Bool {
+        guard !withheldCapabilities.contains("CONDSTORE") else {
+            bad(tag, "CONDSTORE is not offered on this connection.")
+            return false
+        }
+        enableCondStore()
+        return true
+    }
+
     /// Turns CONDSTORE on (RFC 7162 §3.1). With a mailbox already selected, the client hears its
     /// HIGHESTMODSEQ now, as SELECT would have told it (§3.1.2.1).
     func enableCondStore() {
