@@ -1,5 +1,7 @@
 import Auth
+import Config
 import Foundation
+import IMAP
 import Testing
 
 /// An admin withholds IMAP extensions from clients that misuse them: per listener in the config,
@@ -62,5 +64,10 @@ import Testing
         #expect(r["bob_status"]?.lines.last?.contains("BAD CONDSTORE is not offered on this connection.") == true,
                 "\(String(describing: r["bob_status"]))")
         #expect(r["bob_plain_status"]?.ok == true, "the session goes on")
+    }
+
+    @Test("the config accepts exactly the extensions the IMAP session can withhold")
+    func sameNames() {
+        #expect(ListenerConfiguration.withholdableIMAPCapabilities == IMAPSession.withholdableCapabilities)
     }
 }
