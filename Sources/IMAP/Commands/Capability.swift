@@ -1,11 +1,13 @@
 extension IMAPSession {
-    /// The extensions an admin may withhold, per listener or per user (`APPENDLIMIT` stands for
-    /// `APPENDLIMIT=n`). Not IMAP4rev1 itself, nor STARTTLS, LOGINDISABLED and AUTH=, which follow
-    /// from the TLS settings.
-    public static let withholdableCapabilities: Set<String> = [
+    /// The extensions Loft offers, in the order CAPABILITY lists them (`APPENDLIMIT` gets its `=n`).
+    static let extensionNames = [
         "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "CONDSTORE",
         "QRESYNC", "ESEARCH", "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "STATUS=SIZE", "APPENDLIMIT",
     ]
+
+    /// The extensions an admin may withhold, per listener or per user: all of them. Not IMAP4rev1
+    /// itself, nor STARTTLS, LOGINDISABLED and AUTH=, which follow from the TLS settings.
+    public static let withholdableCapabilities = Set(extensionNames)
 
     /// What this session does not offer: the listener's choice and, once logged in, the user's.
     /// QRESYNC needs CONDSTORE (RFC 7162 §3.2.3), so withholding CONDSTORE withholds both.
@@ -19,10 +21,8 @@ extension IMAPSession {
     /// STARTTLS port: STARTTLS and LOGINDISABLED, no AUTH= (RFC 3501 §6.2.1, RFC 8314).
     var capabilities: String {
         let withheld = withheldCapabilities
-        var list = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT",
-                    "CHILDREN", "CONDSTORE", "QRESYNC", "ESEARCH", "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "STATUS=SIZE",
-                    "APPENDLIMIT=\(configuration.limits.parser.maxAppendSize)"].filter { name in
-            !withheld.contains(name) && !(name.hasPrefix("APPENDLIMIT=") && withheld.contains("APPENDLIMIT"))
+        var list = ["IMAP4rev1"] + Self.extensionNames.filter { !withheld.contains($0) }.map { name in
+            name == "APPENDLIMIT" ? "APPENDLIMIT=\(configuration.limits.parser.maxAppendSize)" : name
         }
         if state == .notAuthenticated {
             if configuration.tlsMode == .startTLS && !tlsActive { list.append("STARTTLS") }
