@@ -1,6 +1,10 @@
 import MailStore
 
 extension IMAPSession {
+    /// Messages a content search examines per disk job; between jobs a long search tells the
+    /// client how far it got (RFC 9585 INPROGRESS), so the client does not give up on it.
+    static let searchChunk = 1000
+
     /// RFC 3501 §6.4.4 SEARCH and §6.4.8 UID SEARCH, over this session's view. Keys that need
     /// the message (headers, body, SENT*) read and parse each candidate on the disk pool.
     func search(_ tag: String, _ command: IMAPSearchCommand, uid: Bool) {
@@ -12,62 +16,50 @@ extension IMAPSession {
         } catch {
             return complete(tag, .no, code: "BADCHARSET (US-ASCII UTF-8)", "Unsupported charset.", expunges: uid)
         }
-        let mailbox = selection.mailbox
-        let recent = selection.recent
         let reportsModSeq = IMAPSearchEvaluator.usesModSeq(command.key)
         if reportsModSeq, !condStoreUsed(by: tag) { return }
-        blocking { () -> (found: [UInt32], highestModSeq: UInt64) in
-            let state = mailbox.state
-            var found: [UInt32] = []
-            var highestModSeq: UInt64 = 0
-            for (offset, messageUID) in uids.enumerated() {
-                guard let index = state.index(ofUID: messageUID) else { continue }
-                let record = state.messages[index]
-                var systemFlags = Set<String>()
-                if record.flags.contains(.seen) { systemFlags.insert("seen") }
-                if record.flags.contains(.answered) { systemFlags.insert("answered") }
-                if record.flags.contains(.flagged) { systemFlags.insert("flagged") }
-                if record.flags.contains(.deleted) { systemFlags.insert("deleted") }
-                if record.flags.contains(.draft) { systemFlags.insert("draft") }
-                if recent.contains(messageUID) { systemFlags.insert("recent") }
-                let message = IMAPSearchMessage(
-                    sequenceNumber: UInt32(offset + 1), uid: messageUID, systemFlags: systemFlags,
-                    keywords: state.keywords(of: record), internalDate: record.internalDate, virtualSize: record.virtualSize,
-                    modSeq: record.modSeq)
-                var content: IMAPMessageContent?
-                if evaluator.needsContent {
-                    // A message expunged meanwhile simply does not match.
-                    guard let bytes = try? Self.searchedBytes(of: messageUID, in: mailbox, wholeMessage: evaluator.needsBody)
-                    else { continue }
-                    content = IMAPMessageContent(storedBytes: bytes)
-                }
-                if evaluator.matches(message, content: content) {
-                    found.append(uid ? messageUID : UInt32(offset + 1))
-                    highestModSeq = max(highestModSeq, record.modSeq)
-                }
-            }
-            return (found, highestModSeq)
-        } then: { outcome in
+        let search = IMAPSearchRun(
+            uids: uids, mailbox: selection.mailbox, recent: selection.recent, evaluator: evaluator, byUID: uid)
+        let chunk = evaluator.needsContent ? Self.searchChunk : max(uids.count, 1)
+        searchStep(tag, command, search, from: 0, chunk: chunk, found: ([], 0), lastNotice: .now)
+    }
+
+    /// Evaluates `uids[start..<start + chunk]` on the disk pool, then the next chunk or the answer.
+    private func searchStep(
+        _ tag: String, _ command: IMAPSearchCommand, _ search: IMAPSearchRun, from start: Int, chunk: Int,
+        found: (uids: [UInt32], highestModSeq: UInt64), lastNotice: ContinuousClock.Instant
+    ) {
+        let end = min(search.uids.count, start + chunk)
+        blocking { search.evaluate(start..<end) } then: { outcome in
             switch outcome {
-            case .success((let found, let highestModSeq)):
-                // RFC 7162 §3.1.5: a search on MODSEQ reports the highest mod-sequence it matched.
-                let modSeq = reportsModSeq && !found.isEmpty ? highestModSeq : nil
-                if let options = command.returnOptions {
-                    self.untagged(Self.extendedSearchResponse(tag: tag, found, options: options, uid: uid, modSeq: modSeq))
-                } else {
-                    let numbers = found.isEmpty ? "SEARCH" : "SEARCH " + found.map(String.init).joined(separator: " ")
-                    self.untagged(numbers + (modSeq.map { " (MODSEQ \($0))" } ?? ""))
+            case .success(let part):
+                let found = (found.uids + part.found, max(found.highestModSeq, part.highestModSeq))
+                guard end < search.uids.count else { return self.answerSearch(tag, command, found, uid: search.byUID) }
+                var lastNotice = lastNotice
+                if ContinuousClock.now - lastNotice >= self.configuration.limits.searchProgressInterval {
+                    lastNotice = .now
+                    self.untagged("OK [INPROGRESS (\(IMAPNames.quoted(tag)) \(end) \(search.uids.count))] Searched \(end) of \(search.uids.count) messages.")
+                    self.flush()
                 }
-                self.complete(tag, "SEARCH completed.", expunges: uid)
+                self.searchStep(tag, command, search, from: end, chunk: chunk, found: found, lastNotice: lastNotice)
             case .failure(let error):
                 self.fail(tag, error, "SEARCH failed")
             }
         }
     }
 
-    /// What a SEARCH must read of a message: the header alone unless a key looks at the body.
-    private static func searchedBytes(of uid: UInt32, in mailbox: SharedMailbox, wholeMessage: Bool) throws -> [UInt8] {
-        try wholeMessage ? mailbox.readMessage(uid: uid) : IMAPHeaderReader.header(of: uid, in: mailbox)
+    private func answerSearch(
+        _ tag: String, _ command: IMAPSearchCommand, _ found: (uids: [UInt32], highestModSeq: UInt64), uid: Bool
+    ) {
+        // RFC 7162 §3.1.5: a search on MODSEQ reports the highest mod-sequence it matched.
+        let modSeq = IMAPSearchEvaluator.usesModSeq(command.key) && !found.uids.isEmpty ? found.highestModSeq : nil
+        if let options = command.returnOptions {
+            untagged(Self.extendedSearchResponse(tag: tag, found.uids, options: options, uid: uid, modSeq: modSeq))
+        } else {
+            let numbers = found.uids.isEmpty ? "SEARCH" : "SEARCH " + found.uids.map(String.init).joined(separator: " ")
+            untagged(numbers + (modSeq.map { " (MODSEQ \($0))" } ?? ""))
+        }
+        complete(tag, "SEARCH completed.", expunges: uid)
     }
 
     /// RFC 4731 §3.1: `* ESEARCH (TAG "t") [UID] MIN n MAX n COUNT n ALL set`, in that order,

@@ -14,6 +14,8 @@ public struct IMAPLimits: Sendable, Equatable {
     public var maxAuthFailures = 3
     /// Malformed commands on one connection before it is closed.
     public var maxBadCommands = 20
+    /// How often a long SEARCH reports its progress (`* OK [INPROGRESS ...]`, RFC 9585).
+    public var searchProgressInterval: Duration = .seconds(10)
     /// Bytes of pipelined input held while a command is being served; at least one whole line
     /// (the parser keeps a line in the input until its end arrives).
     public var maxBufferedInput: Int { max(parser.maxLineLength, 64 * 1024) }
