@@ -11,7 +11,9 @@ final class SignalWatcher: @unchecked Sendable {
     private let sources: [any DispatchSourceSignal]
     private let stopped = DispatchSemaphore(value: 0)
     private let stopSignal = Mutex<Int32>(0)
-    private let reloadAction = Mutex<(@Sendable () -> Void)?>(nil)
+    /// The reload to run on SIGHUP, and whether a SIGHUP came before there was one: the listeners
+    /// log "listening" before `onReload` is called, and a reload asked for then must not be lost.
+    private let reload = Mutex<(action: (@Sendable () -> Void)?, pending: Bool)>((nil, false))
 
     init() {
         let queue = self.queue
@@ -26,7 +28,11 @@ final class SignalWatcher: @unchecked Sendable {
     }
 
     func onReload(_ action: @escaping @Sendable () -> Void) {
-        reloadAction.withLock { $0 = action }
+        let missed = reload.withLock { reload in
+            defer { reload = (action, false) }
+            return reload.pending
+        }
+        if missed { queue.async(execute: action) }
     }
 
     /// Blocks until SIGTERM or SIGINT arrives; returns which.
@@ -37,7 +43,11 @@ final class SignalWatcher: @unchecked Sendable {
 
     private func received(_ signalNumber: Int32) {
         if signalNumber == SIGHUP {
-            reloadAction.withLock { $0 }?()
+            let action = reload.withLock { reload in
+                if reload.action == nil { reload.pending = true }
+                return reload.action
+            }
+            action?()
         } else {
             stopSignal.withLock { $0 = signalNumber }
             stopped.signal()
