@@ -178,7 +178,7 @@ public final class POP3Connection: LineProtocolDriver {
             }
         }
         let transfer = MessageTransfer(
-            maildrop: maildrop, index: index, firstLine: "+OK \(size) octets", bodyLineLimit: topLines)
+            maildrop: maildrop, index: index, firstLine: Self.retrieveStatusLine(size: size), bodyLineLimit: topLines)
         connection.stream({ try transfer.nextChunk() }) { outcome in
             if case .failure(let error) = outcome {
                 connection.logger.error("message could not be read", metadata: ["error": "\(error)"])
@@ -190,6 +190,9 @@ public final class POP3Connection: LineProtocolDriver {
             }
         }
     }
+
+    /// The first line of a RETR or TOP answer, the same whether the message streams or was read ahead.
+    static func retrieveStatusLine(size: Int) -> String { "+OK \(size) octets" }
 
     /// The indices of the messages that the RETRs pipelined after this one ask for, while they are
     /// small and within the read-ahead budget; none when this message is large.
@@ -218,7 +221,7 @@ public final class POP3Connection: LineProtocolDriver {
         connection.runBlocking { () -> [Result<ByteBuffer, any Error>] in
             indices.map { index in
                 Result { try MessageTransfer.completeResponse(
-                    maildrop: maildrop, index: index, firstLine: "+OK \(messages[index].size) octets") }
+                    maildrop: maildrop, index: index, firstLine: Self.retrieveStatusLine(size: messages[index].size)) }
             }
         } then: { outcome in
             let responses = (try? outcome.get()) ?? []
