@@ -37,7 +37,17 @@ enum ListenFailure {
 /// `/proc/net/tcp` or `tcp6`, then the process with a descriptor linking to `socket:[inode]`.
 /// Only processes we may inspect are found (all of them as root).
 enum PortOwner {
+    /// The kernel lists `/proc/net/tcp` in pages, resuming each `read` at an offset; sockets opened or
+    /// closed between two reads shift the rest, so an entry can be skipped. Hence one large read per
+    /// pass, and a few passes before giving up.
     static func find(port: Int) -> (name: String, pid: Int32)? {
+        for _ in 0..<3 {
+            if let owner = findOnce(port: port) { return owner }
+        }
+        return nil
+    }
+
+    private static func findOnce(port: Int) -> (name: String, pid: Int32)? {
         let inodes = Set(["/proc/net/tcp", "/proc/net/tcp6"].flatMap { listeningInodes(in: $0, port: port) })
         guard !inodes.isEmpty,
               let processes = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
@@ -58,12 +68,28 @@ enum PortOwner {
 
     /// Inodes of sockets in state LISTEN (0A) on `port` in a `/proc/net/tcp`-format file.
     static func listeningInodes(in file: String, port: Int) -> [String] {
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return [] }
+        guard let text = readWhole(file) else { return [] }
         return text.split(separator: "\n").dropFirst().compactMap { line in
             let fields = line.split(separator: " ")
             guard fields.count > 9, fields[3] == "0A",
                   let portText = fields[1].split(separator: ":").last, Int(portText, radix: 16) == port else { return nil }
             return String(fields[9])
+        }
+    }
+
+    /// The file's text, read with a buffer large enough that a `/proc` listing comes in one `read`.
+    private static func readWhole(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { return nil }
+            if count == 0 { return String(decoding: bytes, as: UTF8.self) }
+            bytes += chunk[..<count]
         }
     }
 }
