@@ -27,6 +27,8 @@ let package = Package(
         // pkg-config fails and SwiftPM warns on every build; the header is in /usr/include and the
         // module map links -lunbound, which is all pkg-config would have given.
         .systemLibrary(name: "CUnbound", providers: [.apt(["libunbound-dev"])]),
+        // zlib: raw DEFLATE for IMAP COMPRESS (RFC 4978); imported only by Deflate.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Layer 1
         // POSIXSupport: the POSIX file helpers (errors in the caller's type, whole-file reads, FileStamp,
@@ -44,6 +46,12 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: strict),
         .target(name: "Auth", dependencies: ["CCrypt", "POSIXSupport"], swiftSettings: strict),
+        // Deflate: the COMPRESS=DEFLATE channel layer (RFC 4978) over zlib, with a cap on how many
+        // connections compress at once. Protocol targets never import it; LoftServer inserts it.
+        .target(name: "Deflate", dependencies: [
+            "CZlib", "LineProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: strict),
         .target(name: "MailStore", dependencies: ["POSIXSupport"], swiftSettings: strict),
         // MIME: RFC 5322 headers and addresses, the MIME tree, ENVELOPE / BODY / BODYSTRUCTURE wire text.
         // Pure functions over bytes; no dependencies.
@@ -85,7 +93,7 @@ let package = Package(
 
         // Layer 4
         .target(name: "LoftServer", dependencies: [
-            "LineProtocol", "TLS", "Auth", "MailStore", "Config", "POP3", "SMTP", "IMAP", "Delivery", "DNS",
+            "LineProtocol", "TLS", "Deflate", "Auth", "MailStore", "Config", "POP3", "SMTP", "IMAP", "Delivery", "DNS",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -126,6 +134,11 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: strict),
         .testTarget(name: "AuthTests", dependencies: ["Auth"], swiftSettings: strict),
+        .testTarget(name: "DeflateTests", dependencies: [
+            "Deflate", "LineProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ], swiftSettings: strict),
         .testTarget(name: "MailStoreTests", dependencies: ["MailStore", "POSIXSupport"],
                     exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "MIMETests", dependencies: ["MIME", "TestSupport"], exclude: ["Corpus"], swiftSettings: strict),

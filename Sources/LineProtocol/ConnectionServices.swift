@@ -11,17 +11,20 @@ public struct ConnectionServices: Sendable {
     public var passwordWork: any BlockingWorkRunner
     /// Inserts the TLS handler; nil where STARTTLS is not offered.
     public var startTLS: StartTLSUpgrade?
+    /// Inserts the COMPRESS=DEFLATE layer (RFC 4978); nil where compression is not offered.
+    public var compression: CompressionUpgrade?
     /// Counts logged-in sessions per user and address; nil admits every login.
     public var logins: (any LoginAdmission)?
 
     public init(
         blockingWork: any BlockingWorkRunner, passwordWork: (any BlockingWorkRunner)? = nil,
-        startTLS: StartTLSUpgrade? = nil, logins: (any LoginAdmission)? = nil
+        startTLS: StartTLSUpgrade? = nil, logins: (any LoginAdmission)? = nil, compression: CompressionUpgrade? = nil
     ) {
         self.blockingWork = blockingWork
         self.passwordWork = passwordWork ?? blockingWork
         self.startTLS = startTLS
         self.logins = logins
+        self.compression = compression
     }
 }
 

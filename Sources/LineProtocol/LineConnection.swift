@@ -299,6 +299,27 @@ public final class LineConnection {
         return true
     }
 
+    // MARK: - COMPRESS
+
+    /// RFC 4978 §3: sends the reply uncompressed, then puts the compression layer right in front
+    /// of the protocol handler (behind TLS, which must stay outermost), so the next byte either
+    /// way is compressed. Bytes already buffered after the command go to the layer, not the parser.
+    public func startCompression(sendingReply sendReply: () -> Void) -> CompressionStart {
+        guard let upgrade = services.compression, let context else { return .notOffered }
+        let pending = input.getSlice(at: input.readerIndex, length: input.readableBytes) ?? ByteBuffer()
+        guard let layer = upgrade.layer(pending: pending) else { return .noSlot }
+        input.clear()
+        sendReply()
+        do {
+            try context.pipeline.syncOperations.addHandler(layer, position: .before(context.handler))
+            logger.info("compression on")
+        } catch {
+            logger.error("could not start compression", metadata: ["error": "\(error)"])
+            close()
+        }
+        return .started
+    }
+
     // MARK: - Reading
 
     /// The driver's storage is behind (true) or has caught up (false): reading pauses meanwhile.
