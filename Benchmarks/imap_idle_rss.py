@@ -10,7 +10,10 @@ VmRSS (/proc/PID/status) is read before any connection, after one warm-up sessio
 N sessions are in IDLE, 3 s after they all sent DONE + LOGOUT, and for a second round of the same
 N sessions (held, then closed), to tell a leak from memory the allocator keeps.
 
-Usage: Benchmarks/imap_idle_rss.py [N] [--shared]
+With --compress each session turns on COMPRESS DEFLATE (RFC 4978) right after LOGIN, to measure
+what the zlib state of an idle compressed session costs.
+
+Usage: Benchmarks/imap_idle_rss.py [N] [--shared] [--compress]
 """
 
 import argparse
@@ -30,10 +33,15 @@ def mib(kib):
     return f"{kib / 1024:.1f} MiB"
 
 
+COMPRESS = False
+
+
 async def open_idle(loft, name, gate, expected):
     async with gate:
         session = await AsyncIMAP.open(loft.imap_ports["implicit"], loft.client_context())
         await session.command(f"LOGIN {name} {password_for(name)}")
+        if COMPRESS:
+            await session.compress()
         _, untagged = await session.command("SELECT INBOX", keep=True)
         if not any(line.split()[1:3] == [str(expected).encode(), b"EXISTS"] for line in untagged):
             raise IMAPError(f"{name}: SELECT INBOX gave {untagged!r}, expected {expected} EXISTS")
@@ -58,7 +66,10 @@ async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("sessions", type=int, nargs="?", default=5000)
     parser.add_argument("--shared", action="store_true", help="all sessions log in as one user")
+    parser.add_argument("--compress", action="store_true", help="COMPRESS DEFLATE after LOGIN")
     args = parser.parse_args()
+    global COMPRESS
+    COMPRESS = args.compress
     limit = imapbench.raise_open_files()
     count = args.sessions
     names = ["shared"] * count if args.shared else [f"i{i:05d}" for i in range(count)]
@@ -66,7 +77,9 @@ async def main():
     print(machine())
     print(f"client RLIMIT_NOFILE {limit}")
     started = time.monotonic()
-    with LoftUnderTest(users, messages_per_user=3, message_size=2048, imap=True) as loft:
+    # Every session may compress: measure memory, not the cap.
+    extra = "[imap]\nmax_compressed_sessions = 100000\n" if COMPRESS else ""
+    with LoftUnderTest(users, messages_per_user=3, message_size=2048, imap=True, extra_config=extra) as loft:
         print(f"set-up: {len(users)} users, 3 messages each, in {time.monotonic() - started:.0f} s")
         time.sleep(1)
         rss_start, threads_start = loft.status("VmRSS"), loft.status("Threads")
@@ -105,7 +118,7 @@ async def main():
         log = loft.log_counts()
 
     print(f"sessions in IDLE             : {held} of {count} ({'one shared user' if args.shared else 'one user each'}; "
-          f"implicit TLS, LOGIN, SELECT INBOX, IDLE)")
+          f"implicit TLS, LOGIN, {'COMPRESS DEFLATE, ' if COMPRESS else ''}SELECT INBOX, IDLE)")
     if failures or close_failures or failures2:
         every = failures + close_failures + failures2 + [r for r in close2 if isinstance(r, BaseException)]
         kinds = {}

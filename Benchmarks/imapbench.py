@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 from loftbench import password_for
 
@@ -507,6 +508,54 @@ class IMAPClient:
             pass
 
 
+class _DeflatingWriter:
+    """A StreamWriter stand-in that compresses each write and sync-flushes it."""
+
+    def __init__(self, writer):
+        self.inner = writer
+        self.compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+
+    def write(self, data):
+        self.inner.write(self.compressor.compress(data) + self.compressor.flush(zlib.Z_SYNC_FLUSH))
+
+    def close(self):
+        self.inner.close()
+
+    async def wait_closed(self):
+        await self.inner.wait_closed()
+
+
+class _InflatingReader:
+    """A StreamReader stand-in (readline, readexactly) over a raw DEFLATE stream."""
+
+    def __init__(self, reader):
+        self.inner = reader
+        self.decompressor = zlib.decompressobj(-15)
+        self.buffer = b""
+
+    async def _more(self):
+        piece = await self.inner.read(65536)
+        if not piece:
+            return False
+        self.buffer += self.decompressor.decompress(piece)
+        return True
+
+    async def readline(self):
+        while b"\n" not in self.buffer:
+            if not await self._more():
+                line, self.buffer = self.buffer, b""
+                return line
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line + b"\n"
+
+    async def readexactly(self, n):
+        while len(self.buffer) < n:
+            if not await self._more():
+                raise asyncio.IncompleteReadError(self.buffer, n)
+        data, self.buffer = self.buffer[:n], self.buffer[n:]
+        return data
+
+
 class AsyncIMAP:
     """One IMAP session over asyncio (implicit TLS): `await AsyncIMAP.open(port, context)`."""
 
@@ -566,6 +615,11 @@ class AsyncIMAP:
             raise IMAPError(f"{text!r} -> {line!r} (expected a continuation)")
         self.writer.write(message + b"\r\n")
         return await self._finish(tag, text, False)
+
+    async def compress(self):
+        """COMPRESS DEFLATE (RFC 4978); afterwards both directions go through zlib (raw DEFLATE)."""
+        await self.command("COMPRESS DEFLATE")
+        self.reader, self.writer = _InflatingReader(self.reader), _DeflatingWriter(self.writer)
 
     async def idle(self):
         tag = self._tag()

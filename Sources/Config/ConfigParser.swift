@@ -149,7 +149,7 @@ struct ConfigParser {
     }
 
     private func parseIMAP(_ section: TableReader) -> IMAPSettings {
-        section.rejectUnknownKeys(known: ["idle_timeout", "idle_keepalive", "max_line_length", "max_folders"], into: problems)
+        section.rejectUnknownKeys(known: ["idle_timeout", "idle_keepalive", "max_line_length", "max_folders", "max_compressed_sessions"], into: problems)
         var imap = IMAPSettings()
         if let timeout = attempt({ try section.duration("idle_timeout") }) {
             if timeout.value >= IMAPSettings.minimumIdleTimeout {
@@ -186,6 +186,16 @@ struct ConfigParser {
                 imap.maxFolders = folders
             } else {
                 problems.record(section.error("max_folders", "must be from \(range.lowerBound) to \(range.upperBound), got \(folders)"))
+            }
+        }
+        if let sessions = attempt({ try section.int("max_compressed_sessions") }) {
+            let range = IMAPSettings.maxCompressedSessionsRange
+            if range.contains(sessions) {
+                imap.maxCompressedSessions = sessions
+            } else {
+                problems.record(section.error(
+                    "max_compressed_sessions",
+                    "must be from \(range.lowerBound) (COMPRESS not offered) to \(range.upperBound), got \(sessions)"))
             }
         }
         return imap

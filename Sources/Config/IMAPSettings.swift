@@ -17,18 +17,27 @@ public struct IMAPSettings: Sendable, Equatable {
     public static let defaultMaxFolders = 1_000
     public static let maxFoldersRange = 1...100_000
 
+    /// Default for `max_compressed_sessions`: IMAP sessions that may use COMPRESS=DEFLATE at once
+    /// (about 80 KiB of zlib state each); more get `NO [LIMIT]` and go on uncompressed.
+    public static let defaultMaxCompressedSessions = 1_000
+    public static let maxCompressedSessionsRange = 0...100_000
+
     public var idleTimeout: Duration
     public var idleKeepalive: Duration
     public var maxLineLength: Int
     public var maxFolders: Int
+    /// 0: COMPRESS=DEFLATE is not offered.
+    public var maxCompressedSessions: Int
 
     public init(idleTimeout: Duration = IMAPSettings.defaultIdleTimeout,
                 idleKeepalive: Duration = IMAPSettings.defaultIdleKeepalive,
                 maxLineLength: Int = IMAPSettings.defaultMaxLineLength,
-                maxFolders: Int = IMAPSettings.defaultMaxFolders) {
+                maxFolders: Int = IMAPSettings.defaultMaxFolders,
+                maxCompressedSessions: Int = IMAPSettings.defaultMaxCompressedSessions) {
         self.idleTimeout = idleTimeout
         self.idleKeepalive = idleKeepalive
         self.maxLineLength = maxLineLength
         self.maxFolders = maxFolders
+        self.maxCompressedSessions = maxCompressedSessions
     }
 }

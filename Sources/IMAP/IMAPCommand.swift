@@ -53,6 +53,8 @@ public struct IMAPCommand: Sendable, Equatable {
         case move(IMAPSequenceSet, IMAPMailboxName, uid: Bool)
         /// RFC 2177: the session sends `+ idling`, then calls `IMAPCommandParser.beginIdle()`.
         case idle
+        /// RFC 4978: the compression algorithm, upper-cased (only DEFLATE exists).
+        case compress(String)
     }
 }
 

@@ -4,7 +4,7 @@ extension IMAPGrammarParser {
     // command = tag SP (command-any / command-auth / command-nonauth / command-select) CRLF
     // command-any = "CAPABILITY" / "LOGOUT" / "NOOP" / x-command / id
     // command-auth = append / create / delete / examine / list / lsub / rename / select / status /
-    //                subscribe / unsubscribe / idle / enable / namespace
+    //                subscribe / unsubscribe / idle / enable / namespace / compress
     // command-nonauth = login / authenticate / "STARTTLS"
     // command-select = "CHECK" / "CLOSE" / "UNSELECT" / "EXPUNGE" / copy / move / fetch / store / uid / search
     /// Parses one complete command after its tag; APPEND never gets here (it is streamed).
@@ -66,6 +66,10 @@ extension IMAPGrammarParser {
         case "COPY": kind = try parseCopyOrMove(uid: false, move: false)
         case "MOVE": kind = try parseCopyOrMove(uid: false, move: true)
         case "IDLE": kind = .idle
+        case "COMPRESS":
+            // compress = "COMPRESS" SP algorithm   (RFC 4978 §5); algorithm = atom
+            try expectSpace()
+            kind = .compress(try parseAtom().uppercased())
         default: throw IMAPParseError(.unknownCommand, "Unknown command \(name.prefix(40))")
         }
         try expectEnd()

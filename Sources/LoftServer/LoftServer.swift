@@ -12,6 +12,7 @@ import SMTP
 import Dispatch
 import Synchronization
 import TLS
+import Deflate
 import Delivery
 import IMAP
 import MailStore
@@ -64,6 +65,8 @@ public final class LoftServer: Sendable {
     private let imapBackend: MaildirIMAPBackend
     /// The open mailboxes of every user, shared by IMAP sessions (live sync).
     private let mailboxes: MailboxRegistry
+    /// The cap on IMAP sessions compressing at once (`[imap] max_compressed_sessions`); nil: 0.
+    private let compressionSlots: CompressionSlots?
     private let submissionBackend: SubmissionBackend
     /// One TLS context per protocol: the same certificates everywhere, but each protocol's
     /// own strict-ALPN id. Shared by every listener (and connection) of that protocol.
@@ -94,6 +97,8 @@ public final class LoftServer: Sendable {
         // second connection of a client find its index in memory.
         let mailboxes = MailboxRegistry(cacheStamp: IMAPServerInfo.cacheStamp, linger: .seconds(60))
         self.mailboxes = mailboxes
+        let maxCompressed = configuration.imap.maxCompressedSessions
+        self.compressionSlots = maxCompressed > 0 ? CompressionSlots(limit: maxCompressed) : nil
         let mailboxChanged: @Sendable (String) -> Void = { mailboxes.changed(path: $0) }
         self.pop3Backend = MaildirPOP3Backend(
             authenticator: authenticator, users: users, penalty: penalty, dataDirectory: configuration.dataDirectory,
@@ -245,6 +250,11 @@ public final class LoftServer: Sendable {
 
     private func bind(_ listener: ListenerConfiguration, services: ConnectionServices) throws -> any Channel {
         let provider = listener.tls == .none ? nil : tlsProviders[listener.protocol]
+        var listenerServices = services
+        if listener.protocol == .imap, let compressionSlots {
+            listenerServices.compression = .deflate(slots: compressionSlots)
+        }
+        let services = listenerServices
         let connections = self.connections
         let makeProtocolHandler = protocolHandlerFactory(for: listener)
         let refusalLine = listener.protocol.refusal(hostname: configuration.hostname)

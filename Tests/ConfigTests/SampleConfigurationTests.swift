@@ -19,7 +19,8 @@ struct SampleConfigurationTests {
             passwdFile: "/etc/loft/passwd", failureDelay: .seconds(2), failureDelayMax: .seconds(15)))
         #expect(config.pop3 == POP3Settings(idleTimeout: .seconds(600), maxLineLength: 512))
         #expect(config.imap == IMAPSettings(
-            idleTimeout: .seconds(1800), idleKeepalive: .seconds(120), maxLineLength: 65_536, maxFolders: 1000))
+            idleTimeout: .seconds(1800), idleKeepalive: .seconds(120), maxLineLength: 65_536, maxFolders: 1000,
+            maxCompressedSessions: 1000))
         #expect(config.submission == SubmissionSettings(
             maxMessageSize: 50 * 1024 * 1024, maxRecipients: 100, aliasesFile: nil, idleTimeout: .seconds(300)))
         #expect(config.delivery == DeliverySettings(localDomains: ["example.org"]))

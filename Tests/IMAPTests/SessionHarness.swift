@@ -62,10 +62,11 @@ final class IMAPHarness {
     let channel = EmbeddedChannel()
 
     init(backend: TemporaryMailBackend, tlsMode: TLSMode = .implicit, limits: IMAPLimits = IMAPLimits(),
-         withheld: Set<String> = [], workRunner: any BlockingWorkRunner = InlineWorkRunner()) throws {
+         withheld: Set<String> = [], workRunner: any BlockingWorkRunner = InlineWorkRunner(),
+         compression: CompressionUpgrade? = nil) throws {
         let handler = IMAPServerHandler(
             configuration: IMAPConfiguration(tlsMode: tlsMode, limits: limits, withheldCapabilities: withheld), backend: backend,
-            services: ConnectionServices(blockingWork: workRunner), logger: Logger(label: "test"))
+            services: ConnectionServices(blockingWork: workRunner, compression: compression), logger: Logger(label: "test"))
         try channel.pipeline.syncOperations.addHandler(handler)
         try channel.connect(to: SocketAddress(ipAddress: "192.0.2.7", port: 4321)).wait()
     }

@@ -104,7 +104,7 @@ import Testing
         #expect(server.log.contains("discarded plaintext pipelined after STARTTLS"), "\(server.log)")
     }
 
-    @Test("mbsync (isync) syncs INBOX and two folders both ways: new, flagged, seen and deleted messages")
+    @Test("mbsync (isync) syncs INBOX and two folders both ways, compressed: new, flagged, seen and deleted messages")
     func mbsync() async throws {
         let server = try LoftProcess.imap()
         defer { server.cleanUpNow() }
@@ -240,5 +240,7 @@ import Testing
                               "Work <work-2@e2e> ", "Work <work-new@e2e> "]
         #expect(r["server_second"]?.lines == expectedSecond, "\(String(describing: r["server_second"]))")
         #expect(r["local_second"]?.lines == expectedSecond, "\(String(describing: r["local_second"]))")
+        // mbsync turns on COMPRESS=DEFLATE by itself when the server offers it: both syncs ran compressed.
+        #expect(server.log.components(separatedBy: "compression on").count - 1 >= 2)
     }
 }

@@ -3,6 +3,7 @@ extension IMAPSession {
     static let extensionNames = [
         "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "CONDSTORE",
         "QRESYNC", "ESEARCH", "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "STATUS=SIZE", "APPENDLIMIT",
+        "COMPRESS=DEFLATE",
     ]
 
     /// The extensions an admin may withhold, per listener or per user: all of them. Not IMAP4rev1
@@ -21,7 +22,10 @@ extension IMAPSession {
     /// STARTTLS port: STARTTLS and LOGINDISABLED, no AUTH= (RFC 3501 §6.2.1, RFC 8314).
     var capabilities: String {
         let withheld = withheldCapabilities
-        var list = ["IMAP4rev1"] + Self.extensionNames.filter { !withheld.contains($0) }.map { name in
+        let compression = offersCompression
+        var list = ["IMAP4rev1"] + Self.extensionNames.filter {
+            !withheld.contains($0) && ($0 != "COMPRESS=DEFLATE" || compression)
+        }.map { name in
             name == "APPENDLIMIT" ? "APPENDLIMIT=\(configuration.limits.parser.maxAppendSize)" : name
         }
         if state == .notAuthenticated {

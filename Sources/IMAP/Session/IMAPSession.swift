@@ -40,6 +40,8 @@ public final class IMAPSession: LineProtocolDriver {
     var state = State.notAuthenticated
     var parser: IMAPCommandParser
     var tlsActive: Bool
+    /// COMPRESS=DEFLATE is on (RFC 4978).
+    var compressionActive = false
     var account: IMAPAccount?
     var selection: IMAPSelection?
     /// A SASL exchange waiting for the client's next line.
@@ -182,6 +184,7 @@ public final class IMAPSession: LineProtocolDriver {
         case .check: check(tag)
         case .close: close(tag)
         case .unselect: unselect(tag)
+        case .compress(let algorithm): compress(tag, algorithm)
         case .expunge: expunge(tag, uids: nil)
         case .uidExpunge(let set): expunge(tag, uids: set)
         case .search(let search, let uid): self.search(tag, search, uid: uid)
