@@ -145,3 +145,22 @@ import Testing
         _ = try second.finish()
     }
 }
+
+@Suite struct DeflateHandlerLifetimeTests {
+    @Test("a closed connection's layer is freed, with its zlib state")
+    func freed() throws {
+        weak var weakLayer: DeflateHandler?
+        let slots = CompressionSlots(limit: 1)
+        do {
+            let channel = EmbeddedChannel()
+            let layer = try #require(DeflateHandler(slots: slots))
+            weakLayer = layer
+            try channel.pipeline.syncOperations.addHandler(layer)
+            channel.write(ByteBuffer(string: "* OK hello\r\n"), promise: nil)
+            channel.flush()
+            _ = try channel.finish(acceptAlreadyClosed: true)
+        }
+        #expect(weakLayer == nil)
+        #expect(slots.inUse == 0)
+    }
+}
