@@ -16,6 +16,7 @@ struct MailboxIndex: Sendable {
     /// Parallel to `records`.
     var locations: [MessageLocation] = []
     var keywords = MaildirKeywords()
+    var tombstones: MailboxTombstones
 
     /// An empty index whose modseqs start from the clock in microseconds: a rebuilt index
     /// (`loft-index` deleted) then still starts above the modseqs handed out before (RFC 7162 §3.1:
@@ -26,11 +27,12 @@ struct MailboxIndex: Sendable {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         highestModSeq = UInt64(max(1, now.tv_sec)) * 1_000_000 + UInt64(max(0, now.tv_nsec) / 1000)
+        tombstones = MailboxTombstones(floor: highestModSeq)
     }
 
     var state: MailboxState {
         MailboxState(uidValidity: uidValidity, nextUID: nextUID, highestModSeq: highestModSeq,
-                     messages: records, keywordNames: keywords.names)
+                     messages: records, keywordNames: keywords.names, tombstones: tombstones)
     }
 
     /// The message as `Maildir` describes it, for its reading and deleting calls.
@@ -47,7 +49,9 @@ struct MailboxIndex: Sendable {
         nextUID = max(nextUID, record.uid &+ 1)
     }
 
-    mutating func remove(uids: Set<UInt32>) {
+    /// Removes the records of `uids` and remembers them as expunged at `modSeq`.
+    mutating func remove(uids: Set<UInt32>, modSeq: UInt64) {
+        tombstones.record(uids.sorted(), modSeq: modSeq)
         var keptRecords: [MessageRecord] = []
         var keptLocations: [MessageLocation] = []
         keptRecords.reserveCapacity(records.count)

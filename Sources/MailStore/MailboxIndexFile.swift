@@ -4,7 +4,7 @@ import POSIXSupport
 /// The `loft-index` file beside `dovecot-uidlist`: a `MailboxIndex` in compact little-endian binary.
 ///
 /// ```
-/// "LFTX" u32 version (1)
+/// "LFTX" u32 version (2)
 /// u32 uidvalidity, u32 nextuid, u64 highestmodseq, u64 modseq ceiling
 /// i64 stamp time seconds, i64 nanoseconds
 /// 4 x stamp (new/, cur/, dovecot-uidlist, dovecot-keywords): u8 present, u64 device, u64 inode, i64 size,
@@ -12,17 +12,19 @@ import POSIXSupport
 /// u8 keyword count, per letter: u8 present, u16 length, UTF-8 name
 /// u32 record count, per record: u32 uid, u8 flags, u8 directory (0 cur, 1 new), u32 keyword bits,
 ///     u64 modseq, i64 internal date, u64 size, u64 virtual size, u16 length, UTF-8 file name
+/// u64 tombstone floor, u32 tombstone count, per tombstone: u32 uid, u64 modseq of its expunge
 /// u64 checksum of everything before (`FileChecksum`)
 /// ```
+/// Version 1 (no tombstones) reads as version 2 with every expunge before its HIGHESTMODSEQ unknown.
 /// Anything that does not read back exactly (other version, damage, truncation) is ignored and the index
 /// rebuilt from the Maildir, which stays the truth.
 enum MailboxIndexFile {
     static let fileName = "loft-index"
     static let magic: [UInt8] = Array("LFTX".utf8)
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
 
     static func encode(_ index: MailboxIndex) -> [UInt8] {
-        var writer = ByteWriter(capacity: 256 + index.records.count * 110)
+        var writer = ByteWriter(capacity: 256 + index.records.count * 110 + index.tombstones.count * 12)
         writer.append(bytes: magic)
         writer.append(version)
         writer.append(index.uidValidity)
@@ -60,6 +62,13 @@ enum MailboxIndexFile {
             writer.append(UInt64(record.virtualSize))
             writer.appendShortString(location.fileName)
         }
+        let tombstones = index.tombstones
+        writer.append(tombstones.floor)
+        writer.append(UInt32(tombstones.count))
+        for (uid, modSeq) in zip(tombstones.uids, tombstones.modSeqs) {
+            writer.append(uid)
+            writer.append(modSeq)
+        }
         writer.appendChecksum()
         return writer.bytes
     }
@@ -71,7 +80,9 @@ enum MailboxIndexFile {
     }
 
     private static func decode(_ reader: inout ByteReader) throws -> MailboxIndex? {
-        guard Array(try reader.readBytes(4)) == magic, try reader.read(UInt32.self) == version else { return nil }
+        guard Array(try reader.readBytes(4)) == magic else { return nil }
+        let fileVersion = try reader.read(UInt32.self)
+        guard fileVersion == 1 || fileVersion == version else { return nil }
         var index = MailboxIndex()
         index.uidValidity = try reader.read(UInt32.self)
         index.nextUID = try reader.read(UInt32.self)
@@ -116,6 +127,22 @@ enum MailboxIndexFile {
                                                internalDate: internalDate, size: size, virtualSize: virtualSize))
             index.locations.append(MessageLocation(directory: directory, fileName: fileName))
         }
+        guard fileVersion == version else {
+            index.tombstones = MailboxTombstones(floor: index.highestModSeq)
+            return reader.isAtEnd ? index : nil
+        }
+        let floor = try reader.read(UInt64.self)
+        let tombstoneCount = Int(try reader.read(UInt32.self))
+        var uids: [UInt32] = [], modSeqs: [UInt64] = []
+        uids.reserveCapacity(tombstoneCount)
+        modSeqs.reserveCapacity(tombstoneCount)
+        for _ in 0..<tombstoneCount {
+            uids.append(try reader.read(UInt32.self))
+            let modSeq = try reader.read(UInt64.self)
+            if let last = modSeqs.last, modSeq < last { return nil }
+            modSeqs.append(modSeq)
+        }
+        index.tombstones = MailboxTombstones(floor: floor, uids: uids, modSeqs: modSeqs)
         return reader.isAtEnd ? index : nil
     }
 

@@ -7,14 +7,17 @@ public struct MailboxState: Sendable, Equatable {
     public let messages: [MessageRecord]
     /// Index = keyword letter offset (a=0 ...); nil for an unused letter.
     public let keywordNames: [String?]
+    /// What was expunged, and when (modseq).
+    public let tombstones: MailboxTombstones
 
     public init(uidValidity: UInt32, nextUID: UInt32, highestModSeq: UInt64, messages: [MessageRecord],
-                keywordNames: [String?]) {
+                keywordNames: [String?], tombstones: MailboxTombstones? = nil) {
         self.uidValidity = uidValidity
         self.nextUID = nextUID
         self.highestModSeq = highestModSeq
         self.messages = messages
         self.keywordNames = keywordNames
+        self.tombstones = tombstones ?? MailboxTombstones(floor: highestModSeq)
     }
 
     /// The position of `uid` in `messages` (binary search), nil when it is not there.

@@ -108,8 +108,8 @@ extension SharedMailbox {
             expectEvents(messages.map(\.fileName))
             try maildir.delete(messages)
             let removed = messages.map(\.uid)
-            index.remove(uids: Set(removed))
             index.highestModSeq += 1
+            index.remove(uids: Set(removed), modSeq: index.highestModSeq)
             cache.remove(uids: removed)
             return (removed, [.expunged(removed)], [])
         }

@@ -107,6 +107,10 @@ public final class SharedMailbox: Sendable {
         // A stale index still carries the modseqs and tells which messages are new since.
         var index = stored ?? MailboxIndex()
         index.highestModSeq = max(index.highestModSeq, index.modSeqCeiling, modSeqFloor)
+        if stored == nil {
+            // Whatever was expunged before this index existed is unknown.
+            index.tombstones = MailboxTombstones(floor: index.highestModSeq)
+        }
         let result = try rescan(&index, knownBefore: stored != nil)
         try? persist(&index)  // a read-only Maildir still opens, only slower next time
         return (index, result.recent)
@@ -163,12 +167,14 @@ public final class SharedMailbox: Sendable {
 
         var old = (records: index.records, locations: index.locations)
         var expunged: [UInt32] = []
-        if index.uidValidity != 0 && index.uidValidity != snapshot.uidValidity {
-            // The uidlist was recreated: every UID is new.
+        let modSeq = index.highestModSeq + 1
+        let uidsRestarted = index.uidValidity != 0 && index.uidValidity != snapshot.uidValidity
+        if uidsRestarted {
+            // The uidlist was recreated: every UID is new, and the old ones mean nothing any more.
             expunged = old.records.map(\.uid)
             old = ([], [])
+            index.tombstones.reset(floor: modSeq)
         }
-        let modSeq = index.highestModSeq + 1
         var records: [MessageRecord] = []
         var locations: [MessageLocation] = []
         records.reserveCapacity(snapshot.messages.count)
@@ -215,6 +221,7 @@ public final class SharedMailbox: Sendable {
         if !changed.isEmpty { changes.append(.flagsChanged(changed)) }
         if !appended.isEmpty { changes.append(.appended(appended)) }
         if !changes.isEmpty { index.highestModSeq = modSeq }
+        if !expunged.isEmpty && !uidsRestarted { index.tombstones.record(expunged.sorted(), modSeq: modSeq) }
         index.uidValidity = snapshot.uidValidity
         index.nextUID = snapshot.nextUID
         index.records = records

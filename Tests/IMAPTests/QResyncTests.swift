@@ -45,6 +45,36 @@ import Testing
         #expect(!stale.contains("VANISHED") && !stale.contains("FETCH"), "\(stale)")
     }
 
+    @Test("VANISHED (EARLIER) names only what was expunged after the client's modseq, not what went before")
+    func exactVanished() throws {
+        let (backend, session) = try IMAPHarness.loggedIn()
+        defer { session.close(); backend.remove() }
+        for index in 1...6 { try backend.deliver("Subject: \(index)\n\nx\n") }
+        _ = try session.send("a ENABLE QRESYNC\r\n")
+        let select = try session.send("b SELECT INBOX\r\n")
+        let validity = try #require(Self.value("[UIDVALIDITY ", in: select))
+        // UIDs 2 and 3 go before the modseq the client keeps, UID 5 after it.
+        _ = try session.send("c STORE 2:3 +FLAGS.SILENT (\\Deleted)\r\n")
+        #expect(try session.send("d EXPUNGE\r\n").contains("d OK"))
+        let status = try session.send("e STATUS INBOX (HIGHESTMODSEQ)\r\n")
+        let modSeq = try #require(Self.value("HIGHESTMODSEQ ", in: status))
+        _ = try session.send("f UID STORE 5 +FLAGS.SILENT (\\Deleted)\r\n")
+        _ = try session.send("g EXPUNGE\r\n")
+
+        let back = try IMAPHarness(backend: backend)
+        defer { back.close() }
+        try back.login()
+        _ = try back.send("a ENABLE QRESYNC\r\n")
+        let resync = try back.send("b SELECT INBOX (QRESYNC (\(validity) \(modSeq) 1:6))\r\n")
+        #expect(resync.contains("* VANISHED (EARLIER) 5\r\n"), "2 and 3 went before modseq \(modSeq): \(resync)")
+        _ = try back.send("c UID STORE 1 +FLAGS.SILENT (\\Seen)\r\n")
+        let fetch = try back.send("d UID FETCH 1:* (FLAGS) (CHANGEDSINCE \(modSeq) VANISHED)\r\n")
+        #expect(fetch.hasPrefix("* VANISHED (EARLIER) 5\r\n"), "\(fetch)")
+        // A modseq from before anything this index remembers: every UID the mailbox lacks.
+        let old = try back.send("e UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)\r\n")
+        #expect(old.hasPrefix("* VANISHED (EARLIER) 2:3,5\r\n"), "\(old)")
+    }
+
     @Test("with QRESYNC, expunges are VANISHED; UID FETCH (CHANGEDSINCE n VANISHED) reports the gone UIDs first")
     func vanished() throws {
         let (backend, session) = try IMAPHarness.loggedIn()

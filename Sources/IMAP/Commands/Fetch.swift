@@ -16,7 +16,10 @@ extension IMAPSession {
         guard uid || sequenceSetIsValid(set, selection) else { return bad(tag, "Invalid message sequence numbers.") }
         if vanished {
             guard uid, qresync else { return bad(tag, "VANISHED needs UID FETCH and ENABLE QRESYNC (RFC 7162 section 3.2.6).") }
-            if let missing = IMAPVanishedUIDs.text(in: set, selection.mailbox.state) { untagged("VANISHED (EARLIER) " + missing) }
+            // The parser requires CHANGEDSINCE with VANISHED.
+            if let vanished = IMAPVanishedUIDs.text(in: set, selection.mailbox.state, since: changedSince ?? 0) {
+                untagged("VANISHED (EARLIER) " + vanished)
+            }
         }
         var attributes = attributes
         var targets = messages(in: set, uid: uid, selection)

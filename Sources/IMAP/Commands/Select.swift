@@ -72,7 +72,8 @@ extension IMAPSession {
         if !withheldCapabilities.contains("CONDSTORE") { untagged("OK [HIGHESTMODSEQ \(state.highestModSeq)] Highest.") }
         // RFC 7162 §3.2.5.1: what changed since the client's last visit, if its UIDVALIDITY holds.
         if let resync, resync.uidValidity == state.uidValidity {
-            if let vanished = IMAPVanishedUIDs.text(in: resync.knownUIDs ?? IMAPSequenceSet([.init(.number(1), .last)]), state) {
+            let known = resync.knownUIDs ?? IMAPSequenceSet([.init(.number(1), .last)])
+            if let vanished = IMAPVanishedUIDs.text(in: known, state, since: resync.modSeq) {
                 untagged("VANISHED (EARLIER) " + vanished)
             }
             for (offset, record) in state.messages.enumerated() where record.modSeq > resync.modSeq {

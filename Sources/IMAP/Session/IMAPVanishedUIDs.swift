@@ -1,14 +1,23 @@
 import MailStore
 
 /// The UIDs a QRESYNC client may still believe in that the mailbox no longer has (RFC 7162
-/// §3.2.5, §3.2.6). Loft keeps no list of expunged UIDs, so it reports every UID of the client's
-/// range that is not in the mailbox now: never less than what vanished since the client's
-/// mod-sequence, sometimes more (UIDs gone earlier, or never used), which RFC 7162 allows and
-/// Dovecot does when its log no longer reaches back.
+/// §3.2.5, §3.2.6). The mailbox's tombstones name exactly what was expunged after the client's
+/// mod-sequence. When they no longer reach back that far (the oldest were dropped, or the index
+/// was rebuilt), every UID of the client's range that is not in the mailbox now is reported:
+/// never less than what vanished, sometimes more, which RFC 7162 §3.2.5.2 allows and Dovecot
+/// does when its log no longer reaches back.
 enum IMAPVanishedUIDs {
-    /// As UID-set text, `nil` when there are none. UIDs above the mailbox's last assigned one
-    /// never existed and are left out.
-    static func text(in set: IMAPSequenceSet, _ state: MailboxState) -> String? {
+    /// As UID-set text, `nil` when there are none.
+    static func text(in set: IMAPSequenceSet, _ state: MailboxState, since modSeq: UInt64) -> String? {
+        guard let expunged = state.tombstones.uids(expungedAfter: modSeq) else { return missing(in: set, state) }
+        let last = state.nextUID &- 1
+        let inRange = expunged.filter { set.contains($0, last: last) }
+        return inRange.isEmpty ? nil : IMAPUIDSet.text(inRange)
+    }
+
+    /// Every UID of `set` the mailbox lacks. UIDs above the mailbox's last assigned one never
+    /// existed and are left out.
+    static func missing(in set: IMAPSequenceSet, _ state: MailboxState) -> String? {
         let last = state.nextUID &- 1
         guard last > 0 else { return nil }
         var ranges: [ClosedRange<UInt32>] = set.ranges.compactMap { range in
