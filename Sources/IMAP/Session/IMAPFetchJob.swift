@@ -175,9 +175,16 @@ final class IMAPFetchJob: Sendable {
     /// Sets \Seen on the messages a non-PEEK body fetch reads (RFC 3501 §6.4.5).
     private func markSeen(_ progress: inout Progress) throws {
         let state = mailbox.state
-        let unseen = targets.compactMap { target -> UInt32? in
+        var unseen = targets.compactMap { target -> UInt32? in
             guard let index = state.index(ofUID: target.uid), !state.messages[index].flags.contains(.seen) else { return nil }
             return target.uid
+        }
+        if hasBinaryItems {
+            // A message whose BINARY cannot be answered is left out of the response, so it is not read:
+            // it keeps its \Seen as it was (RFC 3516 §4.3 fails the request for it).
+            unseen = try unseen.filter { uid in
+                IMAPBinarySection.refusal(attributes, in: IMAPMessageContent(storedBytes: try mailbox.readMessage(uid: uid))) == nil
+            }
         }
         guard !unseen.isEmpty else { return }
         progress.seenChanges = try mailbox.store(unseen, flags: .seen, keywords: [], mode: .add, origin: origin)
