@@ -22,7 +22,9 @@ extension SharedMailbox {
     /// all under one uidlist lock, so they are all visible or none is (RFC 3502 §3: MULTIAPPEND is
     /// atomic). Each is first staged (fsynced in `tmp/`) if it is not yet. On any failure the ones
     /// already placed are removed again, nothing is published, and the caller should `abort()` all of
-    /// them to remove their temporary files. Returns the UIDs in the order given.
+    /// them to remove their temporary files. Returns the UIDs in the order given. Maildir has no
+    /// rename of several files at once: a crash between the renames leaves the ones already moved in
+    /// `cur/` without a UID, and the next scan numbers them like mail from another program.
     /// - Throws: `MailStoreError` (also when one of them was already committed or aborted).
     public func commitAppends(_ appends: [MailboxAppend], origin: UInt64?) throws -> [UInt32] {
         precondition(appends.allSatisfy { $0.mailbox === self }, "commitAppends: a message of another mailbox")
