@@ -173,6 +173,11 @@ public struct IMAPAppendHeader: Sendable, Equatable {
     public var messageSize: Int
     /// Whether the client waits for a `+` before sending the message (`{n}` rather than `{n+}`).
     public var synchronizing: Bool
+    /// A literal8 `~{n}` (RFC 3516 §4.4): the message may hold NUL octets.
+    public var binary = false
+    /// 1 for the first message; MULTIAPPEND (RFC 3502) goes on with 2, 3, ... under the same tag
+    /// and mailbox, and the command ends with a single `appendEnd` after the last one.
+    public var messageNumber = 1
 
     public init(
         tag: String, mailbox: IMAPMailboxName, flags: [IMAPFlag], internalDate: IMAPDateTime?, messageSize: Int,

@@ -12,11 +12,14 @@ public enum IMAPParseResult: Sendable, Equatable {
     /// parser must be reset with `abandonCommand()`.)
     case needContinuation
     /// An APPEND up to its message literal. If `synchronizing`, send `+ ...` (or refuse with
-    /// `refuseAppendMessage()` and a tagged NO); then call again for `appendData`.
+    /// `refuseAppendMessage()` and a tagged NO); then call again for `appendData`. MULTIAPPEND
+    /// (RFC 3502): after a message, the next one comes as another `appendStart` with the same
+    /// tag and mailbox and `messageNumber` one higher; an `.error` for that tag in between
+    /// means the whole command failed.
     case appendStart(IMAPAppendHeader)
     /// The next piece of the APPEND message, in order; the pieces add up to `messageSize`.
     case appendData(ByteBuffer)
-    /// The message and the CRLF ending the APPEND command have arrived.
+    /// The (last) message and the CRLF ending the APPEND command have arrived.
     case appendEnd(tag: String)
     /// The DONE line ending IDLE (RFC 2177), after `beginIdle()`.
     case idleDone
@@ -64,8 +67,8 @@ public struct IMAPCommandParser: Sendable {
     private enum State: Sendable {
         case command
         case argumentLiteral(remaining: Int)
-        case appendMessage(tag: String, FixedLengthReader, synchronizing: Bool)
-        case appendEnd(tag: String)
+        case appendMessage(IMAPAppendProgress, FixedLengthReader, synchronizing: Bool)
+        case appendEnd(IMAPAppendProgress)
         case skipLiteral(FixedLengthReader)
         case skipLine
         case idle
@@ -100,6 +103,7 @@ public struct IMAPCommandParser: Sendable {
     /// synchronizing literal the client sends nothing more; a non-synchronizing one is skipped.
     public mutating func refuseAppendMessage() {
         guard case .appendMessage(_, let reader, let synchronizing) = state else { return }
+        // A message refused before it is sent, or after the announcement of a later one.
         if synchronizing && reader.remaining == reader.size {
             state = .command
         } else {
@@ -153,26 +157,24 @@ public struct IMAPCommandParser: Sendable {
                 pending.writeBuffer(&slice)
                 state = remaining == count ? .command : .argumentLiteral(remaining: remaining - count)
 
-            case .appendMessage(let tag, var reader, let synchronizing):
+            case .appendMessage(var progress, var reader, let synchronizing):
                 if reader.isComplete {
-                    state = .appendEnd(tag: tag)
+                    state = .appendEnd(progress)
                     continue
                 }
                 guard let chunk = reader.take(from: &input) else { return .needMoreBytes }
-                state = .appendMessage(tag: tag, reader, synchronizing: synchronizing)
+                if !progress.binary && !progress.sawNUL && chunk.readableBytesView.contains(0) {
+                    progress.sawNUL = true
+                }
+                state = .appendMessage(progress, reader, synchronizing: synchronizing)
                 return .appendData(chunk)
 
-            case .appendEnd(let tag):
+            case .appendEnd(let progress):
                 guard let line = nextLine(&input) else {
-                    if lineIsTooLong { return lineTooLong(&input, tag: tag) }
+                    if lineIsTooLong { return lineTooLong(&input, tag: progress.tag) }
                     return .needMoreBytes
                 }
-                if line.contentLength == 0 {
-                    state = .command
-                    return .appendEnd(tag: tag)
-                }
-                return fail(tag, IMAPParseError(.syntax, "Expected CRLF after the message (MULTIAPPEND and CATENATE are not supported)"),
-                    literal: line.literal)
+                return appendLine(line, after: progress)
 
             case .skipLiteral(var reader):
                 reader.skip(in: &input)
@@ -298,16 +300,8 @@ public struct IMAPCommandParser: Sendable {
             state = .failed(error)
             return .error(tag: tag, error)
         }
-        if !literal.synchronizing {
-            switch configuration.literalPlus {
-            case .none:
-                return fail(tag, IMAPParseError(.nonSynchronizingLiteralNotAllowed, "Non-synchronizing literals are not supported"),
-                    literal: literal)
-            case .literalMinus where size > IMAPParserLimits.literalMinusMaximum:
-                return fail(tag, IMAPParseError(.literalTooLarge, "Non-synchronizing literal larger than 4096 octets (LITERAL-)",
-                    responseCode: "TOOBIG"), literal: literal)
-            default: break
-            }
+        if let refused = literalModeRefusal(literal, size: size) {
+            return fail(tag, refused, literal: literal)
         }
         var grammar = IMAPGrammarParser(head, configuration: configuration)
         let append: (tag: String, mailbox: IMAPMailboxName, flags: [IMAPFlag], date: IMAPDateTime?)?
@@ -322,10 +316,17 @@ public struct IMAPCommandParser: Sendable {
                     reply: .no, responseCode: "TOOBIG"), literal: literal)
             }
             pending.clear()
-            state = .appendMessage(tag: append.tag, FixedLengthReader(size: size), synchronizing: literal.synchronizing)
-            return .appendStart(IMAPAppendHeader(
+            let progress = IMAPAppendProgress(tag: append.tag, mailbox: append.mailbox, size: size, binary: literal.binary)
+            state = .appendMessage(progress, FixedLengthReader(size: size), synchronizing: literal.synchronizing)
+            var header = IMAPAppendHeader(
                 tag: append.tag, mailbox: append.mailbox, flags: append.flags, internalDate: append.date, messageSize: size,
-                synchronizing: literal.synchronizing))
+                synchronizing: literal.synchronizing)
+            header.binary = literal.binary
+            return .appendStart(header)
+        }
+        if literal.binary {
+            // RFC 3516 §4.4: literal8 is for APPEND message data only.
+            return fail(tag, IMAPParseError(.syntax, "A literal8 (~{n}) is only allowed for an APPEND message"), literal: literal)
         }
         guard size <= limits.maxLiteralSize else {
             return fail(tag, IMAPParseError(.literalTooLarge, "Literal larger than \(limits.maxLiteralSize) octets",
@@ -341,6 +342,78 @@ public struct IMAPCommandParser: Sendable {
         state = .argumentLiteral(remaining: size)
         if size == 0 { state = .command }
         return literal.synchronizing ? .needContinuation : nil
+    }
+
+    /// Why a literal's kind is refused under this configuration: `{n+}` without LITERAL+, or over
+    /// 4096 octets under LITERAL- (RFC 7888 §4); nil when it is fine.
+    private func literalModeRefusal(_ literal: IMAPLineScanner.Announcement, size: Int) -> IMAPParseError? {
+        guard !literal.synchronizing else { return nil }
+        switch configuration.literalPlus {
+        case .none:
+            return IMAPParseError(.nonSynchronizingLiteralNotAllowed, "Non-synchronizing literals are not supported")
+        case .literalMinus where size > IMAPParserLimits.literalMinusMaximum:
+            return IMAPParseError(.literalTooLarge, "Non-synchronizing literal larger than 4096 octets (LITERAL-)",
+                responseCode: "TOOBIG")
+        default:
+            return nil
+        }
+    }
+
+    /// The line after an APPEND message: CRLF ends the command; otherwise it announces the next
+    /// message of a MULTIAPPEND (RFC 3502 §6), which must fit the per-message and per-command limits.
+    private mutating func appendLine(_ line: ScannedLine, after previous: IMAPAppendProgress) -> IMAPParseResult {
+        let tag = previous.tag
+        if previous.sawNUL {
+            return fail(tag, IMAPParseError(.syntax, "NUL octet in a literal; send binary data as a literal8 ~{n} (RFC 3516)"),
+                literal: line.literal)
+        }
+        if line.contentLength == 0 {
+            state = .command
+            return .appendEnd(tag: tag)
+        }
+        guard let literal = line.literal else {
+            return fail(tag, IMAPParseError(.syntax, "Expected CRLF or the next message after the message"), literal: nil)
+        }
+        guard let size = literal.size else {
+            let error = IMAPParseError(.literalTooLarge, "Literal size too large", responseCode: "TOOBIG", isFatal: true)
+            state = .failed(error)
+            return .error(tag: tag, error)
+        }
+        if let refused = literalModeRefusal(literal, size: size) {
+            return fail(tag, refused, literal: literal)
+        }
+        let head = line.content.getSlice(at: line.content.readerIndex, length: literal.offset)!
+        var grammar = IMAPGrammarParser(head, configuration: configuration)
+        let options: (flags: [IMAPFlag], date: IMAPDateTime?)
+        do throws(IMAPParseError) {
+            options = try grammar.parseNextAppendMessage()
+        } catch {
+            return fail(tag, error, literal: literal)
+        }
+        guard size <= limits.maxAppendSize else {
+            return fail(tag, IMAPParseError(.literalTooLarge, "Message larger than \(limits.maxAppendSize) octets",
+                reply: .no, responseCode: "TOOBIG"), literal: literal)
+        }
+        guard previous.messages < limits.maxMultiAppendMessages else {
+            return fail(tag, IMAPParseError(.commandTooLarge, "More than \(limits.maxMultiAppendMessages) messages in one APPEND",
+                reply: .no, responseCode: "LIMIT"), literal: literal)
+        }
+        guard previous.totalSize + size <= max(limits.maxMultiAppendSize, limits.maxAppendSize) else {
+            return fail(tag, IMAPParseError(.commandTooLarge, "Messages of one APPEND larger than \(limits.maxMultiAppendSize) octets together",
+                reply: .no, responseCode: "LIMIT"), literal: literal)
+        }
+        var progress = previous
+        progress.messages += 1
+        progress.totalSize += size
+        progress.binary = literal.binary
+        progress.sawNUL = false
+        state = .appendMessage(progress, FixedLengthReader(size: size), synchronizing: literal.synchronizing)
+        var header = IMAPAppendHeader(
+            tag: tag, mailbox: progress.mailbox, flags: options.flags, internalDate: options.date, messageSize: size,
+            synchronizing: literal.synchronizing)
+        header.binary = literal.binary
+        header.messageNumber = progress.messages
+        return .appendStart(header)
     }
 
     /// Reports `error` for the command whose line was just consumed; skips the non-synchronizing

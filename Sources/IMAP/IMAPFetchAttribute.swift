@@ -15,6 +15,11 @@ public enum IMAPFetchAttribute: Sendable, Hashable {
     case modSeq
     /// `BODY[section]<partial>` or `BODY.PEEK[section]<partial>`.
     case bodySection(IMAPSection, partial: IMAPPartial?, peek: Bool)
+    /// RFC 3516 §4.2 `BINARY[part]<partial>` or `BINARY.PEEK[part]<partial>`: the part with its
+    /// content-transfer-encoding removed (the partial counts decoded octets).
+    case binary(part: [Int], partial: IMAPPartial?, peek: Bool)
+    /// RFC 3516 §4.2 `BINARY.SIZE[part]`: the decoded size.
+    case binarySize(part: [Int])
 
     /// RFC 3501 §6.4.5: ALL, FAST and FULL.
     public static let all: [IMAPFetchAttribute] = [.flags, .internalDate, .rfc822Size, .envelope]

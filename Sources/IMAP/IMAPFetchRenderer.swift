@@ -14,7 +14,7 @@ public enum IMAPFetchRenderer {
         case .flags, .uid, .internalDate, .rfc822Size, .modSeq: .metadata
         case .rfc822: .wholeMessageOnly
         case .bodySection(let section, _, _): isWholeMessage(section) ? .wholeMessageOnly : .content
-        case .envelope, .bodyStructure, .rfc822Header, .rfc822Text: .content
+        case .envelope, .bodyStructure, .rfc822Header, .rfc822Text, .binary, .binarySize: .content
         }
     }
 
@@ -114,6 +114,28 @@ public enum IMAPFetchRenderer {
             }
             out.append(" ")
             writeSection(section, partial: partial, message: message, content: content, into: &out)
+        case .binary(let part, let partial, _):
+            // RFC 3516 §4.2: named BINARY (never BINARY.PEEK), with the origin of a partial as BODY has it.
+            out.append("BINARY")
+            IMAPSectionSpec.append(IMAPSection(part: part), to: &out.bytes)
+            if let partial {
+                out.append("<")
+                out.appendDecimal(partial.offset)
+                out.append(">")
+            }
+            out.append(" ")
+            guard let content, let data = IMAPBinarySection.decoded(part, in: content) else { return out.append("NIL") }
+            switch IMAPSectionData.bytes(data).clipped(to: partial) {
+            case .bytes(let bytes): out.binaryLiteral(bytes)
+            case .range(let range): out.binaryLiteral(data[range])
+            }
+        case .binarySize(let part):
+            out.append("BINARY.SIZE")
+            IMAPSectionSpec.append(IMAPSection(part: part), to: &out.bytes)
+            out.append(" ")
+            // RFC 3516 §4.2 gives the size as a number, with no NIL: a missing part counts 0.
+            let size = content.flatMap { IMAPBinarySection.decoded(part, in: $0)?.count } ?? 0
+            out.appendDecimal(size)
         }
     }
 

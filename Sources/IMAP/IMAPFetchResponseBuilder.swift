@@ -36,6 +36,15 @@ struct IMAPFetchResponseBuilder {
         bytes.append(contentsOf: data)
     }
 
+    /// RFC 3516 §4.3: decoded data with a NUL octet goes as a literal8 `~{n}CRLF` + data; without
+    /// one as a plain literal, so the client knows it holds no NUL without scanning it.
+    mutating func binaryLiteral(_ data: some Collection<UInt8>) {
+        guard data.contains(0) else { return literal(data) }
+        append("~")
+        literalHeader(data.count)
+        bytes.append(contentsOf: data)
+    }
+
     mutating func literalHeader(_ count: Int) {
         append("{")
         appendDecimal(count)

@@ -82,6 +82,8 @@ extension IMAPGrammarParser {
                 partial = IMAPPartial(offset: offset, length: length)
             }
             return .bodySection(section, partial: partial, peek: peek)
+        case "BINARY", "BINARY.PEEK", "BINARY.SIZE":
+            return try parseBinaryAttribute(name)
         default:
             throw fail("Unknown fetch item \(name.prefix(40))")
         }

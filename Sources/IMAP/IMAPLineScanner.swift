@@ -1,14 +1,17 @@
 /// Finds the end of one IMAP line incrementally, remembering how far it has looked, and
 /// notices a literal announcement `{n}` / `{n+}` right before CRLF (RFC 3501 §4.3,
-/// RFC 7888 §3) outside quoted strings. Accepts a bare LF as a line end.
+/// RFC 7888 §3), or a literal8 `~{n}` / `~{n+}` (RFC 3516 §4.4), outside quoted strings.
+/// Accepts a bare LF as a line end.
 struct IMAPLineScanner: Sendable {
     /// A literal announced at the end of a line.
     struct Announcement: Sendable, Equatable {
         /// nil when the digits do not fit a number (the input cannot be resynchronised).
         var size: Int?
         var synchronizing: Bool
-        /// Where the `{` is, from the start of the line.
+        /// Where the `{` (the `~` of a literal8) is, from the start of the line.
         var offset: Int
+        /// A literal8 `~{n}` (RFC 3516 §4.4): it may hold NUL octets.
+        var binary = false
     }
 
     struct Line: Sendable, Equatable {
@@ -33,6 +36,9 @@ struct IMAPLineScanner: Sendable {
     private var escaped = false
     private var lastWasCR = false
     private var brace = Brace.none
+    private var lastWasTilde = false
+    /// Whether the brace being read follows a `~`.
+    private var braceIsBinary = false
 
     /// Sizes at or above this count as "does not fit" (no arithmetic overflow, ever).
     static let sizeCeiling = 1 << 53
@@ -54,7 +60,9 @@ struct IMAPLineScanner: Sendable {
             var literal: Announcement?
             switch brace {
             case .closed(let size, let synchronizing, let offset), .closedCR(let size, let synchronizing, let offset):
-                literal = Announcement(size: size, synchronizing: synchronizing, offset: offset)
+                literal = braceIsBinary
+                    ? Announcement(size: size, synchronizing: synchronizing, offset: offset - 1, binary: true)
+                    : Announcement(size: size, synchronizing: synchronizing, offset: offset)
             default: break
             }
             let line = Line(contentLength: position - (lastWasCR ? 1 : 0), totalLength: scanned, literal: literal)
@@ -62,6 +70,8 @@ struct IMAPLineScanner: Sendable {
             return line
         }
         lastWasCR = byte == UInt8(ascii: "\r")
+        let afterTilde = lastWasTilde
+        lastWasTilde = false
         if inQuote {
             if escaped {
                 escaped = false
@@ -78,6 +88,7 @@ struct IMAPLineScanner: Sendable {
             brace = .none
         case (UInt8(ascii: "{"), _):
             brace = .digits(size: 0, count: 0, offset: position)
+            braceIsBinary = afterTilde
         case (UInt8(ascii: "0")...UInt8(ascii: "9"), .digits(let size, let count, let offset)):
             var next: Int?
             if let size, size < Self.sizeCeiling / 10 {
@@ -94,6 +105,7 @@ struct IMAPLineScanner: Sendable {
             brace = .closedCR(size: size, synchronizing: synchronizing, offset: offset)
         default:
             brace = .none
+            lastWasTilde = byte == UInt8(ascii: "~")
         }
         return nil
     }

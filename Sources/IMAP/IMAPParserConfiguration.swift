@@ -22,6 +22,12 @@ public struct IMAPParserLimits: Sendable, Equatable {
     public static let defaultMaxAppendSize = 50 * 1_048_576
     /// Deepest nesting of parentheses, NOT and OR (SEARCH keys, extension values).
     public static let defaultMaxNestingDepth = 64
+    /// Most messages in one MULTIAPPEND (RFC 3502); one more is refused with `NO [LIMIT]`.
+    public static let defaultMaxMultiAppendMessages = 1_000
+    /// Most octets of all messages of one MULTIAPPEND together (each is staged on disk, not in
+    /// memory, until the command ends); a message that would pass it is refused with `NO [LIMIT]`.
+    /// A single APPEND is bounded by `maxAppendSize` alone.
+    public static let defaultMaxMultiAppendSize = 256 * 1_048_576
     /// RFC 7888 §4: the largest non-synchronizing literal a LITERAL- server accepts.
     public static let literalMinusMaximum = 4_096
 
@@ -30,6 +36,8 @@ public struct IMAPParserLimits: Sendable, Equatable {
     public var maxCommandSize: Int
     public var maxAppendSize: Int
     public var maxNestingDepth: Int
+    public var maxMultiAppendMessages = defaultMaxMultiAppendMessages
+    public var maxMultiAppendSize = defaultMaxMultiAppendSize
 
     public init(
         maxLineLength: Int = defaultMaxLineLength,

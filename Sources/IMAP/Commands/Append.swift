@@ -2,12 +2,16 @@ import MailStore
 import NIOCore
 
 /// An APPEND whose message is arriving: written to the target mailbox's tmp/ piece by piece,
-/// never gathered in memory.
+/// never gathered in memory. With MULTIAPPEND (RFC 3502) the messages before the current one wait
+/// in tmp/ too, complete and fsynced, until the command ends.
 final class IMAPAppendUpload {
     let tag: String
     let account: IMAPAccount
     let mailbox: SharedMailbox
-    let writer: MailboxAppend
+    /// The message arriving now.
+    var writer: MailboxAppend
+    /// The earlier messages of a MULTIAPPEND, staged.
+    var staged: [MailboxAppend] = []
     /// The first write error; the rest of the message is then read and dropped.
     var failure: (any Error)?
 
@@ -18,20 +22,23 @@ final class IMAPAppendUpload {
         self.writer = writer
     }
 
-    /// Drops the partial message (a write failed).
-    func abort() {
-        writer.abort()
-        account.close(mailbox)
-    }
+    /// Every message of the command so far, in order.
+    var messages: [MailboxAppend] { staged + [writer] }
 }
 
 extension IMAPSession {
-    /// RFC 3501 §6.3.11 with UIDPLUS APPENDUID (RFC 4315 §3). The mailbox is checked before
-    /// the client is told to send the message (`+`), so a refused APPEND costs no upload; a
-    /// missing mailbox gets `NO [TRYCREATE]`.
+    /// RFC 3501 §6.3.11 with UIDPLUS APPENDUID (RFC 4315 §3), MULTIAPPEND (RFC 3502) and literal8
+    /// messages (RFC 3516 §4.4). The mailbox is checked before the client is told to send the
+    /// message (`+`), so a refused APPEND costs no upload; a missing mailbox gets `NO [TRYCREATE]`.
+    /// A later message of a MULTIAPPEND (`messageNumber` > 1) joins the upload in progress.
     func appendStarted(_ header: IMAPAppendHeader) {
         let tag = header.tag
+        if header.messageNumber > 1 { return nextAppendMessage(header) }
         guard let account = requireAuthenticatedForAppend(tag) else { return }
+        if header.binary, withheldCapabilities.contains("BINARY") {
+            parser.refuseAppendMessage()
+            return bad(tag, "BINARY is not offered on this connection.")
+        }
         let flags = IMAPStoredFlags(header.flags)
         if let refused = flags.refused {
             parser.refuseAppendMessage()
@@ -78,6 +85,56 @@ extension IMAPSession {
         return account
     }
 
+    /// RFC 3502 §6.3.11: the next message of a MULTIAPPEND. The previous one is staged (fsynced in
+    /// tmp/, its descriptor closed) and a new file is begun; any refusal fails the whole command.
+    private func nextAppendMessage(_ header: IMAPAppendHeader) {
+        let tag = header.tag
+        guard let upload = append, upload.tag == tag else {
+            parser.refuseAppendMessage()
+            return bad(tag, "APPEND message without its command.")
+        }
+        let refusal: String?
+        let flags = IMAPStoredFlags(header.flags)
+        if withheldCapabilities.contains("MULTIAPPEND") {
+            refusal = "MULTIAPPEND is not offered on this connection."
+        } else if header.binary, withheldCapabilities.contains("BINARY") {
+            refusal = "BINARY is not offered on this connection."
+        } else if let refused = flags.refused {
+            refusal = "\(refused) cannot be set by APPEND (RFC 3501 section 2.3.2)."
+        } else {
+            refusal = nil
+        }
+        if let refusal {
+            parser.refuseAppendMessage()
+            discardAppend()
+            return bad(tag, refusal)
+        }
+        if let failure = upload.failure {
+            parser.refuseAppendMessage()
+            discardAppend()
+            return fail(tag, failure, "APPEND failed")
+        }
+        let previous = upload.writer
+        let mailbox = upload.mailbox
+        let internalDate = header.internalDate.map(\.secondsSince1970)
+        let (messageFlags, messageKeywords) = (flags.system, flags.keywords)
+        blocking { () -> MailboxAppend in
+            try previous.stage()
+            return try mailbox.beginAppend(flags: messageFlags, keywords: messageKeywords, internalDate: internalDate)
+        } then: { outcome in
+            switch outcome {
+            case .success(let writer):
+                upload.staged.append(previous)
+                upload.writer = writer
+                if header.synchronizing { self.continuation("Ready for literal data") }
+            case .failure(let error):
+                self.parser.refuseAppendMessage()
+                self.discardAppend()
+                self.fail(tag, error, "APPEND failed")
+            }
+        }
+    }
+
     /// The next piece of the message, written on the disk pool (input waits meanwhile, so a
     /// fast client cannot outrun the disk).
     func appendReceived(_ piece: ByteBuffer) {
@@ -89,28 +146,65 @@ extension IMAPSession {
         }
     }
 
-    /// The message is complete: make it durable and answer with its UID.
+    /// The command is complete: make every message durable and visible at once, and answer with
+    /// their UIDs (RFC 4315 §3: a uid-set for a MULTIAPPEND).
     func appendEnded(tag: String) {
         guard let upload = append else { return }
         append = nil
         if let failure = upload.failure {
-            upload.abort()
+            discard(upload)
             return fail(tag, failure, "APPEND failed")
         }
-        let writer = upload.writer
+        let messages = upload.messages
         let mailbox = upload.mailbox
         let origin = self.origin
-        blocking { () -> (uid: UInt32, uidValidity: UInt32) in
-            (try writer.commit(origin: origin), mailbox.state.uidValidity)
+        blocking { () -> (uids: [UInt32], uidValidity: UInt32) in
+            do {
+                return (try mailbox.commitAppends(messages, origin: origin), mailbox.state.uidValidity)
+            } catch {
+                for message in messages { message.abort() }
+                throw error
+            }
         } then: { outcome in
             upload.account.close(mailbox)
             switch outcome {
             case .success(let result):
-                self.complete(tag, code: "APPENDUID \(result.uidValidity) \(result.uid)", "APPEND completed.")
+                self.complete(tag, code: "APPENDUID \(result.uidValidity) \(Self.uidSet(result.uids))", "APPEND completed.")
             case .failure(let error):
                 self.fail(tag, error, "APPEND failed")
             }
         }
+    }
+
+    /// An APPEND in progress failed (a parse error, a refused later message): its messages are
+    /// dropped from tmp/ and the mailbox released, on the disk pool without waiting for it.
+    func discardAppend() {
+        guard let upload = append else { return }
+        append = nil
+        discard(upload)
+    }
+
+    private func discard(_ upload: IMAPAppendUpload) {
+        let (messages, account, mailbox) = (upload.messages, upload.account, upload.mailbox)
+        let abort: @Sendable () -> Void = {
+            for message in messages { message.abort() }
+            account.close(mailbox)
+        }
+        guard let connection, connection.isActive else { return abort() }
+        _ = connection.services.blockingWork.run(on: connection.eventLoop, abort)
+    }
+
+    /// RFC 4315 §4 `uid-set`: ascending runs written as `a:b`.
+    static func uidSet(_ uids: [UInt32]) -> String {
+        var runs: [String] = []
+        var index = 0
+        while index < uids.count {
+            var end = index
+            while end + 1 < uids.count, uids[end + 1] == uids[end] + 1 { end += 1 }
+            runs.append(end == index ? "\(uids[index])" : "\(uids[index]):\(uids[end])")
+            index = end + 1
+        }
+        return runs.joined(separator: ",")
     }
 }
 

@@ -22,6 +22,9 @@ extension IMAPSession {
             }
         }
         var attributes = attributes
+        if attributes.contains(where: \.isBinary), withheldCapabilities.contains("BINARY") {
+            return bad(tag, "BINARY is not offered on this connection.")
+        }
         var targets = messages(in: set, uid: uid, selection)
         if changedSince != nil || attributes.contains(.modSeq), !condStoreUsed(by: tag) { return }
         if let changedSince {
@@ -42,7 +45,9 @@ extension IMAPSession {
             switch outcome {
             case .success:
                 selection.recordOwnChanges(job.seenChanges)
-                if job.missedExpunged {
+                if let refusal = job.binaryRefusal {
+                    self.complete(tag, .no, code: refusal.responseCode, refusal.message, expunges: uid)
+                } else if job.missedExpunged {
                     self.complete(tag, .no, code: "EXPUNGEISSUED", "Some of the messages were expunged.", expunges: uid)
                 } else {
                     self.complete(tag, "FETCH completed.", expunges: uid)
@@ -60,10 +65,19 @@ extension IMAPSession {
 }
 
 extension IMAPFetchAttribute {
+    /// RFC 3516 BINARY, BINARY.PEEK and BINARY.SIZE.
+    var isBinary: Bool {
+        switch self {
+        case .binary, .binarySize: true
+        default: false
+        }
+    }
+
     /// RFC 3501 §6.4.5: BODY[...] (not PEEK), RFC822 and RFC822.TEXT set \Seen.
     var setsSeen: Bool {
         switch self {
         case .bodySection(_, _, let peek): !peek
+        case .binary(_, _, let peek): !peek  // RFC 3516 §4.2: as BODY[]
         case .rfc822, .rfc822Text: true
         default: false
         }

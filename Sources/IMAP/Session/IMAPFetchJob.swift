@@ -28,12 +28,16 @@ final class IMAPFetchJob: Sendable {
         var pieces: ArraySlice<IMAPFetchPiece> = []
         var streaming: Streaming?
         var missedExpunged = false
+        /// The first BINARY item a message could not answer (its response is left out).
+        var binaryRefusal: IMAPBinarySection.Refusal?
         var sentAnything = false
     }
 
     private let targets: [(sequenceNumber: Int, uid: UInt32)]
     private let attributes: [IMAPFetchAttribute]
     private let needs: IMAPFetchNeeds
+    /// Whether BINARY or BINARY.SIZE is asked for (RFC 3516).
+    private let hasBinaryItems: Bool
     /// Whether the cached ENVELOPE/BODYSTRUCTURE can answer everything asked.
     private let structureOnly: Bool
     private let mailbox: SharedMailbox
@@ -49,6 +53,7 @@ final class IMAPFetchJob: Sendable {
         self.targets = targets
         self.attributes = attributes
         self.needs = IMAPFetchRenderer.needs(attributes)
+        self.hasBinaryItems = attributes.contains(where: \.isBinary)
         self.structureOnly = needs == .content && IMAPMessageStructure.canAnswer(attributes)
         self.mailbox = mailbox
         self.recent = recent
@@ -64,6 +69,8 @@ final class IMAPFetchJob: Sendable {
     var seenChanges: [MessageRecord] { progress.withLock { $0.seenChanges } }
     /// Whether part of the response has been made (an error then cannot be answered cleanly).
     var hasSentAnything: Bool { progress.withLock { $0.sentAnything } }
+    /// Why a BINARY item could not be answered for some message (RFC 3516 §4.3: the FETCH fails).
+    var binaryRefusal: IMAPBinarySection.Refusal? { progress.withLock { $0.binaryRefusal } }
 
     /// Blocking. The next part of the response, and whether it is the last.
     func nextChunk() throws -> (chunk: ByteBuffer, isLast: Bool) {
@@ -93,7 +100,11 @@ final class IMAPFetchJob: Sendable {
                         progress.missedExpunged = true
                         continue
                     }
-                    progress.pieces = try render(target, state.messages[index], state, newlySeen: progress.newlySeen)[...]
+                    do {
+                        progress.pieces = try render(target, state.messages[index], state, newlySeen: progress.newlySeen)[...]
+                    } catch let refusal as IMAPBinarySection.Refusal {
+                        if progress.binaryRefusal == nil { progress.binaryRefusal = refusal }
+                    }
                 } else {
                     break
                 }
@@ -119,6 +130,7 @@ final class IMAPFetchJob: Sendable {
         var content: IMAPMessageContent?
         if needs == .content || (needs == .wholeMessageOnly && record.size <= Self.streamingThreshold) {
             let parsed = IMAPMessageContent(storedBytes: try mailbox.readMessage(uid: target.uid))
+            if hasBinaryItems, let refusal = IMAPBinarySection.refusal(attributes, in: parsed) { throw refusal }
             if needs == .content, mailbox.cachedBlob(uid: target.uid) == nil {
                 mailbox.setCachedBlob(IMAPMessageStructure(parsed).blob, uid: target.uid)
             }
@@ -163,9 +175,16 @@ final class IMAPFetchJob: Sendable {
     /// Sets \Seen on the messages a non-PEEK body fetch reads (RFC 3501 §6.4.5).
     private func markSeen(_ progress: inout Progress) throws {
         let state = mailbox.state
-        let unseen = targets.compactMap { target -> UInt32? in
+        var unseen = targets.compactMap { target -> UInt32? in
             guard let index = state.index(ofUID: target.uid), !state.messages[index].flags.contains(.seen) else { return nil }
             return target.uid
+        }
+        if hasBinaryItems {
+            // A message whose BINARY cannot be answered is left out of the response, so it is not read:
+            // it keeps its \Seen as it was (RFC 3516 §4.3 fails the request for it).
+            unseen = try unseen.filter { uid in
+                IMAPBinarySection.refusal(attributes, in: IMAPMessageContent(storedBytes: try mailbox.readMessage(uid: uid))) == nil
+            }
         }
         guard !unseen.isEmpty else { return }
         progress.seenChanges = try mailbox.store(unseen, flags: .seen, keywords: [], mode: .add, origin: origin)

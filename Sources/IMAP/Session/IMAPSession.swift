@@ -145,11 +145,11 @@ public final class IMAPSession: LineProtocolDriver {
         // A partial APPEND is dropped; whatever the session still holds open is released, also
         // what a command in flight opened (its completion no longer runs). Not on the loop:
         // releasing a mailbox may write its index.
-        let writer = append?.writer
+        let messages = append?.messages ?? []
         append = nil
         if let account {
             _ = connection.services.blockingWork.run(on: connection.eventLoop) {
-                writer?.abort()
+                for message in messages { message.abort() }
                 account.closeAll()
             }
         }
@@ -210,6 +210,7 @@ public final class IMAPSession: LineProtocolDriver {
             sasl = nil
             tag = saslTag
         }
+        discardAppend()  // an APPEND (or MULTIAPPEND) that fails part-way stores nothing
         let code = error.responseCode.map { "[\($0)] " } ?? ""
         let status = error.reply == .no ? "NO" : "BAD"
         emit("\(tag ?? "*") \(status) \(code)\(error.message)")

@@ -1,0 +1,46 @@
+/// What the command parser keeps of an APPEND while its messages stream through: one message
+/// normally, several with MULTIAPPEND (RFC 3502), each checked against the per-message and
+/// per-command limits before it is announced.
+struct IMAPAppendProgress: Sendable {
+    let tag: String
+    let mailbox: IMAPMailboxName
+    /// Messages announced so far, the current one included.
+    var messages = 1
+    /// Declared octets of all messages so far.
+    var totalSize: Int
+    /// Whether the current message is a literal8 (RFC 3516 §4.4).
+    var binary: Bool
+    /// Whether the current message, sent as a plain literal, held a NUL octet (RFC 3501 §4.3
+    /// CHAR8 excludes it; only a literal8 may carry one).
+    var sawNUL = false
+
+    init(tag: String, mailbox: IMAPMailboxName, size: Int, binary: Bool) {
+        self.tag = tag
+        self.mailbox = mailbox
+        self.totalSize = size
+        self.binary = binary
+    }
+}
+
+extension IMAPGrammarParser {
+    // RFC 3502 §6: append = "APPEND" SP mailbox 1*append-message
+    //              append-message = append-opts SP append-data
+    //              append-opts = [SP flag-list] [SP date-time]
+    // What follows one message literal when another message comes: SP [flag-list SP]
+    // [date-time SP], up to the next literal.
+    mutating func parseNextAppendMessage() throws(IMAPParseError) -> (flags: [IMAPFlag], date: IMAPDateTime?) {
+        try expectSpace()
+        var flags: [IMAPFlag] = []
+        var date: IMAPDateTime?
+        if peek() == UInt8(ascii: "(") {
+            flags = try parseFlagList()
+            try expectSpace()
+        }
+        if peek() == Self.dquote {
+            date = try parseDateTime()
+            try expectSpace()
+        }
+        guard isAtEnd else { throw fail("Expected the next message literal") }
+        return (flags, date)
+    }
+}
