@@ -2,7 +2,7 @@ import Testing
 import TestSupport
 
 @Suite struct ProcessSpawnFixTests {
-    @Test("the test runner's malloc is set so that Foundation's Process.run() cannot over-read into an unmapped page")
+    @Test("readdir in the test runner hands out full-size entries, so Foundation's Process.run() cannot over-read into an unmapped page")
     func applied() {
         #expect(ProcessSpawnFix.isApplied)
     }

@@ -1,7 +1,17 @@
 internal import CTestSpawnFix
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Whether the test runner's malloc serves 32 KiB blocks by mmap, which keeps Foundation 6.3.1's
-/// `Process.run()` from crashing the runner (see `Tests/CTestSpawnFix/spawn_fix.c`).
+/// Whether `readdir` in the test runner is the copying one of `Tests/CTestSpawnFix/spawn_fix.c`,
+/// which keeps Foundation 6.3.1's `Process.run()` from crashing the runner.
 public enum ProcessSpawnFix {
-    public static var isApplied: Bool { loft_tests_spawn_fix_applied() == 1 }
+    /// Checked from C and from Swift: both calls must reach the replacement, as Foundation's do.
+    public static var isApplied: Bool {
+        guard loft_tests_readdir_copies() == 1, let directory = opendir("/proc/self/fd") else { return false }
+        defer { closedir(directory) }
+        let first = readdir(directory)
+        let second = readdir(directory)
+        return first != nil && first == second
+    }
 }
