@@ -70,7 +70,7 @@ extension IMAPGrammarParser {
                 return .and(keys)
             }
         }
-        if Self.isDigit(first) || first == UInt8(ascii: "*") {
+        if Self.isDigit(first) || first == UInt8(ascii: "*") || first == UInt8(ascii: "$") {
             return .sequenceSet(try parseSequenceSet())
         }
         let name = try parseKeyword()

@@ -250,7 +250,9 @@ struct IMAPGrammarParser {
 
     // sequence-set = (seq-number / seq-range) ["," sequence-set]
     // seq-range = seq-number ":" seq-number
+    // sequence-set =/ seq-last-command; seq-last-command = "$"   (RFC 5182 §4)
     mutating func parseSequenceSet() throws(IMAPParseError) -> IMAPSequenceSet {
+        if consume(UInt8(ascii: "$")) { return .savedResult }
         var ranges: [IMAPSequenceRange] = []
         repeat {
             let first = try parseSequenceNumber()

@@ -21,6 +21,8 @@ public enum IMAPSearchReturnOption: String, Sendable, Equatable {
     case max = "MAX"
     case all = "ALL"
     case count = "COUNT"
+    /// RFC 5182 SEARCHRES: keep the result for `$`.
+    case save = "SAVE"
 }
 
 /// RFC 3501 §9 `search-key`. String arguments are the raw astring bytes in the command's

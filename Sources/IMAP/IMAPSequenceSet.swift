@@ -24,8 +24,18 @@ public struct IMAPSequenceRange: Sendable, Hashable {
 /// RFC 3501 §9 `sequence-set`, as sent (not normalised).
 public struct IMAPSequenceSet: Sendable, Hashable {
     public var ranges: [IMAPSequenceRange]
+    /// RFC 5182 `$`: the result the last `SEARCH RETURN (SAVE)` saved; `ranges` is empty until the
+    /// session puts that result in its place.
+    public var isSavedResult = false
 
     public init(_ ranges: [IMAPSequenceRange]) {
         self.ranges = ranges
     }
+
+    /// `$` (RFC 5182 §4: `seq-last-command`).
+    public static let savedResult: IMAPSequenceSet = {
+        var set = IMAPSequenceSet([])
+        set.isSavedResult = true
+        return set
+    }()
 }

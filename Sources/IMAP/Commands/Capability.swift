@@ -3,7 +3,7 @@ extension IMAPSession {
     static let extensionNames = [
         "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "CONDSTORE",
         "QRESYNC", "ESEARCH", "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "STATUS=SIZE", "APPENDLIMIT",
-        "BINARY", "MULTIAPPEND", "COMPRESS=DEFLATE",
+        "BINARY", "MULTIAPPEND", "COMPRESS=DEFLATE", "SEARCHRES",
     ]
 
     /// The extensions an admin may withhold, per listener or per user: all of them. Not IMAP4rev1

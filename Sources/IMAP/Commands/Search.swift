@@ -9,6 +9,8 @@ extension IMAPSession {
     /// the message (headers, body, SENT*) read and parse each candidate on the disk pool.
     func search(_ tag: String, _ command: IMAPSearchCommand, uid: Bool) {
         guard let selection = requireSelected(tag) else { return }
+        // RFC 5182 §2.1: a SEARCH ... SAVE that fails leaves `$` empty (`$` in it was resolved before).
+        if command.returnOptions?.contains(.save) == true { savedResult = [] }
         let uids = selection.uids
         let evaluator: IMAPSearchEvaluator
         do {
@@ -54,7 +56,11 @@ extension IMAPSession {
         // RFC 7162 §3.1.5: a search on MODSEQ reports the highest mod-sequence it matched.
         let modSeq = IMAPSearchEvaluator.usesModSeq(command.key) && !found.uids.isEmpty ? found.highestModSeq : nil
         if let options = command.returnOptions {
-            untagged(Self.extendedSearchResponse(tag: tag, found.uids, options: options, uid: uid, modSeq: modSeq))
+            saveSearchResult(found.uids, options: options, uid: uid)
+            // RFC 5182 §2.4: SAVE alone answers with no ESEARCH.
+            if options != [.save] {
+                untagged(Self.extendedSearchResponse(tag: tag, found.uids, options: options, uid: uid, modSeq: modSeq))
+            }
         } else {
             let numbers = found.uids.isEmpty ? "SEARCH" : "SEARCH " + found.uids.map(String.init).joined(separator: " ")
             untagged(numbers + (modSeq.map { " (MODSEQ \($0))" } ?? ""))

@@ -58,6 +58,7 @@ extension IMAPSession {
             eventLoop.execute { bound.value.session.mailboxChanged(in: bound.value.selection) }
         }
         self.selection = selection
+        savedResult = []  // RFC 5182 §2.1
         self.state = .selected
         for line in selection.flagsAnnouncement() { untagged(line) }
         untagged("\(selection.count) EXISTS")

@@ -40,6 +40,8 @@ public final class IMAPSession: LineProtocolDriver {
     var state = State.notAuthenticated
     var parser: IMAPCommandParser
     var tlsActive: Bool
+    /// RFC 5182: the UIDs the last `SEARCH RETURN (SAVE)` kept, for `$`; emptied by a new selection.
+    var savedResult: [UInt32] = []
     /// COMPRESS=DEFLATE is on (RFC 4978).
     var compressionActive = false
     var account: IMAPAccount?
@@ -160,7 +162,7 @@ public final class IMAPSession: LineProtocolDriver {
 
     private func run(_ command: IMAPCommand) {
         let tag = command.tag
-        switch command.kind {
+        switch resolvingSavedResult(command.kind) {
         case .capability: capability(tag)
         case .noop: noop(tag)
         case .logout: logout(tag)
@@ -401,6 +403,7 @@ public final class IMAPSession: LineProtocolDriver {
         guard let selection else { return }
         if announcing && qresync { untagged("OK [CLOSED] Previous mailbox closed.") }
         self.selection = nil
+        savedResult = []
         selection.stopObserving()
         let mailbox = selection.mailbox
         if let account, let connection, connection.isActive {
