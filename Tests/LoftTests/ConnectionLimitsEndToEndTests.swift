@@ -515,11 +515,14 @@ import Testing
         let outcome = try JSONDecoder().decode([String: Connection].self, from: result.stdout)
         let pop3 = try #require(outcome["pop3"]), smtp = try #require(outcome["smtp"])
         #expect(pop3.greeting.hasPrefix("+OK"))
-        #expect(pop3.end == "eof", "\(pop3)")
+        // The client keeps sending: a byte that reaches the socket after the server closed it draws a
+        // RST, so the end may read as a reset instead of EOF. Either way the server cut it off.
+        let cutOff = ["eof", "ConnectionResetError"]
+        #expect(cutOff.contains(pop3.end ?? ""), "\(pop3)")
         #expect(pop3.lines.last == "-ERR Login timed out, closing.", "\(pop3)")
         #expect(pop3.lines.dropLast().allSatisfy { $0 != "-ERR Login timed out, closing." })
         #expect(smtp.greeting.hasPrefix("220 "))
-        #expect(smtp.end == "eof", "\(smtp)")
+        #expect(cutOff.contains(smtp.end ?? ""), "\(smtp)")
         #expect(smtp.lines.last == "421 4.4.2 \(Self.hostname) Error: login timeout exceeded", "\(smtp)")
         // Input kept coming after connect (a byte went out at least 300 ms in), and still the cut came.
         #expect(pop3.sent >= 2 && smtp.sent >= 2, "\(pop3) \(smtp)")
