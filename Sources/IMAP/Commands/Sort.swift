@@ -1,0 +1,105 @@
+import MailStore
+
+extension IMAPSession {
+    /// RFC 5256 §3 SORT and UID SORT; with RETURN, RFC 5267 §3 ESORT (answered as ESEARCH).
+    func sort(_ tag: String, _ command: IMAPSortCommand, uid: Bool) {
+        let withheld = withheldCapabilities
+        if withheld.contains("SORT") { return bad(tag, "SORT is not offered on this connection.") }
+        if command.search.returnOptions != nil, withheld.contains("ESORT") {
+            return bad(tag, "ESORT is not offered on this connection.")
+        }
+        if command.criteria.contains(where: { $0.key == .displayFrom || $0.key == .displayTo }), withheld.contains("SORT=DISPLAY") {
+            return bad(tag, "SORT=DISPLAY is not offered on this connection.")
+        }
+        let extractor = IMAPSortKeyExtractor(sorting: command.criteria)
+        collectSortKeys(tag, command.search, extractor: extractor, name: "SORT", uid: uid) { uids, found in
+            let sorted = IMAPSorter.sort(found.keys, by: command.criteria)
+            return sorted.map { uid ? uids[Int($0.sequenceNumber) - 1] : $0.sequenceNumber }
+        } answer: { numbers, highestModSeq in
+            // RFC 7162 §3.1.5: a sort on MODSEQ reports the highest mod-sequence it matched.
+            let modSeq = IMAPSearchEvaluator.usesModSeq(command.search.key) && !numbers.isEmpty ? highestModSeq : nil
+            if let options = command.search.returnOptions {
+                // RFC 5267 §3.2: the ESEARCH response, with the numbers in sort order (so MIN and MAX are
+                // the first and last of the sort, ALL lists them in sort order).
+                self.untagged(Self.extendedSearchResponse(tag: tag, numbers, options: options, uid: uid, modSeq: modSeq))
+            } else {
+                let list = numbers.isEmpty ? "SORT" : "SORT " + numbers.map(String.init).joined(separator: " ")
+                self.untagged(list + (modSeq.map { " (MODSEQ \($0))" } ?? ""))
+            }
+            self.complete(tag, "SORT completed.", expunges: uid)
+        }
+    }
+
+    /// RFC 5256 §3 THREAD and UID THREAD.
+    func thread(_ tag: String, _ command: IMAPThreadCommand, uid: Bool) {
+        if withheldCapabilities.contains(command.algorithm.capability) {
+            return bad(tag, "\(command.algorithm.capability) is not offered on this connection.")
+        }
+        let extractor = IMAPSortKeyExtractor(threading: command.algorithm)
+        collectSortKeys(tag, command.search, extractor: extractor, name: "THREAD", uid: uid) { uids, found in
+            let forest = IMAPThreader.thread(found.keys, command.algorithm)
+            return forest.text { uid ? uids[Int($0) - 1] : $0 }
+        } answer: { text, _ in
+            // RFC 5256 §4 thread-data = "THREAD" [SP 1*thread-list]
+            self.untagged(text.isEmpty ? "THREAD" : "THREAD " + text)
+            self.complete(tag, "THREAD completed.", expunges: uid)
+        }
+    }
+
+    /// The search both commands start with: checks as SEARCH does (charset, MODSEQ), then the keys of
+    /// every match, a chunk at a time on the disk pool (with RFC 9585 INPROGRESS notices on a long run),
+    /// then `order` on the disk pool too (sorting 100,000 messages is no work for the event loop), then
+    /// `answer` on the loop.
+    private func collectSortKeys<Result: Sendable>(
+        _ tag: String, _ command: IMAPSearchCommand, extractor: IMAPSortKeyExtractor, name: String, uid: Bool,
+        order: @escaping @Sendable (_ uids: [UInt32], _ found: (keys: [IMAPSortKeys], highestModSeq: UInt64)) -> Result,
+        answer: @escaping (Result, UInt64) -> Void
+    ) {
+        guard let selection = requireSelected(tag) else { return }
+        let uids = selection.uids
+        let evaluator: IMAPSearchEvaluator
+        do {
+            evaluator = try IMAPSearchEvaluator(command, lastSequenceNumber: UInt32(uids.count), lastUID: uids.last ?? 0)
+        } catch {
+            return complete(tag, .no, code: "BADCHARSET (US-ASCII UTF-8)", "Unsupported charset.", expunges: uid)
+        }
+        if IMAPSearchEvaluator.usesModSeq(command.key), !condStoreUsed(by: tag) { return }
+        let search = IMAPSearchRun(
+            uids: uids, mailbox: selection.mailbox, recent: selection.recent, evaluator: evaluator, byUID: false)
+        let run = IMAPSortRun(search: search, extractor: extractor)
+        let chunk = evaluator.needsContent || extractor.needsHeader ? Self.searchChunk : max(uids.count, 1)
+        sortStep(tag, run, from: 0, chunk: chunk, found: ([], 0), lastNotice: .now, name: name) { found in
+            self.blocking { (order(uids, found), found.highestModSeq) } then: { outcome in
+                switch outcome {
+                case .success(let (result, highestModSeq)): answer(result, highestModSeq)
+                case .failure(let error): self.fail(tag, error, "\(name) failed")
+                }
+            }
+        }
+    }
+
+    private func sortStep(
+        _ tag: String, _ run: IMAPSortRun, from start: Int, chunk: Int, found: (keys: [IMAPSortKeys], highestModSeq: UInt64),
+        lastNotice: ContinuousClock.Instant, name: String,
+        finish: @escaping ((keys: [IMAPSortKeys], highestModSeq: UInt64)) -> Void
+    ) {
+        let total = run.search.uids.count
+        let end = min(total, start + chunk)
+        blocking { run.collect(start..<end) } then: { outcome in
+            switch outcome {
+            case .success(let part):
+                let found = (found.keys + part.keys, max(found.highestModSeq, part.highestModSeq))
+                guard end < total else { return finish(found) }
+                var lastNotice = lastNotice
+                if ContinuousClock.now - lastNotice >= self.configuration.limits.searchProgressInterval {
+                    lastNotice = .now
+                    self.untagged("OK [INPROGRESS (\(IMAPNames.quoted(tag)) \(end) \(total))] Searched \(end) of \(total) messages.")
+                    self.flush()
+                }
+                self.sortStep(tag, run, from: end, chunk: chunk, found: found, lastNotice: lastNotice, name: name, finish: finish)
+            case .failure(let error):
+                self.fail(tag, error, "\(name) failed")
+            }
+        }
+    }
+}
