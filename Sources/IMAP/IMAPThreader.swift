@@ -108,6 +108,8 @@ public enum IMAPThreader {
 
         /// Whether making `parent` the parent of `child` would close a loop: `parent` is `child` or below it.
         func wouldLoop(parent: Int, child: Int) -> Bool {
+            // Nothing is below a childless container: no walk up a long chain for a new message.
+            if containers[child].children.isEmpty { return parent == child }
             var node: Int? = parent
             while let current = node {
                 if current == child { return true }
