@@ -42,29 +42,45 @@ public struct IMAPSortKeyExtractor: Sendable {
 
     public var needsHeader: Bool { !fields.isEmpty }
 
+    static let dateField = Array("date".utf8), subjectField = Array("subject".utf8), fromField = Array("from".utf8)
+    static let toField = Array("to".utf8), ccField = Array("cc".utf8), messageIDField = Array("message-id".utf8)
+    static let referencesField = Array("references".utf8), inReplyToField = Array("in-reply-to".utf8)
+
+    /// The header fields these keys read (RFC 5322 §3.6 allows one of each; the first counts).
+    var wantedFields: [[UInt8]] {
+        var names: [[UInt8]] = []
+        if fields.contains(.sentDate) { names.append(Self.dateField) }
+        if fields.contains(.subject) { names.append(Self.subjectField) }
+        if fields.contains(.from) || fields.contains(.displayFrom) { names.append(Self.fromField) }
+        if fields.contains(.to) || fields.contains(.displayTo) { names.append(Self.toField) }
+        if fields.contains(.cc) { names.append(Self.ccField) }
+        if fields.contains(.threading) { names += [Self.messageIDField, Self.referencesField, Self.inReplyToField] }
+        return names
+    }
+
     /// The keys of one message; `header` is its header section (nil or empty: none of the fields is there).
     public func keys(header: [UInt8]?, sequenceNumber: UInt32, internalDate: Int64, size: Int) -> IMAPSortKeys {
         var keys = IMAPSortKeys(sequenceNumber: sequenceNumber, internalDate: internalDate, size: size)
         guard needsHeader, let header, !header.isEmpty else { return keys }
-        let parsed = MessageHeader.parse(header, in: 0..<header.count).header
-        if fields.contains(.sentDate), let date = parsed.first("Date"), let seconds = IMAPSentDate.seconds(of: date) {
+        let parsed = IMAPHeaderFieldScan.firstValues(of: wantedFields, in: header)
+        if fields.contains(.sentDate), let date = parsed[Self.dateField], let seconds = IMAPSentDate.seconds(of: date) {
             keys.sentDate = seconds
         }
         if fields.contains(.subject) {
-            let base = IMAPBaseSubject(IMAPEncodedWords.decode(parsed.first("Subject") ?? []))
+            let base = IMAPBaseSubject(IMAPEncodedWords.decode(parsed[Self.subjectField] ?? []))
             keys.baseSubject = base.text
             keys.isReplyOrForward = base.isReplyOrForward
         }
-        if fields.contains(.from) { keys.from = Self.firstMailbox(parsed.first("From")) }
-        if fields.contains(.to) { keys.to = Self.firstMailbox(parsed.first("To")) }
-        if fields.contains(.cc) { keys.cc = Self.firstMailbox(parsed.first("Cc")) }
-        if fields.contains(.displayFrom) { keys.displayFrom = Self.firstDisplay(parsed.first("From")) }
-        if fields.contains(.displayTo) { keys.displayTo = Self.firstDisplay(parsed.first("To")) }
+        if fields.contains(.from) { keys.from = Self.firstMailbox(parsed[Self.fromField]) }
+        if fields.contains(.to) { keys.to = Self.firstMailbox(parsed[Self.toField]) }
+        if fields.contains(.cc) { keys.cc = Self.firstMailbox(parsed[Self.ccField]) }
+        if fields.contains(.displayFrom) { keys.displayFrom = Self.firstDisplay(parsed[Self.fromField]) }
+        if fields.contains(.displayTo) { keys.displayTo = Self.firstDisplay(parsed[Self.toField]) }
         if fields.contains(.threading) {
-            keys.messageID = parsed.first("Message-ID").flatMap(IMAPMessageIDs.first(in:))
+            keys.messageID = parsed[Self.messageIDField].flatMap(IMAPMessageIDs.first(in:))
             // RFC 5256 §3 step 1: References, else the first valid ID of In-Reply-To.
-            keys.references = parsed.first("References").map(IMAPMessageIDs.all(in:)) ?? []
-            if keys.references.isEmpty, let parent = parsed.first("In-Reply-To").flatMap(IMAPMessageIDs.first(in:)) {
+            keys.references = parsed[Self.referencesField].map(IMAPMessageIDs.all(in:)) ?? []
+            if keys.references.isEmpty, let parent = parsed[Self.inReplyToField].flatMap(IMAPMessageIDs.first(in:)) {
                 keys.references = [parent]
             }
         }

@@ -80,6 +80,10 @@ import Testing
         #expect(try session.send("2 SORT (DATE) UTF-8 OR FROM bob 2\r\n").hasPrefix("* SORT 3 2\r\n"))
         #expect(try session.send("3 SORT (DATE) UTF-8 FLAGGED\r\n") == "* SORT\r\n3 OK SORT completed.\r\n")
         #expect(try session.send("4 SORT (DATE) UTF-8 BODY three\r\n").hasPrefix("* SORT 3\r\n"))
+        // RFC 7162 §3.1.5: a sort on MODSEQ reports the highest mod-sequence of what it found.
+        let modSeq = try session.send("5 SORT (DATE) UTF-8 MODSEQ 1\r\n")
+        #expect(modSeq.hasPrefix("* OK [HIGHESTMODSEQ ") && modSeq.contains("* SORT 3 1 4 2 (MODSEQ "), "\(modSeq)")
+        #expect(try session.send("6 THREAD REFERENCES UTF-8 MODSEQ 1\r\n").contains("* THREAD (3)(1 2 4)\r\n"))
     }
 
     @Test("ESORT: SORT RETURN answers with ESEARCH in sort order; UID SORT and UID THREAD report UIDs")

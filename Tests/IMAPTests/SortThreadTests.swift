@@ -1,4 +1,5 @@
 @testable import IMAP
+import MIME
 import Testing
 
 /// Base subjects (RFC 5256 §2.1), sent dates (§2.2), message IDs, and the pure SORT and THREAD
@@ -43,6 +44,33 @@ import Testing
             internalDate: 0, size: 0)
         #expect(String(decoding: keys.baseSubject, as: UTF8.self) == "CAF\u{E9}\u{E4}")
         #expect(keys.isReplyOrForward)
+    }
+
+    @Test("the header scan finds the first of each field as the MIME header parser does: folds, odd spacing, LF endings")
+    func headerScan() {
+        let header = Array("""
+            Received: from a\r
+            \tby b\r
+            SUBJECT : first\r
+            \t folded\r
+            subject: second\r
+            To:\tx@y\r
+            no colon here\r
+            Cc: c@d\nReferences:\r
+             <a@b>\r
+              <c@d>\r
+            \r
+            From: in the body\r
+
+            """.utf8)
+        let names = ["subject", "to", "cc", "references", "from", "date"].map { Array($0.utf8) }
+        let scanned = IMAPHeaderFieldScan.firstValues(of: names, in: header)
+        let parsed = MessageHeader.parse(header, in: 0..<header.count).header
+        for name in names {
+            #expect(scanned[name] == parsed.first(String(decoding: name, as: UTF8.self)), "\(String(decoding: name, as: UTF8.self))")
+        }
+        #expect(scanned[Array("subject".utf8)] == Array("first\t folded".utf8))
+        #expect(scanned[Array("from".utf8)] == nil && scanned[Array("date".utf8)] == nil)
     }
 
     @Test("sent date: the Date: header in UTC; without a usable one, the INTERNALDATE")
