@@ -7,12 +7,14 @@
 /// starts with WSP continues the field; the name is what comes before the colon, whitespace
 /// trimmed (RFC 5322 §4.5.3); the value is unfolded (§2.2.3) with the WSP after the colon dropped.
 enum IMAPHeaderFieldScan {
-    /// `names` lowercased (ASCII); the result has the first value of each name that occurs.
-    static func firstValues(of names: [[UInt8]], in bytes: [UInt8]) -> [[UInt8]: [UInt8]] {
-        var found: [[UInt8]: [UInt8]] = [:]
+    /// `names` lowercased (ASCII); the result has, at the same position as each name, the first
+    /// value of that field, or nil when it does not occur.
+    static func firstValues(of names: [[UInt8]], in bytes: [UInt8]) -> [[UInt8]?] {
+        var found = [[UInt8]?](repeating: nil, count: names.count)
+        var missing = names.count
         var position = 0
         let end = bytes.count
-        while position < end, found.count < names.count {
+        while position < end, missing > 0 {
             // An empty line ends the header.
             if bytes[position] == 0x0A { break }
             if bytes[position] == 0x0D, position + 1 < end, bytes[position + 1] == 0x0A { break }
@@ -23,7 +25,8 @@ enum IMAPHeaderFieldScan {
             guard let colon = bytes[fieldStart..<fieldEnd].firstIndex(of: UInt8(ascii: ":")) else { continue }
             var nameEnd = colon
             while nameEnd > fieldStart, bytes[nameEnd - 1] == 0x20 || bytes[nameEnd - 1] == 0x09 { nameEnd -= 1 }
-            guard let name = names.first(where: { matches($0, bytes[fieldStart..<nameEnd]) }), found[name] == nil else { continue }
+            guard let slot = names.firstIndex(where: { matches($0, bytes[fieldStart..<nameEnd]) }), found[slot] == nil
+            else { continue }
             var valueStart = colon + 1
             while valueStart < fieldEnd, bytes[valueStart] == 0x20 || bytes[valueStart] == 0x09 { valueStart += 1 }
             var value: [UInt8] = []
@@ -38,7 +41,8 @@ enum IMAPHeaderFieldScan {
                 value.append(b)
                 index += 1
             }
-            found[name] = value
+            found[slot] = value
+            missing -= 1
         }
         return found
     }

@@ -62,25 +62,27 @@ public struct IMAPSortKeyExtractor: Sendable {
     public func keys(header: [UInt8]?, sequenceNumber: UInt32, internalDate: Int64, size: Int) -> IMAPSortKeys {
         var keys = IMAPSortKeys(sequenceNumber: sequenceNumber, internalDate: internalDate, size: size)
         guard needsHeader, let header, !header.isEmpty else { return keys }
-        let parsed = IMAPHeaderFieldScan.firstValues(of: wantedFields, in: header)
-        if fields.contains(.sentDate), let date = parsed[Self.dateField], let seconds = IMAPSentDate.seconds(of: date) {
+        let names = wantedFields
+        let values = IMAPHeaderFieldScan.firstValues(of: names, in: header)
+        func field(_ name: [UInt8]) -> [UInt8]? { names.firstIndex(of: name).flatMap { values[$0] } }
+        if fields.contains(.sentDate), let date = field(Self.dateField), let seconds = IMAPSentDate.seconds(of: date) {
             keys.sentDate = seconds
         }
         if fields.contains(.subject) {
-            let base = IMAPBaseSubject(IMAPEncodedWords.decode(parsed[Self.subjectField] ?? []))
+            let base = IMAPBaseSubject(IMAPEncodedWords.decode(field(Self.subjectField) ?? []))
             keys.baseSubject = base.text
             keys.isReplyOrForward = base.isReplyOrForward
         }
-        if fields.contains(.from) { keys.from = Self.firstMailbox(parsed[Self.fromField]) }
-        if fields.contains(.to) { keys.to = Self.firstMailbox(parsed[Self.toField]) }
-        if fields.contains(.cc) { keys.cc = Self.firstMailbox(parsed[Self.ccField]) }
-        if fields.contains(.displayFrom) { keys.displayFrom = Self.firstDisplay(parsed[Self.fromField]) }
-        if fields.contains(.displayTo) { keys.displayTo = Self.firstDisplay(parsed[Self.toField]) }
+        if fields.contains(.from) { keys.from = Self.firstMailbox(field(Self.fromField)) }
+        if fields.contains(.to) { keys.to = Self.firstMailbox(field(Self.toField)) }
+        if fields.contains(.cc) { keys.cc = Self.firstMailbox(field(Self.ccField)) }
+        if fields.contains(.displayFrom) { keys.displayFrom = Self.firstDisplay(field(Self.fromField)) }
+        if fields.contains(.displayTo) { keys.displayTo = Self.firstDisplay(field(Self.toField)) }
         if fields.contains(.threading) {
-            keys.messageID = parsed[Self.messageIDField].flatMap(IMAPMessageIDs.first(in:))
+            keys.messageID = field(Self.messageIDField).flatMap(IMAPMessageIDs.first(in:))
             // RFC 5256 §3 step 1: References, else the first valid ID of In-Reply-To.
-            keys.references = parsed[Self.referencesField].map(IMAPMessageIDs.all(in:)) ?? []
-            if keys.references.isEmpty, let parent = parsed[Self.inReplyToField].flatMap(IMAPMessageIDs.first(in:)) {
+            keys.references = field(Self.referencesField).map(IMAPMessageIDs.all(in:)) ?? []
+            if keys.references.isEmpty, let parent = field(Self.inReplyToField).flatMap(IMAPMessageIDs.first(in:)) {
                 keys.references = [parent]
             }
         }

@@ -12,27 +12,30 @@ public enum IMAPThreader {
     /// is a thread whose first message is the parent of all the others (in sent-date order); threads
     /// ordered by the sent date of their first message.
     public static func orderedSubject(_ messages: [IMAPSortKeys]) -> IMAPThreadForest {
-        let sorted = messages.sorted { a, b in
-            let order = IMAPSorter.compare(a.baseSubject, b.baseSubject)
-            return order != 0 ? order < 0 : IMAPSorter.bySentDate(a, b)
-        }
-        var nodes: [IMAPThreadForest.Node] = []
-        var firsts: [(node: Int, keys: IMAPSortKeys)] = []
-        var index = 0
-        while index < sorted.count {
-            let parent = nodes.count
-            nodes.append(IMAPThreadForest.Node(message: sorted[index].sequenceNumber))
-            firsts.append((parent, sorted[index]))
-            var next = index + 1
-            while next < sorted.count, sorted[next].baseSubject == sorted[index].baseSubject {
-                nodes[parent].children.append(nodes.count)
-                nodes.append(IMAPThreadForest.Node(message: sorted[next].sequenceNumber))
-                next += 1
+        messages.withUnsafeBufferPointer { keys in
+            // Positions, not keys, are sorted (see `IMAPSorter.order`).
+            let sorted = keys.indices.sorted { a, b in
+                let order = IMAPSorter.compare(keys[a].baseSubject, keys[b].baseSubject)
+                return order != 0 ? order < 0 : IMAPSorter.bySentDate(keys[a], keys[b])
             }
-            index = next
+            var nodes: [IMAPThreadForest.Node] = []
+            var firsts: [(node: Int, message: Int)] = []
+            var index = 0
+            while index < sorted.count {
+                let parent = nodes.count
+                nodes.append(IMAPThreadForest.Node(message: keys[sorted[index]].sequenceNumber))
+                firsts.append((parent, sorted[index]))
+                var next = index + 1
+                while next < sorted.count, keys[sorted[next]].baseSubject == keys[sorted[index]].baseSubject {
+                    nodes[parent].children.append(nodes.count)
+                    nodes.append(IMAPThreadForest.Node(message: keys[sorted[next]].sequenceNumber))
+                    next += 1
+                }
+                index = next
+            }
+            firsts.sort { IMAPSorter.bySentDate(keys[$0.message], keys[$1.message]) }
+            return IMAPThreadForest(nodes: nodes, roots: firsts.map(\.node))
         }
-        firsts.sort { IMAPSorter.bySentDate($0.keys, $1.keys) }
-        return IMAPThreadForest(nodes: nodes, roots: firsts.map(\.node))
     }
 
     /// A message or dummy while REFERENCES builds its tree.
@@ -64,8 +67,14 @@ public enum IMAPThreader {
         var containers: [Container] = []
         var byID: [[UInt8]: Int] = [:]
 
+        /// Sent dates and sequence numbers apart from the keys: the sorts below compare only these.
+        let sentDates: [Int64]
+        let sequenceNumbers: [UInt32]
+
         init(messages: [IMAPSortKeys]) {
             self.messages = messages
+            sentDates = messages.map(\.sentDate)
+            sequenceNumbers = messages.map(\.sequenceNumber)
             containers.reserveCapacity(messages.count)
         }
 
@@ -171,27 +180,27 @@ public enum IMAPThreader {
 
         /// The message that stands for a container when ordering and grouping: itself, or a dummy's
         /// first child (RFC 5256 §3 steps 4, 5B and 6).
-        func representative(_ node: Int) -> IMAPSortKeys? {
-            if let message = containers[node].message { return messages[message] }
-            guard let first = containers[node].children.first, let message = containers[first].message else { return nil }
-            return messages[message]
+        func representative(_ node: Int) -> Int? {
+            if let message = containers[node].message { return message }
+            guard let first = containers[node].children.first else { return nil }
+            return containers[first].message
+        }
+
+        /// RFC 5256 §2.2 order of two containers' representatives: sent date, then sequence number.
+        func earlier(_ a: Int, _ b: Int) -> Bool {
+            guard let ma = representative(a), let mb = representative(b) else { return a < b }
+            return sentDates[ma] != sentDates[mb] ? sentDates[ma] < sentDates[mb] : sequenceNumbers[ma] < sequenceNumbers[mb]
         }
 
         /// Steps 4 and 6 at the top level: by sent date, a dummy by its first child once its children are sorted.
         mutating func sortedByDate(_ nodes: [Int]) -> [Int] {
             for node in nodes where containers[node].message == nil { sortChildren(node) }
-            return nodes.sorted { a, b in
-                guard let ka = representative(a), let kb = representative(b) else { return a < b }
-                return IMAPSorter.bySentDate(ka, kb)
-            }
+            return nodes.sorted(by: earlier)
         }
 
         mutating func sortChildren(_ node: Int) {
             guard containers[node].children.count > 1 else { return }
-            let sorted = containers[node].children.sorted { a, b in
-                guard let ka = representative(a), let kb = representative(b) else { return a < b }
-                return IMAPSorter.bySentDate(ka, kb)
-            }
+            let sorted = containers[node].children.sorted(by: earlier)
             containers[node].children = sorted
         }
 
@@ -211,7 +220,7 @@ public enum IMAPThreader {
             // that is not a reply or forward, else the first.
             var table: [[UInt8]: Int] = [:]
             for node in roots {
-                guard let subject = representative(node)?.baseSubject, !subject.isEmpty else { continue }
+                guard let subject = representative(node).map({ messages[$0].baseSubject }), !subject.isEmpty else { continue }
                 guard let held = table[subject] else {
                     table[subject] = node
                     continue
@@ -227,7 +236,7 @@ public enum IMAPThreader {
             var slotOf: [Int: Int] = [:]
             for (slot, node) in roots.enumerated() { slotOf[node] = slot }
             for slot in slots.indices {
-                guard let node = slots[slot], let subject = representative(node)?.baseSubject, !subject.isEmpty,
+                guard let node = slots[slot], let subject = representative(node).map({ messages[$0].baseSubject }), !subject.isEmpty,
                     let held = table[subject], held != node
                 else { continue }
                 let nodeIsDummy = containers[node].message == nil

@@ -13,8 +13,8 @@ extension IMAPSession {
         }
         let extractor = IMAPSortKeyExtractor(sorting: command.criteria)
         collectSortKeys(tag, command.search, extractor: extractor, name: "SORT", uid: uid) { uids, found in
-            let sorted = IMAPSorter.sort(found.keys, by: command.criteria)
-            return sorted.map { uid ? uids[Int($0.sequenceNumber) - 1] : $0.sequenceNumber }
+            let sorted = IMAPSorter.order(found.keys, by: command.criteria)
+            return uid ? sorted.map { uids[Int($0) - 1] } : sorted
         } answer: { numbers, highestModSeq in
             // RFC 7162 §3.1.5: a sort on MODSEQ reports the highest mod-sequence it matched.
             let modSeq = IMAPSearchEvaluator.usesModSeq(command.search.key) && !numbers.isEmpty ? highestModSeq : nil
@@ -68,7 +68,8 @@ extension IMAPSession {
             uids: uids, mailbox: selection.mailbox, recent: selection.recent, evaluator: evaluator, byUID: false)
         let run = IMAPSortRun(search: search, extractor: extractor)
         let chunk = evaluator.needsContent || extractor.needsHeader ? Self.searchChunk : max(uids.count, 1)
-        sortStep(tag, run, from: 0, chunk: chunk, found: ([], 0), lastNotice: .now, name: name) { found in
+        sortStep(tag, run, from: 0, chunk: chunk, found: IMAPSortFound(), lastNotice: .now, name: name) { found in
+            let found = (keys: found.keys, highestModSeq: found.highestModSeq)
             self.blocking { (order(uids, found), found.highestModSeq) } then: { outcome in
                 switch outcome {
                 case .success(let (result, highestModSeq)): answer(result, highestModSeq)
@@ -79,16 +80,16 @@ extension IMAPSession {
     }
 
     private func sortStep(
-        _ tag: String, _ run: IMAPSortRun, from start: Int, chunk: Int, found: (keys: [IMAPSortKeys], highestModSeq: UInt64),
-        lastNotice: ContinuousClock.Instant, name: String,
-        finish: @escaping ((keys: [IMAPSortKeys], highestModSeq: UInt64)) -> Void
+        _ tag: String, _ run: IMAPSortRun, from start: Int, chunk: Int, found: IMAPSortFound,
+        lastNotice: ContinuousClock.Instant, name: String, finish: @escaping (IMAPSortFound) -> Void
     ) {
         let total = run.search.uids.count
         let end = min(total, start + chunk)
         blocking { run.collect(start..<end) } then: { outcome in
             switch outcome {
             case .success(let part):
-                let found = (found.keys + part.keys, max(found.highestModSeq, part.highestModSeq))
+                found.keys += part.keys
+                found.highestModSeq = max(found.highestModSeq, part.highestModSeq)
                 guard end < total else { return finish(found) }
                 var lastNotice = lastNotice
                 if ContinuousClock.now - lastNotice >= self.configuration.limits.searchProgressInterval {
@@ -102,4 +103,11 @@ extension IMAPSession {
             }
         }
     }
+}
+
+/// What a SORT or THREAD found so far; grows chunk by chunk on the event loop (one array, not a
+/// new one per chunk).
+final class IMAPSortFound {
+    var keys: [IMAPSortKeys] = []
+    var highestModSeq: UInt64 = 0
 }
