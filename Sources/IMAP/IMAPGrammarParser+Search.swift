@@ -24,7 +24,7 @@ extension IMAPGrammarParser {
     }
 
     // search-return-opts = "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")" SP  (RFC 4731 §7;
-    // RFC 5267 §4.1 sort-return-opts is the same). Nil, with nothing consumed, when there is no RETURN.
+    // RFC 5267 sort-return-opts is the same). Nil, with nothing consumed, when there is no RETURN.
     mutating func parseSearchReturnOptions() throws(IMAPParseError) -> [IMAPSearchReturnOption]? {
         let beforeReturn = buffer.readerIndex
         guard (try? parseKeyword()) == "RETURN", consume(Self.space) else {

@@ -1,6 +1,6 @@
 extension IMAPGrammarParser {
     // sort = ["UID" SP] "SORT" [SP sort-return-opts] SP sort-criteria SP search-criteria
-    //   (RFC 5256 §5, RFC 5267 §4.1)
+    //   (RFC 5256 §5; sort-return-opts: RFC 5267, formal syntax)
     // sort-criteria = "(" sort-criterion *(SP sort-criterion) ")"
     // sort-criterion = ["REVERSE" SP] sort-key
     // sort-key = "ARRIVAL" / "CC" / "DATE" / "FROM" / "SIZE" / "SUBJECT" / "TO"

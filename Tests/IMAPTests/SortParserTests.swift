@@ -20,7 +20,7 @@ struct SortParserTests {
                                  IMAPSortCriterion(.displayTo)],
                       search: IMAPSearchCommand(charset: "US-ASCII", key: .and([.subject(Array("hello".utf8)), .unseen]))),
                       uid: true))),
-        // RFC 5267 §3.2 ESORT.
+        // RFC 5267 §3 ESORT.
         ParseCase("E01 UID SORT RETURN (MIN MAX COUNT ALL) (DATE) UTF-8 UNDELETED\r\n",
                   command("E01", .sort(IMAPSortCommand(
                       criteria: [IMAPSortCriterion(.date)],

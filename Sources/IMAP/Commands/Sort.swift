@@ -19,7 +19,7 @@ extension IMAPSession {
             // RFC 7162 §3.1.5: a sort on MODSEQ reports the highest mod-sequence it matched.
             let modSeq = IMAPSearchEvaluator.usesModSeq(command.search.key) && !numbers.isEmpty ? highestModSeq : nil
             if let options = command.search.returnOptions {
-                // RFC 5267 §3.2: the ESEARCH response, with the numbers in sort order (so MIN and MAX are
+                // RFC 5267 §3: the ESEARCH response, with the numbers in sort order (so MIN and MAX are
                 // the first and last of the sort, ALL lists them in sort order).
                 self.untagged(Self.extendedSearchResponse(tag: tag, numbers, options: options, uid: uid, modSeq: modSeq))
             } else {
@@ -30,27 +30,11 @@ extension IMAPSession {
         }
     }
 
-    /// RFC 5256 §3 THREAD and UID THREAD.
-    func thread(_ tag: String, _ command: IMAPThreadCommand, uid: Bool) {
-        if withheldCapabilities.contains(command.algorithm.capability) {
-            return bad(tag, "\(command.algorithm.capability) is not offered on this connection.")
-        }
-        let extractor = IMAPSortKeyExtractor(threading: command.algorithm)
-        collectSortKeys(tag, command.search, extractor: extractor, name: "THREAD", uid: uid) { uids, found in
-            let forest = IMAPThreader.thread(found.keys, command.algorithm)
-            return forest.text { uid ? uids[Int($0) - 1] : $0 }
-        } answer: { text, _ in
-            // RFC 5256 §4 thread-data = "THREAD" [SP 1*thread-list]
-            self.untagged(text.isEmpty ? "THREAD" : "THREAD " + text)
-            self.complete(tag, "THREAD completed.", expunges: uid)
-        }
-    }
-
-    /// The search both commands start with: checks as SEARCH does (charset, MODSEQ), then the keys of
+    /// The search SORT and THREAD start with: checks as SEARCH does (charset, MODSEQ), then the keys of
     /// every match, a chunk at a time on the disk pool (with RFC 9585 INPROGRESS notices on a long run),
     /// then `order` on the disk pool too (sorting 100,000 messages is no work for the event loop), then
     /// `answer` on the loop.
-    private func collectSortKeys<Result: Sendable>(
+    func collectSortKeys<Result: Sendable>(
         _ tag: String, _ command: IMAPSearchCommand, extractor: IMAPSortKeyExtractor, name: String, uid: Bool,
         order: @escaping @Sendable (_ uids: [UInt32], _ found: (keys: [IMAPSortKeys], highestModSeq: UInt64)) -> Result,
         answer: @escaping (Result, UInt64) -> Void
