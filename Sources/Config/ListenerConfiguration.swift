@@ -32,7 +32,8 @@ public struct ListenerConfiguration: Sendable, Equatable {
     /// lists them (a test keeps the two equal; Config sits below IMAP).
     public static let withholdableIMAPCapabilities: Set<String> = [
         "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "CONDSTORE",
-        "QRESYNC", "ESEARCH", "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "STATUS=SIZE", "APPENDLIMIT",
+        "QRESYNC", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES",
+        "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "STATUS=SIZE", "APPENDLIMIT",
         "BINARY", "MULTIAPPEND", "COMPRESS=DEFLATE", "SEARCHRES",
     ]
 

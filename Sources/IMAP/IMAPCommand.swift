@@ -43,6 +43,10 @@ public struct IMAPCommand: Sendable, Equatable {
         /// RFC 4315 UIDPLUS.
         case uidExpunge(IMAPSequenceSet)
         case search(IMAPSearchCommand, uid: Bool)
+        /// RFC 5256 SORT, RFC 5267 ESORT.
+        case sort(IMAPSortCommand, uid: Bool)
+        /// RFC 5256 THREAD.
+        case thread(IMAPThreadCommand, uid: Bool)
         /// `changedSince`: RFC 7162 §3.1.4 CHANGEDSINCE modifier; `vanished`: its §3.2.6 VANISHED
         /// modifier (UID FETCH with QRESYNC only).
         case fetch(IMAPSequenceSet, [IMAPFetchAttribute], uid: Bool, changedSince: UInt64? = nil, vanished: Bool = false)

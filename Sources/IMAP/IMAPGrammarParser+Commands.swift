@@ -61,6 +61,8 @@ extension IMAPGrammarParser {
         case "EXPUNGE": kind = .expunge
         case "UID": kind = try parseUID()
         case "SEARCH": kind = try parseSearch(uid: false)
+        case "SORT": kind = try parseSort(uid: false)
+        case "THREAD": kind = try parseThread(uid: false)
         case "FETCH": kind = try parseFetch(uid: false)
         case "STORE": kind = try parseStore(uid: false)
         case "COPY": kind = try parseCopyOrMove(uid: false, move: false)
@@ -155,13 +157,15 @@ extension IMAPGrammarParser {
         return attributes
     }
 
-    // uid = "UID" SP (copy / move / fetch / search / store / uid-expunge)
+    // uid = "UID" SP (copy / move / fetch / search / store / uid-expunge / sort / thread)
     // uid-expunge = "EXPUNGE" SP sequence-set   (RFC 4315 §2.1)
     mutating func parseUID() throws(IMAPParseError) -> IMAPCommand.Kind {
         try expectSpace()
         let name = try parseKeyword()
         switch name {
         case "SEARCH": return try parseSearch(uid: true)
+        case "SORT": return try parseSort(uid: true)
+        case "THREAD": return try parseThread(uid: true)
         case "FETCH": return try parseFetch(uid: true)
         case "STORE": return try parseStore(uid: true)
         case "COPY": return try parseCopyOrMove(uid: true, move: false)

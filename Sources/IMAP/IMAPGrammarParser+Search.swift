@@ -9,26 +9,7 @@ extension IMAPGrammarParser {
     // search-return-opts = SP "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")"  (RFC 4731)
     mutating func parseSearch(uid: Bool) throws(IMAPParseError) -> IMAPCommand.Kind {
         try expectSpace()
-        var returnOptions: [IMAPSearchReturnOption]?
-        let beforeReturn = buffer.readerIndex
-        if (try? parseKeyword()) == "RETURN", consume(Self.space) {
-            try expect(UInt8(ascii: "("), "\"(\" after RETURN")
-            var options: [IMAPSearchReturnOption] = []
-            if !consume(UInt8(ascii: ")")) {
-                repeat {
-                    let name = try parseKeyword()
-                    guard let option = IMAPSearchReturnOption(rawValue: name) else {
-                        throw fail("Unknown SEARCH RETURN option \(name.prefix(40))")
-                    }
-                    options.append(option)
-                } while consume(Self.space)
-                try expect(UInt8(ascii: ")"), "\")\" after the RETURN options")
-            }
-            returnOptions = options
-            try expectSpace()
-        } else {
-            buffer.moveReaderIndex(to: beforeReturn)
-        }
+        let returnOptions = try parseSearchReturnOptions()
         var charset: String?
         let start = buffer.readerIndex
         if (try? parseKeyword()) == "CHARSET", consume(Self.space) {
@@ -39,13 +20,40 @@ extension IMAPGrammarParser {
         } else {
             buffer.moveReaderIndex(to: start)
         }
+        return .search(IMAPSearchCommand(charset: charset, key: try parseSearchKeys(), returnOptions: returnOptions), uid: uid)
+    }
+
+    // search-return-opts = "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")" SP  (RFC 4731 §7;
+    // RFC 5267 sort-return-opts is the same). Nil, with nothing consumed, when there is no RETURN.
+    mutating func parseSearchReturnOptions() throws(IMAPParseError) -> [IMAPSearchReturnOption]? {
+        let beforeReturn = buffer.readerIndex
+        guard (try? parseKeyword()) == "RETURN", consume(Self.space) else {
+            buffer.moveReaderIndex(to: beforeReturn)
+            return nil
+        }
+        try expect(UInt8(ascii: "("), "\"(\" after RETURN")
+        var options: [IMAPSearchReturnOption] = []
+        if !consume(UInt8(ascii: ")")) {
+            repeat {
+                let name = try parseKeyword()
+                guard let option = IMAPSearchReturnOption(rawValue: name) else {
+                    throw fail("Unknown SEARCH RETURN option \(name.prefix(40))")
+                }
+                options.append(option)
+            } while consume(Self.space)
+            try expect(UInt8(ascii: ")"), "\")\" after the RETURN options")
+        }
+        try expectSpace()
+        return options
+    }
+
+    /// `1*(SP search-key)` after the first space: several keys are ANDed.
+    mutating func parseSearchKeys() throws(IMAPParseError) -> IMAPSearchKey {
         var keys: [IMAPSearchKey] = []
         repeat {
             keys.append(try parseSearchKey())
         } while consume(Self.space)
-        return .search(
-            IMAPSearchCommand(charset: charset, key: keys.count == 1 ? keys[0] : .and(keys), returnOptions: returnOptions),
-            uid: uid)
+        return keys.count == 1 ? keys[0] : .and(keys)
     }
 
     // search-key = "ALL" / "ANSWERED" / "BCC" SP astring / "BEFORE" SP date / "BODY" SP astring /

@@ -51,3 +51,19 @@ import Testing
         #expect(try session.send("d FETCH $ (UID)\r\n") == "d OK FETCH completed.\r\n")
     }
 }
+
+@Suite struct SortSearchResTests {
+    @Test("SORT RETURN (SAVE MIN) keeps the first message of the sort; SORT and THREAD take $ in their criteria")
+    func sortSaves() throws {
+        let (backend, session) = try IMAPHarness.loggedIn()
+        defer { session.close(); backend.remove() }
+        for subject in ["b", "c", "a", "d"] { try backend.deliver("Subject: \(subject)\n\nx\n") }
+        _ = try session.send("a SELECT INBOX\r\n")
+        let sorted = try session.send("b SORT RETURN (SAVE MIN) (SUBJECT) UTF-8 ALL\r\n")
+        #expect(sorted.contains("* ESEARCH (TAG \"b\") MIN 3\r\n"), "\(sorted)")
+        #expect(try session.send("c FETCH $ (UID)\r\n") == "* 3 FETCH (UID 3)\r\nc OK FETCH completed.\r\n")
+        _ = try session.send("d SEARCH RETURN (SAVE) 1:2\r\n")
+        #expect(try session.send("e SORT (REVERSE SUBJECT) UTF-8 $\r\n").contains("* SORT 2 1\r\n"))
+        #expect(try session.send("f THREAD ORDEREDSUBJECT UTF-8 $\r\n").contains("* THREAD (1)(2)\r\n"))
+    }
+}

@@ -2,7 +2,8 @@ extension IMAPSession {
     /// The extensions Loft offers, in the order CAPABILITY lists them (`APPENDLIMIT` gets its `=n`).
     static let extensionNames = [
         "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "CONDSTORE",
-        "QRESYNC", "ESEARCH", "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "STATUS=SIZE", "APPENDLIMIT",
+        "QRESYNC", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES",
+        "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "STATUS=SIZE", "APPENDLIMIT",
         "BINARY", "MULTIAPPEND", "COMPRESS=DEFLATE", "SEARCHRES",
     ]
 
@@ -11,10 +12,12 @@ extension IMAPSession {
     public static let withholdableCapabilities = Set(extensionNames)
 
     /// What this session does not offer: the listener's choice and, once logged in, the user's.
-    /// QRESYNC needs CONDSTORE (RFC 7162 §3.2.3), so withholding CONDSTORE withholds both.
+    /// QRESYNC needs CONDSTORE (RFC 7162 §3.2.3), so withholding CONDSTORE withholds both; SORT=DISPLAY
+    /// and ESORT extend SORT, so withholding SORT withholds all three.
     var withheldCapabilities: Set<String> {
         var withheld = configuration.withheldCapabilities.union(account?.withheldCapabilities ?? [])
         if withheld.contains("CONDSTORE") { withheld.insert("QRESYNC") }
+        if withheld.contains("SORT") { withheld.formUnion(["SORT=DISPLAY", "ESORT"]) }  // both extend SORT
         return withheld
     }
 

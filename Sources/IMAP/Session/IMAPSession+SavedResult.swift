@@ -21,6 +21,12 @@ extension IMAPSession {
         case .search(var search, let uid):
             search.key = resolvingSavedResult(search.key, selection)
             return .search(search, uid: uid)
+        case .sort(var sort, let uid):
+            sort.search.key = resolvingSavedResult(sort.search.key, selection)
+            return .sort(sort, uid: uid)
+        case .thread(var thread, let uid):
+            thread.search.key = resolvingSavedResult(thread.search.key, selection)
+            return .thread(thread, uid: uid)
         default:
             return kind
         }

@@ -190,6 +190,8 @@ public final class IMAPSession: LineProtocolDriver {
         case .expunge: expunge(tag, uids: nil)
         case .uidExpunge(let set): expunge(tag, uids: set)
         case .search(let search, let uid): self.search(tag, search, uid: uid)
+        case .sort(let sort, let uid): self.sort(tag, sort, uid: uid)
+        case .thread(let thread, let uid): self.thread(tag, thread, uid: uid)
         case .fetch(let set, let attributes, let uid, let changedSince, let vanished):
             fetch(tag, set, attributes, uid: uid, changedSince: changedSince, vanished: vanished)
         case .store(let set, let action, let uid, let unchangedSince):
