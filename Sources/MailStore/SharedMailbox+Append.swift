@@ -22,7 +22,7 @@ extension SharedMailbox {
     /// uidlist lock (no other process's sync can number it first).
     func commitAppend(temporaryPath: String, uniqueName: String, sizes: MessageSizeCounter, flags: MessageFlags,
                       keywordBits: UInt32, internalDate: Int64, origin: UInt64?) throws -> UInt32 {
-        try write(origin: origin) { index in
+        let uid = try write(origin: origin) { index in
             let name = MaildirUniqueName.withSizes(uniqueName, size: sizes.size, virtualSize: sizes.virtualSize)
             let fileName = MaildirFileName.format(uniqueName: name, flags: flags.maildirFlags,
                                                   keywordLetters: KeywordBits.letters(keywordBits))
@@ -47,5 +47,7 @@ extension SharedMailbox {
             index.append(record, at: MessageLocation(directory: .cur, fileName: fileName))
             return (uid, [.appended([record])], [uid])
         }
+        MaildirQuota.record(QuotaUsage(storage: Int64(sizes.size), messages: 1), inFolder: path)
+        return uid
     }
 }
