@@ -33,6 +33,7 @@ public struct ListenerConfiguration: Sendable, Equatable {
     public static let withholdableIMAPCapabilities: Set<String> = [
         "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "CONDSTORE",
         "QRESYNC", "ESEARCH", "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "STATUS=SIZE", "APPENDLIMIT",
+        "QUOTA", "QUOTA=RES-STORAGE", "QUOTA=RES-MESSAGE",
     ]
 
     public init(
