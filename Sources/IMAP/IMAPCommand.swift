@@ -53,6 +53,8 @@ public struct IMAPCommand: Sendable, Equatable {
         case move(IMAPSequenceSet, IMAPMailboxName, uid: Bool)
         /// RFC 2177: the session sends `+ idling`, then calls `IMAPCommandParser.beginIdle()`.
         case idle
+        /// RFC 9208 GETQUOTA, GETQUOTAROOT, SETQUOTA.
+        case quota(IMAPQuotaCommand)
     }
 }
 
@@ -127,6 +129,8 @@ public enum IMAPStatusAttribute: String, Sendable, Equatable, CaseIterable {
     case deleted = "DELETED"
     case size = "SIZE"
     case highestModSeq = "HIGHESTMODSEQ"
+    /// RFC 9208 §4.2.
+    case deletedStorage = "DELETED-STORAGE"
 }
 
 /// A message flag (RFC 3501 §2.3.2). Keywords compare case-insensitively in IMAP; these keep

@@ -66,6 +66,9 @@ extension IMAPGrammarParser {
         case "COPY": kind = try parseCopyOrMove(uid: false, move: false)
         case "MOVE": kind = try parseCopyOrMove(uid: false, move: true)
         case "IDLE": kind = .idle
+        case "GETQUOTA": kind = try parseGetQuota()
+        case "GETQUOTAROOT": kind = try parseGetQuotaRoot()
+        case "SETQUOTA": kind = try parseSetQuota()
         default: throw IMAPParseError(.unknownCommand, "Unknown command \(name.prefix(40))")
         }
         try expectEnd()
@@ -132,6 +135,7 @@ extension IMAPGrammarParser {
 
     // status = "STATUS" SP mailbox SP "(" status-att *(SP status-att) ")"
     // status-att = "MESSAGES" / "RECENT" / "UIDNEXT" / "UIDVALIDITY" / "UNSEEN" / "DELETED" / "SIZE" / "HIGHESTMODSEQ"
+    //              / "DELETED-STORAGE"   (RFC 9208 §4.2)
     mutating func parseStatus() throws(IMAPParseError) -> IMAPCommand.Kind {
         try expectSpace()
         let mailbox = try parseMailbox()

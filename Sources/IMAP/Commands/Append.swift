@@ -28,7 +28,7 @@ final class IMAPAppendUpload {
 extension IMAPSession {
     /// RFC 3501 §6.3.11 with UIDPLUS APPENDUID (RFC 4315 §3). The mailbox is checked before
     /// the client is told to send the message (`+`), so a refused APPEND costs no upload; a
-    /// missing mailbox gets `NO [TRYCREATE]`.
+    /// missing mailbox gets `NO [TRYCREATE]`, a message that does not fit the quota `NO [OVERQUOTA]`.
     func appendStarted(_ header: IMAPAppendHeader) {
         let tag = header.tag
         guard let account = requireAuthenticatedForAppend(tag) else { return }
@@ -46,9 +46,12 @@ extension IMAPSession {
         }
         let internalDate = header.internalDate.map(\.secondsSince1970)
         let (messageFlags, messageKeywords) = (flags.system, flags.keywords)
+        let size = Int64(header.messageSize)
         blocking { () -> (SharedMailbox, MailboxAppend) in
             let mailbox = try account.open(name)
             do {
+                // RFC 9208 §4.3: refused with NO [OVERQUOTA] before the client sends the message.
+                try account.quota?.check(adding: QuotaUsage(storage: size, messages: 1))
                 return (mailbox, try mailbox.beginAppend(flags: messageFlags, keywords: messageKeywords, internalDate: internalDate))
             } catch {
                 account.close(mailbox)

@@ -3,6 +3,7 @@ extension IMAPSession {
     static let extensionNames = [
         "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "CONDSTORE",
         "QRESYNC", "ESEARCH", "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "STATUS=SIZE", "APPENDLIMIT",
+        "QUOTA", "QUOTA=RES-STORAGE", "QUOTA=RES-MESSAGE",
     ]
 
     /// The extensions an admin may withhold, per listener or per user: all of them. Not IMAP4rev1
@@ -10,10 +11,12 @@ extension IMAPSession {
     public static let withholdableCapabilities = Set(extensionNames)
 
     /// What this session does not offer: the listener's choice and, once logged in, the user's.
-    /// QRESYNC needs CONDSTORE (RFC 7162 §3.2.3), so withholding CONDSTORE withholds both.
+    /// QRESYNC needs CONDSTORE (RFC 7162 §3.2.3), so withholding CONDSTORE withholds both; the
+    /// QUOTA=RES-* resources go with QUOTA (RFC 9208 §3.1).
     var withheldCapabilities: Set<String> {
         var withheld = configuration.withheldCapabilities.union(account?.withheldCapabilities ?? [])
         if withheld.contains("CONDSTORE") { withheld.insert("QRESYNC") }
+        if withheld.contains("QUOTA") { withheld.formUnion(["QUOTA=RES-STORAGE", "QUOTA=RES-MESSAGE"]) }
         return withheld
     }
 
