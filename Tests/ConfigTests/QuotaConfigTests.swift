@@ -1,4 +1,5 @@
 import Config
+import Foundation
 import Testing
 
 @Suite("[quota] limits and passwd-file overrides")
@@ -38,6 +39,16 @@ struct QuotaConfigTests {
         }
     }
 
+    @Test func theSamplesCommentedOutSectionParsesOnceUncommented() throws {
+        let sample = try String(contentsOfFile: ConfigFixtures.samplePath, encoding: .utf8)
+        let enabled = sample
+            .replacingOccurrences(of: "# [quota]\n", with: "[quota]\n")
+            .replacingOccurrences(of: "# storage = \"1G\"", with: "storage = \"1G\"")
+            .replacingOccurrences(of: "# messages = 100000", with: "messages = 100000")
+        let config = try LoftConfiguration.parse(enabled, path: "/etc/loft/loft.toml")
+        #expect(config.quota == QuotaSettings(storage: .atMost(1 << 30), messages: .atMost(100_000)))
+    }
+
     @Test func passwdFileFieldsOverrideTheDefaultAndBadOnesAreReported() {
         let defaults = QuotaSettings(storage: .atMost(1 << 30), messages: .atMost(1000))
         let user = defaults.limits(extraFields: ["imap_withhold_capabilities=IDLE", "quota_storage=500M", "quota_messages=none"])
@@ -46,6 +57,8 @@ struct QuotaConfigTests {
         let zero = defaults.limits(extraFields: ["quota_storage=0"])
         #expect(zero.settings.storage == .unlimited)
         #expect(zero.settings.messages == .atMost(1000))
+        // Dovecot's spelling of userdb fields is read too.
+        #expect(defaults.limits(extraFields: ["userdb_quota_messages=5"]).settings.messages == .atMost(5))
         let bad = defaults.limits(extraFields: ["quota_storage=lots", "quota_messages=-3"])
         #expect(bad.settings == defaults)
         #expect(bad.problems == [
