@@ -29,6 +29,21 @@ import Testing
         #expect(try withheld.send("n NOOP\r\n") == "n OK NOOP completed.\r\n")
     }
 
+    @Test("a user who is not offered QUOTA=RES-STORAGE hears only of messages, and gets no DELETED-STORAGE")
+    func oneResourceWithheld() throws {
+        let backend = try TemporaryMailBackend(withheldForUser: ["QUOTA=RES-STORAGE"], quota: QuotaLimits(storage: 4096, messages: 9))
+        defer { backend.remove() }
+        try backend.deliver("Subject: 1\n\nx\n")
+        let session = try IMAPHarness(backend: backend)
+        defer { session.close() }
+        try session.login()
+        let capabilities = try session.send("c CAPABILITY\r\n")
+        #expect(capabilities.contains(" QUOTA QUOTA=RES-MESSAGE") && !capabilities.contains("RES-STORAGE"))
+        #expect(try session.send("q GETQUOTA \"\"\r\n") == "* QUOTA \"\" (MESSAGE 1 9)\r\nq OK GETQUOTA completed.\r\n")
+        #expect(try session.send("s STATUS INBOX (DELETED-STORAGE)\r\n") == "s BAD QUOTA=RES-STORAGE is not offered on this connection.\r\n")
+        #expect(try session.send("l LIST \"\" INBOX RETURN (STATUS (DELETED-STORAGE))\r\n").hasPrefix("l BAD QUOTA=RES-STORAGE"))
+    }
+
     @Test("GETQUOTAROOT names the root \"\" with usage and limits; GETQUOTA reads it; SETQUOTA is refused")
     func readingTheQuota() throws {
         let (backend, session) = try Self.session(quota: QuotaLimits(storage: 10 * 1024, messages: 100), messages: 3)

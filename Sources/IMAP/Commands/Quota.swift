@@ -16,22 +16,41 @@ extension IMAPSession {
         }
     }
 
-    /// False, with BAD sent, where QUOTA is withheld (also for STATUS DELETED-STORAGE).
+    /// False, with BAD sent, where QUOTA is withheld.
     func quotaOffered(_ tag: String) -> Bool {
         guard withheldCapabilities.contains("QUOTA") else { return true }
         bad(tag, "QUOTA is not offered on this connection.")
         return false
     }
 
+    /// STATUS DELETED-STORAGE belongs to QUOTA=RES-STORAGE (RFC 9208 §4.2): false, with BAD sent, where
+    /// that is withheld.
+    func deletedStorageOffered(_ tag: String) -> Bool {
+        guard quotaOffered(tag) else { return false }
+        guard withheldCapabilities.contains("QUOTA=RES-STORAGE") else { return true }
+        bad(tag, "QUOTA=RES-STORAGE is not offered on this connection.")
+        return false
+    }
+
+    /// What this session reports of `quota`: a resource whose QUOTA=RES- capability is withheld is left
+    /// out (it is still enforced); nil when nothing is left to report.
+    private func reported(_ quota: MaildirQuota?) -> (quota: MaildirQuota, limits: QuotaLimits)? {
+        guard let quota else { return nil }
+        var limits = quota.limits
+        if withheldCapabilities.contains("QUOTA=RES-STORAGE") { limits.storage = nil }
+        if withheldCapabilities.contains("QUOTA=RES-MESSAGE") { limits.messages = nil }
+        return limits.isUnlimited ? nil : (quota, limits)
+    }
+
     /// §4.1.1: the resources of a quota root; NO for a root this user does not have.
     private func getQuota(_ tag: String, root: [UInt8], _ account: IMAPAccount) {
-        guard let quota = account.quota, root.isEmpty else {
+        guard let (quota, limits) = reported(account.quota), root.isEmpty else {
             return complete(tag, .no, code: "NONEXISTENT", "No such quota root.")
         }
         blocking { try quota.usage() } then: { outcome in
             switch outcome {
             case .success(let usage):
-                self.untagged(Self.quotaResponse(usage, quota.limits))
+                self.untagged(Self.quotaResponse(usage, limits))
                 self.complete(tag, "GETQUOTA completed.")
             case .failure(let error):
                 self.fail(tag, error, "GETQUOTA failed")
@@ -47,19 +66,19 @@ extension IMAPSession {
         } catch {
             return fail(tag, error, "GETQUOTAROOT failed")
         }
-        let quota = account.quota
+        let reported = self.reported(account.quota)
         blocking { () -> QuotaUsage? in
             try account.withMailbox(name) { _ in }  // NO [NONEXISTENT] for a missing mailbox
-            return try quota?.usage()
+            return try reported?.quota.usage()
         } then: { outcome in
             switch outcome {
             case .success(let usage):
-                guard let quota, let usage else {
+                guard let limits = reported?.limits, let usage else {
                     self.untagged("QUOTAROOT \(IMAPNames.wire(name))")
                     return self.complete(tag, "GETQUOTAROOT completed; no quota applies.")
                 }
                 self.untagged("QUOTAROOT \(IMAPNames.wire(name)) \"\(Self.quotaRootName)\"")
-                self.untagged(Self.quotaResponse(usage, quota.limits))
+                self.untagged(Self.quotaResponse(usage, limits))
                 self.complete(tag, "GETQUOTAROOT completed.")
             case .failure(let error):
                 self.fail(tag, error, "GETQUOTAROOT failed")

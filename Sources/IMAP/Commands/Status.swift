@@ -7,7 +7,7 @@ extension IMAPSession {
     func status(_ tag: String, _ rawName: IMAPMailboxName, _ attributes: [IMAPStatusAttribute]) {
         guard let account = requireAuthenticated(tag) else { return }
         if attributes.contains(.highestModSeq), !condStoreUsed(by: tag) { return }
-        if attributes.contains(.deletedStorage), !quotaOffered(tag) { return }
+        if attributes.contains(.deletedStorage), !deletedStorageOffered(tag) { return }
         let name: MailboxName
         do {
             name = try IMAPNames.mailbox(rawName)
