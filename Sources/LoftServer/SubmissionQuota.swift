@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MailStore
 import SMTP
+import Synchronization
 
 /// A local recipient of a submitted message whose mailbox has a quota.
 struct QuotaBoundRecipient: Sendable {
@@ -36,14 +37,12 @@ struct QuotaBoundRecipient: Sendable {
 /// with `552 5.2.2` and nothing is stored; otherwise it is stored for everyone it fits, and each full
 /// mailbox's recipient is reported to the sender in a DSN (RFC 3464, status 5.2.2), as Postfix does
 /// for a hard limit.
-final class SubmissionQuotaCheck: @unchecked Sendable {
-    // Used by one SMTP message writer at a time (SMTPMessageWriter calls come one by one, in order).
+final class SubmissionQuotaCheck: Sendable {
     private let recipients: [QuotaBoundRecipient]
     private let allLocalMaildirs: Set<String>
     private let hasRemoteRecipients: Bool
-    private var size: Int64 = 0
-    private var header: [UInt8] = []
-    private var headerComplete = false
+    /// The bytes stored so far and the start of the message, up to the end of its header.
+    private let received = Mutex<(size: Int64, header: [UInt8], headerComplete: Bool)>((0, [], false))
     /// The most of the header kept for the report.
     private static let headerLimit = 64 * 1024
 
@@ -55,20 +54,24 @@ final class SubmissionQuotaCheck: @unchecked Sendable {
 
     /// The next bytes of the message as stored.
     func wrote(_ bytes: some Collection<UInt8>) {
-        size += Int64(bytes.count)
-        guard !headerComplete else { return }
-        header.append(contentsOf: bytes.prefix(Self.headerLimit - header.count))
-        if let end = Self.headerEnd(header) {
-            header.removeSubrange(end...)
-            headerComplete = true
-        } else if header.count >= Self.headerLimit {
-            headerComplete = true
+        received.withLock { received in
+            received.size += Int64(bytes.count)
+            guard !received.headerComplete else { return }
+            let scanFrom = max(0, received.header.count - 3)
+            received.header.append(contentsOf: bytes.prefix(Self.headerLimit - received.header.count))
+            if let end = Self.headerEnd(received.header, from: scanFrom) {
+                received.header.removeSubrange(end...)
+                received.headerComplete = true
+            } else if received.header.count >= Self.headerLimit {
+                received.headerComplete = true
+            }
         }
     }
 
     /// The recipients whose mailbox cannot take the message now.
     /// - Throws: `SMTPStorageRefusal` (`552 5.2.2`) when it fits nowhere.
     func fullRecipients(logger: Logger) throws -> [QuotaBoundRecipient] {
+        let size = received.withLock { $0.size }
         let full = recipients.filter { $0.isFull(adding: size, logger: logger) }
         guard !full.isEmpty else { return [] }
         let fullMaildirs = Set(full.map(\.maildirPath))
@@ -91,12 +94,12 @@ final class SubmissionQuotaCheck: @unchecked Sendable {
             reportingMTA: hostname, postmaster: "MAILER-DAEMON@\(hostname)", recipientOfReport: envelope.sender,
             originalEnvelopeID: envelope.envelopeID, arrivalDate: envelope.receivedAt, recipients: reports,
             returnContent: .headers, now: Date(), messageID: "<\(queueID).quota@\(hostname)>")
-        return notification.render(originalHeader: header, originalBody: nil)
+        return notification.render(originalHeader: received.withLock { $0.header }, originalBody: nil)
     }
 
     /// The offset after the blank line that ends the header, if it was seen.
-    private static func headerEnd(_ bytes: [UInt8]) -> Int? {
-        var index = 0
+    private static func headerEnd(_ bytes: [UInt8], from start: Int) -> Int? {
+        var index = start
         while index + 3 < bytes.count {
             if bytes[index] == 13, bytes[index + 1] == 10, bytes[index + 2] == 13, bytes[index + 3] == 10 { return index + 4 }
             index += 1
