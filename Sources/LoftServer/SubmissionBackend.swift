@@ -90,7 +90,11 @@ final class SubmissionBackend: SMTPBackend {
         let limits = UserQuota.limits(extraFields: user.extraFields, defaults: quota, login: user.login, logger: logger)
         guard !limits.isUnlimited,
               let path = try? delivery.localRecipient(address, user: user.login, home: user.home).maildirPath else { return nil }
-        return QuotaBoundRecipient(address: address, maildirPath: path, limits: limits, notify: notify, originalRecipient: orcpt)
+        // An alias's member is reported under the member's own address, the alias as the original recipient.
+        let member = users.lookup(address)?.login == user.login ? nil
+            : (user.login.contains("@") ? user.login : user.login + "@" + Address(address).domain)
+        return QuotaBoundRecipient(address: member ?? address, maildirPath: path, limits: limits, notify: notify,
+                                   originalRecipient: orcpt ?? member.map { _ in "rfc822;" + address })
     }
 
     func beginMessage(_ envelope: SMTPEnvelope) throws -> any SMTPMessageWriter {

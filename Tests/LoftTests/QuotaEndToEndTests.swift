@@ -141,4 +141,42 @@ import Testing
         #expect(report.contains("Status: 5.2.2"))
         #expect(report.contains("Subject: big"), "the report returns the header")
     }
+
+    @Test("an alias with a full member: the other member gets the message, the sender a report naming the member")
+    func aliasWithAFullMember() async throws {
+        let aliases = FileManager.default.temporaryDirectory.appendingPathComponent("loft-quota-aliases-\(UUID().uuidString)")
+        try Data("team@example.org: bob, alice\n".utf8).write(to: aliases)
+        defer { try? FileManager.default.removeItem(at: aliases) }
+        let server = try LoftProcess.imap(more: [("submission", "starttls")],
+                                          extraConfig: "\n[submission]\naliases_file = \"\(aliases.path)\"\n")
+        defer { server.cleanUpNow() }
+        let hash = try PasswordHash.make(password: LoftProcess.password)
+        let passwd = try FileHandle(forWritingTo: URL(fileURLWithPath: server.passwdPath))
+        passwd.seekToEndOfFile()
+        passwd.write(Data("bob:\(hash)::::::quota_messages=1\n".utf8))
+        try passwd.close()
+        _ = try Maildir.open(path: Self.bobMaildir(server), create: true).deliver(Array("Subject: old\r\n\r\nold\r\n".utf8))
+        try await server.startIMAP(more: 1)
+
+        let result = try await PythonIMAP.run(#"""
+        import smtplib
+        s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=20)
+        s.starttls(context=tls_context())
+        s.login("alice", sys.argv[2])
+        refused = s.sendmail("alice@example.org", ["team@example.org"], b"From: alice@example.org\r\nSubject: team\r\n\r\nhi\r\n")
+        s.quit()
+        print(json.dumps({k: v[0] for k, v in refused.items()}))
+        """#, ["\(server.port("starttls", protocol: "submission"))", LoftProcess.password])
+        #expect(result.status == 0, "\(result.errors)\n\(server.log)")
+        #expect(String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "{}",
+                "one member has room: RCPT is taken")
+        #expect(Self.messageFiles(Self.bobMaildir(server)).count == 1, "bob got nothing more")
+        let texts = server.aliceMessageFiles().compactMap { try? String(contentsOfFile: "\(server.aliceMaildir)/\($0)", encoding: .utf8) }
+        #expect(texts.count == 2, "\(server.log)")
+        #expect(texts.contains { $0.contains("Subject: team") && !$0.contains("multipart/report") })
+        let report = try #require(texts.first { $0.contains("multipart/report") }, "\(texts)")
+        #expect(report.contains("Final-Recipient: rfc822; bob@example.org"), "\(report)")
+        #expect(report.contains("Original-Recipient: rfc822; team@example.org"), "\(report)")
+        #expect(report.contains("Status: 5.2.2"))
+    }
 }
