@@ -31,6 +31,8 @@ public struct LoftConfiguration: Sendable, Equatable {
     public var outboundTLS: OutboundTLSSettings
     /// The `[[relay]]` entries: smarthosts for some or all remote domains.
     public var relays: [RelaySettings]
+    /// The `[quota]` section: each user's default limits.
+    public var quota: QuotaSettings
     /// The `[[listener]]` entries in file order; never empty in a loaded configuration.
     public var listeners: [ListenerConfiguration]
     /// The absolute path of the file this was read from; nil for the demo and for values built in code.
@@ -51,6 +53,7 @@ public struct LoftConfiguration: Sendable, Equatable {
         dns: DNSSettings = DNSSettings(),
         outboundTLS: OutboundTLSSettings = OutboundTLSSettings(),
         relays: [RelaySettings] = [],
+        quota: QuotaSettings = QuotaSettings(),
         listeners: [ListenerConfiguration],
         sourcePath: String? = nil
     ) {
@@ -68,6 +71,7 @@ public struct LoftConfiguration: Sendable, Equatable {
         self.dns = dns
         self.outboundTLS = outboundTLS
         self.relays = relays
+        self.quota = quota
         self.listeners = listeners
         self.sourcePath = sourcePath
     }

@@ -14,6 +14,8 @@ public final class DeliveryTransaction: Sendable {
     public let temporaryPath: String
 
     private let maildirs: [String]
+    /// `LocalRecipient.maildirPath` → the entry of `maildirs` it was opened as.
+    private let canonicalMaildirs: [String: String]
     private let spoolEnvelope: SpoolEnvelope?
     private let spool: Spool
     private let directorySync: DirectorySync
@@ -23,12 +25,13 @@ public final class DeliveryTransaction: Sendable {
     private let file: Mutex<StreamingMessageFile<DeliveryError>>
 
     init(
-        queueID: String, file: StreamingMessageFile<DeliveryError>, maildirs: [String], spoolEnvelope: SpoolEnvelope?,
-        spool: Spool, directorySync: DirectorySync, faultHook: CommitFaultHook?
+        queueID: String, file: StreamingMessageFile<DeliveryError>, maildirs: [String], canonicalMaildirs: [String: String] = [:],
+        spoolEnvelope: SpoolEnvelope?, spool: Spool, directorySync: DirectorySync, faultHook: CommitFaultHook?
     ) {
         self.queueID = queueID
         self.temporaryPath = file.path
         self.maildirs = maildirs
+        self.canonicalMaildirs = canonicalMaildirs
         self.spoolEnvelope = spoolEnvelope
         self.spool = spool
         self.directorySync = directorySync
@@ -64,16 +67,26 @@ public final class DeliveryTransaction: Sendable {
     ///   then every file this commit made visible is removed again (and the removal fsynced), the temporary
     ///   file too, and the transaction is finished.
     public func commit() throws -> String {
-        try file.withLock { file in
+        try commit(skipping: [])
+    }
+
+    /// `commit()`, leaving out the local Maildirs in `skipped` (`LocalRecipient.maildirPath` values: the
+    /// recipients whose mailbox is full, who are reported to the sender instead).
+    public func commit(skipping skipped: Set<String>) throws -> String {
+        let excluded = Set(skipped.compactMap { canonicalMaildirs[$0] })
+        let maildirs = self.maildirs.filter { !excluded.contains($0) }
+        return try file.withLock { file in
             guard file.isOpen else { throw DeliveryError.transactionFinished(queueID: queueID) }
             var placed: [String] = []  // files in Maildir tmp/ or new/ to remove on failure
             var spooled = false
+            var size = 0
             do {
                 try file.flush()
                 try file.dataSync()
                 try faultHook?(.synced)
                 let info = try file.status()
                 let unique = MaildirUniqueName.make(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+                size = file.sizes.size
                 let finalName = MaildirUniqueName.withSizes(
                     unique, size: file.sizes.size, virtualSize: file.sizes.virtualSize)
                 for (index, maildir) in maildirs.enumerated() {
@@ -100,6 +113,7 @@ public final class DeliveryTransaction: Sendable {
                 throw error
             }
             file.discard()
+            for maildir in maildirs { MaildirQuota.record(QuotaUsage(storage: Int64(size), messages: 1), inFolder: maildir) }
             return queueID
         }
     }

@@ -68,8 +68,10 @@ public final class SubmissionDelivery: Sendable {
             throw DeliveryError.noRecipients
         }
         var maildirs: [String] = []
+        var canonical: [String: String] = [:]
         for recipient in envelope.localRecipients {
             let path = try openMaildir(recipient.maildirPath)
+            canonical[recipient.maildirPath] = path
             if !maildirs.contains(path) { maildirs.append(path) }
         }
         var attempt = 0
@@ -80,7 +82,7 @@ public final class SubmissionDelivery: Sendable {
                 let file = try StreamingMessageFile<DeliveryError>(creatingAt: path)
                 let spoolEnvelope = envelope.remoteRecipients.isEmpty ? nil : SpoolEnvelope(id: id, envelope: envelope)
                 return DeliveryTransaction(
-                    queueID: id, file: file, maildirs: maildirs, spoolEnvelope: spoolEnvelope,
+                    queueID: id, file: file, maildirs: maildirs, canonicalMaildirs: canonical, spoolEnvelope: spoolEnvelope,
                     spool: spool, directorySync: directorySync, faultHook: faultHook)
             } catch DeliveryError.system(_, _, EEXIST) where attempt < 10 {
                 attempt += 1

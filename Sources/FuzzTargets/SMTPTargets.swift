@@ -192,7 +192,11 @@ struct SMTPDriver {
         if let rejection = checker!.rejection {
             outcome = .rejected(rejection)
         } else {
-            outcome = input.choice() % 4 == 3 ? .failed("disk full") : .committed
+            switch input.choice() % 5 {
+            case 3: outcome = .failed("disk full")
+            case 4: outcome = .refused(SMTPReply(552, "5.2.2 Mailbox full"))
+            default: outcome = .committed
+            }
         }
         checker = nil
         perform(session.messageFinished(outcome), &input)
@@ -244,10 +248,11 @@ struct SMTPDriver {
                 precondition(!address.isEmpty && login == session.login, "sender check without the login")
                 next = session.senderChecked([.allowed, .allowed, .refused, .unavailable("aliases unreadable")][Int(input.choice() % 4)])
             case .checkRecipient:
-                let result: SMTPRecipientCheck = switch input.choice() % 5 {
+                let result: SMTPRecipientCheck = switch input.choice() % 6 {
                 case 0, 1: .local
                 case 2: .remote
                 case 3: .unknownLocal
+                case 4: .mailboxFull
                 default: .unavailable("quota")
                 }
                 next = session.recipientChecked(result)

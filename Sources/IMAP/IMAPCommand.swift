@@ -59,6 +59,8 @@ public struct IMAPCommand: Sendable, Equatable {
         case idle
         /// RFC 4978: the compression algorithm, upper-cased (only DEFLATE exists).
         case compress(String)
+        /// RFC 9208 GETQUOTA, GETQUOTAROOT, SETQUOTA.
+        case quota(IMAPQuotaCommand)
     }
 }
 
@@ -133,6 +135,8 @@ public enum IMAPStatusAttribute: String, Sendable, Equatable, CaseIterable {
     case deleted = "DELETED"
     case size = "SIZE"
     case highestModSeq = "HIGHESTMODSEQ"
+    /// RFC 9208 §4.2.
+    case deletedStorage = "DELETED-STORAGE"
 }
 
 /// A message flag (RFC 3501 §2.3.2). Keywords compare case-insensitively in IMAP; these keep

@@ -72,6 +72,9 @@ extension IMAPGrammarParser {
             // compress = "COMPRESS" SP algorithm   (RFC 4978 §5); algorithm = atom
             try expectSpace()
             kind = .compress(try parseAtom().uppercased())
+        case "GETQUOTA": kind = try parseGetQuota()
+        case "GETQUOTAROOT": kind = try parseGetQuotaRoot()
+        case "SETQUOTA": kind = try parseSetQuota()
         default: throw IMAPParseError(.unknownCommand, "Unknown command \(name.prefix(40))")
         }
         try expectEnd()
@@ -138,6 +141,7 @@ extension IMAPGrammarParser {
 
     // status = "STATUS" SP mailbox SP "(" status-att *(SP status-att) ")"
     // status-att = "MESSAGES" / "RECENT" / "UIDNEXT" / "UIDVALIDITY" / "UNSEEN" / "DELETED" / "SIZE" / "HIGHESTMODSEQ"
+    //              / "DELETED-STORAGE"   (RFC 9208 §4.2)
     mutating func parseStatus() throws(IMAPParseError) -> IMAPCommand.Kind {
         try expectSpace()
         let mailbox = try parseMailbox()

@@ -106,7 +106,8 @@ public final class LoftServer: Sendable {
         self.imapBackend = MaildirIMAPBackend(
             authenticator: authenticator, users: users, penalty: penalty,
             locator: MaildirLocator(dataDirectory: configuration.dataDirectory, defaultDomain: configuration.domain),
-            registry: mailboxes, folderLimits: MailboxStore.Limits(maximumFolders: configuration.imap.maxFolders))
+            registry: mailboxes, folderLimits: MailboxStore.Limits(maximumFolders: configuration.imap.maxFolders),
+            quota: configuration.quota, logger: logger)
         let spool: Spool
         do {
             spool = try Spool(dataDirectory: configuration.dataDirectory)
@@ -117,7 +118,7 @@ public final class LoftServer: Sendable {
             self.submissionBackend = SubmissionBackend(
                 authenticator: authenticator, users: users, penalty: penalty, aliases: aliases,
                 delivery: delivery, localDomains: configuration.delivery.localDomains, logger: logger,
-                mailboxChanged: mailboxChanged)
+                quota: configuration.quota, hostname: configuration.hostname, mailboxChanged: mailboxChanged)
         } catch {
             throw StartupError(description: "data_dir: \(error)")
         }

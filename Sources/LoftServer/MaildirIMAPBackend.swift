@@ -2,6 +2,7 @@ import Auth
 import Config
 import IMAP
 import LineProtocol
+import Logging
 import MailStore
 
 /// IMAP's view of users and mail: `Auth` for logins, each user's Maildir++ tree for folders,
@@ -13,10 +14,15 @@ final class MaildirIMAPBackend: IMAPBackend {
     private let locator: MaildirLocator
     private let registry: MailboxRegistry
     private let folderLimits: MailboxStore.Limits
+    private let quota: QuotaSettings
+    private let logger: Logger?
 
     init(authenticator: Authenticator, users: PasswdFileUserDatabase, penalty: FailurePenalty, locator: MaildirLocator,
-         registry: MailboxRegistry, folderLimits: MailboxStore.Limits) {
+         registry: MailboxRegistry, folderLimits: MailboxStore.Limits, quota: QuotaSettings = QuotaSettings(),
+         logger: Logger? = nil) {
         self.folderLimits = folderLimits
+        self.quota = quota
+        self.logger = logger
         self.authenticator = authenticator
         self.users = users
         self.penalty = penalty
@@ -37,7 +43,8 @@ final class MaildirIMAPBackend: IMAPBackend {
         let root = try locator.path(forUser: user.login, home: user.home)
         return IMAPAccount(
             login: user.login, folders: try MailboxStore.open(root: root, limits: folderLimits), registry: registry,
-            withheldCapabilities: Self.withheldCapabilities(user.extraFields))
+            withheldCapabilities: Self.withheldCapabilities(user.extraFields),
+            quota: UserQuota.limits(extraFields: user.extraFields, defaults: quota, login: user.login, logger: logger))
     }
 
     /// The passwd-file extra field `imap_withhold_capabilities=QRESYNC,CONDSTORE`: extensions this

@@ -1,6 +1,8 @@
 import Auth
 import Delivery
+import Config
 import Logging
+import MailStore
 import NIOCore
 import SMTP
 import Synchronization
@@ -15,6 +17,9 @@ final class SubmissionBackend: SMTPBackend {
     private let delivery: SubmissionDelivery
     private let localDomains: Set<String>
     private let logger: Logger
+    /// The `[quota]` defaults (each user's passwd-file fields override them) and the name reports come from.
+    private let quota: QuotaSettings
+    private let hostname: String
     /// Tells open mailboxes (IMAP live sync) that a Maildir got mail.
     private let mailboxChanged: @Sendable (String) -> Void
     /// Tells the outbound queue that an entry was spooled, by its id (set once the queue exists).
@@ -23,8 +28,11 @@ final class SubmissionBackend: SMTPBackend {
     init(
         authenticator: Authenticator, users: PasswdFileUserDatabase, penalty: FailurePenalty,
         aliases: AliasTable?, delivery: SubmissionDelivery, localDomains: [String], logger: Logger,
+        quota: QuotaSettings = QuotaSettings(), hostname: String = "localhost",
         mailboxChanged: @escaping @Sendable (String) -> Void
     ) {
+        self.quota = quota
+        self.hostname = hostname
         self.mailboxChanged = mailboxChanged
         self.authenticator = authenticator
         self.users = users
@@ -65,13 +73,42 @@ final class SubmissionBackend: SMTPBackend {
         return localUsers(for: address).isEmpty ? .unknownLocal : .local
     }
 
+    /// RFC 1870 §6 / RFC 3463 §3.3: a local address whose every mailbox is over quota, or would be with the
+    /// declared `SIZE`, gets `552 5.2.2` now; the other recipients of the message are not affected.
+    func checkRecipient(_ address: String, declaredSize: Int?) -> SMTPRecipientCheck {
+        let check = checkRecipient(address)
+        guard check == .local else { return check }
+        let bound = localUsers(for: address).compactMap { quotaBound(address, $0, notify: nil, orcpt: nil) }
+        guard !bound.isEmpty, bound.count == localUsers(for: address).count else { return check }
+        // Without SIZE, a mailbox is full when not one more byte fits.
+        let size = Int64(max(declaredSize ?? 1, 1))
+        return bound.allSatisfy { $0.isFull(adding: size, logger: logger) } ? .mailboxFull : check
+    }
+
+    /// `user`'s mailbox as a quota-bound recipient of `address`, nil when no limit applies to it.
+    private func quotaBound(_ address: String, _ user: UserRecord, notify: [DSNNotify]?, orcpt: String?) -> QuotaBoundRecipient? {
+        let limits = UserQuota.limits(extraFields: user.extraFields, defaults: quota, login: user.login, logger: logger)
+        guard !limits.isUnlimited,
+              let path = try? delivery.localRecipient(address, user: user.login, home: user.home).maildirPath else { return nil }
+        // An alias's member is reported under the member's own address, the alias as the original recipient.
+        let member = users.lookup(address)?.login == user.login ? nil
+            : (user.login.contains("@") ? user.login : user.login + "@" + Address(address).domain)
+        return QuotaBoundRecipient(address: member ?? address, maildirPath: path, limits: limits, notify: notify,
+                                   originalRecipient: orcpt ?? member.map { _ in "rfc822;" + address })
+    }
+
     func beginMessage(_ envelope: SMTPEnvelope) throws -> any SMTPMessageWriter {
         var local: [LocalRecipient] = []
         var remote: [RemoteRecipient] = []
+        var bound: [QuotaBoundRecipient] = []
         for recipient in envelope.recipients {
             if localDomains.contains(Address(recipient.address).domain) {
                 for user in localUsers(for: recipient.address) {
                     local.append(try delivery.localRecipient(recipient.address, user: user.login, home: user.home))
+                    let notify = recipient.notify?.compactMap { DSNNotify(rawValue: $0.uppercased()) }
+                    if let entry = quotaBound(recipient.address, user, notify: notify, orcpt: recipient.originalRecipient) {
+                        bound.append(entry)
+                    }
                 }
             } else {
                 remote.append(RemoteRecipient(
@@ -92,9 +129,23 @@ final class SubmissionBackend: SMTPBackend {
             envid: envelope.envelopeID,
             requireTLS: envelope.requireTLS))
         let spooled = remote.isEmpty ? nil : self.spooled.withLock { $0 }
+        let quotaCheck = bound.isEmpty ? nil : SubmissionQuotaCheck(
+            recipients: bound, allLocalMaildirs: Set(local.map(\.maildirPath)), hasRemoteRecipients: !remote.isEmpty)
+        let hostname = self.hostname
+        let report: @Sendable ([QuotaBoundRecipient], SubmissionQuotaCheck, String) -> Void = { [weak self] full, check, queueID in
+            guard let self, let bytes = check.report(full: full, envelope: envelope, hostname: hostname, queueID: queueID) else {
+                return
+            }
+            do {
+                try self.deliverReport(bytes, to: envelope.sender)
+            } catch {
+                self.logger.error("mailbox-full report not sent", metadata: ["to": "\(envelope.sender)", "error": "\(error)"])
+            }
+        }
         return DeliveryWriter(
             transaction: transaction, sessionQueueID: envelope.queueID, logger: logger,
-            maildirs: local.map(\.maildirPath), mailboxChanged: mailboxChanged, spooled: spooled)
+            maildirs: local.map(\.maildirPath), mailboxChanged: mailboxChanged, spooled: spooled,
+            quotaCheck: quotaCheck, reportFull: report)
     }
 
     /// The users a local address reaches: the user itself, or an alias's members.
@@ -162,10 +213,16 @@ private final class DeliveryWriter: SMTPMessageWriter {
     private let maildirs: [String]
     private let mailboxChanged: @Sendable (String) -> Void
     private let spooled: (@Sendable (String) -> Void)?
+    private let quotaCheck: SubmissionQuotaCheck?
+    private let reportFull: @Sendable ([QuotaBoundRecipient], SubmissionQuotaCheck, String) -> Void
 
     init(transaction: DeliveryTransaction, sessionQueueID: String, logger: Logger, maildirs: [String],
-         mailboxChanged: @escaping @Sendable (String) -> Void, spooled: (@Sendable (String) -> Void)?) {
+         mailboxChanged: @escaping @Sendable (String) -> Void, spooled: (@Sendable (String) -> Void)?,
+         quotaCheck: SubmissionQuotaCheck?,
+         reportFull: @escaping @Sendable ([QuotaBoundRecipient], SubmissionQuotaCheck, String) -> Void) {
         self.spooled = spooled
+        self.quotaCheck = quotaCheck
+        self.reportFull = reportFull
         self.transaction = transaction
         self.sessionQueueID = sessionQueueID
         self.logger = logger
@@ -175,13 +232,22 @@ private final class DeliveryWriter: SMTPMessageWriter {
 
     func write(_ bytes: ByteBuffer) throws {
         try transaction.write(bytes.readableBytesView)
+        quotaCheck?.wrote(bytes.readableBytesView)
     }
 
     func commit() throws {
-        let spoolID = try transaction.commit()
+        let full = try quotaCheck?.fullRecipients(logger: logger) ?? []
+        let skipped = Set(full.map(\.maildirPath))
+        let spoolID = try transaction.commit(skipping: skipped)
         logger.debug("stored", metadata: ["id": "\(sessionQueueID)", "spool_id": "\(spoolID)"])
-        for maildir in maildirs { mailboxChanged(maildir) }  // IDLE sessions hear of it at once
+        for maildir in maildirs where !skipped.contains(maildir) { mailboxChanged(maildir) }  // IDLE sessions hear of it at once
         spooled?(spoolID)
+        if let quotaCheck, !full.isEmpty {
+            logger.notice("mailbox full, reported to the sender", metadata: [
+                "id": "\(sessionQueueID)", "recipients": "\(full.map(\.address).joined(separator: ","))",
+            ])
+            reportFull(full, quotaCheck, spoolID)
+        }
     }
 
     func abort() {

@@ -208,6 +208,7 @@ public final class MailboxStore: Sendable {
                 try POSIX.rename(path, trash)
             }
             try POSIX.fsyncDirectory(root)
+            MaildirQuota.invalidate(folder: root)  // its messages no longer count
             try Self.removeTree(trash)
             var uses = try specialUses()
             if uses.removeValue(forKey: mailbox) != nil { try writeSpecialUses(uses) }

@@ -163,13 +163,18 @@ public final class Maildir: Sendable {
                 list.records.removeAll { deleted.contains("\($0.uid) \($0.uniqueName)") }
                 if list.records.count != before { try writeUIDList(list) }
             }
+            var removed = QuotaUsage.zero
+            defer { MaildirQuota.record(QuotaUsage(storage: -removed.storage, messages: -removed.messages), inFolder: path) }
             for message in messages {
                 // Unlink where it was; if it is not there (renamed meanwhile), find it by its unique name.
-                // Found nowhere means already deleted, which is fine.
+                // Found nowhere means already deleted, which is fine (and not counted again).
                 var candidate: String? = path + "/" + message.relativePath
                 for _ in 0..<4 {
                     guard let filePath = candidate else { break }
-                    if try POSIX.unlink(filePath) { break }
+                    if try POSIX.unlink(filePath) {
+                        removed = removed + QuotaUsage(storage: Int64(message.size), messages: 1)
+                        break
+                    }
                     candidate = try locate(uniqueName: message.uniqueName)?.path
                 }
             }

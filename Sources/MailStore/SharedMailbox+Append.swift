@@ -68,6 +68,8 @@ extension SharedMailbox {
             return (records.map(\.uid), [.appended(records)], records.map(\.uid))
         }
         for append in appends { append.markCommitted() }
+        let bytes = staged.reduce(Int64(0)) { $0 + Int64($1.sizes.size) }
+        MaildirQuota.record(QuotaUsage(storage: bytes, messages: Int64(staged.count)), inFolder: path)
         return uids
     }
 }

@@ -32,7 +32,9 @@ extension SharedMailbox {
     /// The target side of `copy`: links the files into `cur/` and numbers them under the uidlist lock.
     private func receive(_ items: [CopiedMessage], from source: SharedMailbox, origin: UInt64?) throws
         -> [(source: UInt32, target: UInt32)] {
-        try write(origin: origin) { index in
+        var counted = QuotaUsage.zero  // what was placed, for the quota (recorded once the write is done)
+        defer { MaildirQuota.record(counted, inFolder: path) }
+        return try write(origin: origin) { index in
             _ = try keywordMask(Array(Set(items.flatMap(\.keywords))), &index, assign: true)
             let added = try withUIDList(index) { list in
                 var added: [(source: UInt32, record: MessageRecord, location: MessageLocation)] = []
@@ -70,6 +72,7 @@ extension SharedMailbox {
                 return added
             }
             guard !added.isEmpty else { return ([], [], []) }
+            for entry in added { counted = counted + QuotaUsage(storage: Int64(entry.record.size), messages: 1) }
             index.highestModSeq += 1
             var records: [MessageRecord] = []
             for var entry in added {

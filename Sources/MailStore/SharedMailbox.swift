@@ -182,6 +182,7 @@ public final class SharedMailbox: Sendable {
         var appended: [MessageRecord] = []
         var changed: [MessageRecord] = []
         var recent: [UInt32] = []
+        var arrivedInCur = false
         var next = 0
         for message in snapshot.messages {
             while next < old.records.count && old.records[next].uid < message.uid {
@@ -212,9 +213,14 @@ public final class SharedMailbox: Sendable {
                 records.append(record)
                 locations.append(location)
                 if knownBefore || arrivedInNew.contains(message.uniqueName) { recent.append(message.uid) }
+                if !arrivedInNew.contains(message.uniqueName) { arrivedInCur = true }
             }
         }
         expunged += old.records[next...].map(\.uid)
+        // Loft's own writes never come through here (unless they meet a foreign change): an expunge, or
+        // a message in cur/ that did not arrive through new/, was made by another program, which may not
+        // have updated the quota count.
+        if knownBefore && (!expunged.isEmpty || arrivedInCur) { MaildirQuota.invalidate(folder: path) }
 
         var changes: [MailboxChange.Kind] = []
         if !expunged.isEmpty { changes.append(.expunged(expunged)) }

@@ -14,8 +14,17 @@ public protocol SMTPBackend: Sendable {
     func checkSender(_ address: String, login: String) throws -> SMTPSenderCheck
     /// Blocking. What RCPT TO should answer for this address.
     func checkRecipient(_ address: String) -> SMTPRecipientCheck
+    /// Blocking. As `checkRecipient(_:)`, knowing the message size `MAIL FROM` declared with `SIZE=`
+    /// (RFC 1870), if any, so a mailbox that cannot take it is refused now (the default ignores it).
+    func checkRecipient(_ address: String, declaredSize: Int?) -> SMTPRecipientCheck
     /// Blocking. Starts storing one accepted message (after DATA or the first BDAT is accepted).
     func beginMessage(_ envelope: SMTPEnvelope) throws -> any SMTPMessageWriter
+}
+
+extension SMTPBackend {
+    public func checkRecipient(_ address: String, declaredSize: Int?) -> SMTPRecipientCheck {
+        checkRecipient(address)
+    }
 }
 
 public typealias SMTPAuthResult = LoginResult
@@ -31,6 +40,19 @@ public enum SMTPRecipientCheck: Sendable, Equatable {
     /// Cannot take mail for it now (e.g. its Maildir is not writable): `450 4.2.1` with this
     /// text, which the client sees, so it must not hold secrets.
     case unavailable(String)
+    /// The local mailbox is over its quota, or the declared size would take it over: `552 5.2.2`
+    /// (RFC 3463 §3.3: mailbox full).
+    case mailboxFull
+}
+
+/// Thrown by `SMTPMessageWriter.commit` when the message is refused for good and nothing was stored
+/// (e.g. every recipient's mailbox is full): the client gets this reply instead of `451`.
+public struct SMTPStorageRefusal: Error, Sendable, Equatable {
+    public var reply: SMTPReply
+
+    public init(_ reply: SMTPReply) {
+        self.reply = reply
+    }
 }
 
 /// Storage for one message being received. Calls come one at a time, in order, on a thread

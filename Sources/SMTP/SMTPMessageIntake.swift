@@ -68,6 +68,7 @@ final class SMTPMessageIntake {
         }.assumeIsolated().whenComplete { result in
             switch result {
             case .success: done(.committed)
+            case .failure(let refusal as SMTPStorageRefusal): done(.refused(refusal.reply))
             case .failure(let error): done(.failed("\(error)"))
             }
         }

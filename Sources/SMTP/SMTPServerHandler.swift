@@ -171,9 +171,9 @@ public final class SMTPConnection: LineProtocolDriver {
                 }
                 self.perform(self.session.senderChecked(check), connection)
             }
-        case .checkRecipient(let address):
+        case .checkRecipient(let address, let declaredSize):
             let backend = self.backend
-            connection.runBlocking({ backend.checkRecipient(address) }) { outcome in
+            connection.runBlocking({ backend.checkRecipient(address, declaredSize: declaredSize) }) { outcome in
                 switch outcome {
                 case .success(let check):
                     self.perform(self.session.recipientChecked(check), connection)
@@ -255,6 +255,8 @@ public final class SMTPConnection: LineProtocolDriver {
                 connection.logger.notice("message refused", metadata: ["reason": "\(why)"])
             case .failed(let why):
                 connection.logger.error("message not stored", metadata: ["error": "\(why)"])
+            case .refused(let reply):
+                connection.logger.notice("message refused", metadata: ["reply": "\(reply.encoded)"])
             }
             connection.logger[metadataKey: "queue-id"] = nil
             connection.resumeInput { self.perform(self.session.messageFinished(outcome), connection) }

@@ -24,7 +24,7 @@ public struct SMTPSession: Sendable {
         /// `backend.checkSender` off the event loop; then `senderChecked`.
         case checkSender(address: String, login: String)
         /// `backend.checkRecipient` off the event loop; then `recipientChecked`.
-        case checkRecipient(String)
+        case checkRecipient(String, declaredSize: Int? = nil)
         /// Send the `354` reply, start storing the message, and read DATA content until
         /// `CRLF.CRLF`; then `messageFinished`.
         case receiveData(SMTPEnvelope, reply: SMTPReply)
@@ -202,6 +202,8 @@ public struct SMTPSession: Sendable {
             return .reply(SMTPReply(550, "5.1.1 <\(recipient.address)>: Recipient address rejected: User unknown"))
         case .unavailable(let why):
             return .reply(SMTPReply(450, "4.2.1 <\(recipient.address)>: Mailbox temporarily unavailable: \(why)"))
+        case .mailboxFull:
+            return .reply(SMTPReply(552, "5.2.2 <\(recipient.address)>: Mailbox full"))
         }
     }
 
@@ -231,6 +233,7 @@ public struct SMTPSession: Sendable {
         case .committed: reply = SMTPReply(250, "2.0.0 Ok: queued as \(transaction.queueID)")
         case .rejected(let why): reply = why.reply
         case .failed: reply = SMTPReply(451, "4.3.0 Error: message could not be stored, try again later")
+        case .refused(let refusal): reply = refusal
         }
         if shutdownPending {
             state = .closed
@@ -428,7 +431,7 @@ public struct SMTPSession: Sendable {
             return .reply(SMTPReply(452, "4.5.3 Too many recipients"))
         }
         state = .checkingRecipient(transaction, rcpt.recipient)
-        return .checkRecipient(address)
+        return .checkRecipient(address, declaredSize: transaction.mail.size)
     }
 
     private mutating func dataCommand() -> Action {
@@ -480,4 +483,6 @@ public enum SMTPMessageOutcome: Sendable, Equatable {
     case rejected(SMTPContentRejection)
     /// The backend failed to store it (`451 4.3.0`); the text is for the log.
     case failed(String)
+    /// The backend refused it for good (`SMTPStorageRefusal`); nothing was stored.
+    case refused(SMTPReply)
 }

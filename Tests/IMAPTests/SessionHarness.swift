@@ -16,9 +16,13 @@ final class TemporaryMailBackend: IMAPBackend {
     let limits: MailboxStore.Limits
     /// Extensions withheld from this user, as a passwd-file field would.
     let withheldForUser: Set<String>
+    /// The user's quota limits, as the config and passwd-file would give them.
+    let quota: QuotaLimits
 
-    init(limits: MailboxStore.Limits = MailboxStore.Limits(), withheldForUser: Set<String> = []) throws {
+    init(limits: MailboxStore.Limits = MailboxStore.Limits(), withheldForUser: Set<String> = [],
+         quota: QuotaLimits = .unlimited) throws {
         self.withheldForUser = withheldForUser
+        self.quota = quota
         root = FileManager.default.temporaryDirectory.appendingPathComponent("loft-imap-\(UUID().uuidString)/Maildir").path
         self.limits = limits
         _ = try MailboxStore.open(root: root, limits: limits)
@@ -32,7 +36,7 @@ final class TemporaryMailBackend: IMAPBackend {
 
     func openAccount(login: String) throws -> IMAPAccount {
         IMAPAccount(login: login, folders: try MailboxStore.open(root: root, limits: limits), registry: registry,
-                    withheldCapabilities: withheldForUser)
+                    withheldCapabilities: withheldForUser, quota: quota)
     }
 
     /// Delivers into INBOX the way an outside program would.

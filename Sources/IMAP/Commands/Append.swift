@@ -14,12 +14,15 @@ final class IMAPAppendUpload {
     var staged: [MailboxAppend] = []
     /// The first write error; the rest of the message is then read and dropped.
     var failure: (any Error)?
+    /// The literal sizes of all messages so far, for the quota check of the whole command.
+    var declaredBytes: Int64
 
-    init(tag: String, account: IMAPAccount, mailbox: SharedMailbox, writer: MailboxAppend) {
+    init(tag: String, account: IMAPAccount, mailbox: SharedMailbox, writer: MailboxAppend, declaredBytes: Int64) {
         self.tag = tag
         self.account = account
         self.mailbox = mailbox
         self.writer = writer
+        self.declaredBytes = declaredBytes
     }
 
     /// Every message of the command so far, in order.
@@ -29,7 +32,8 @@ final class IMAPAppendUpload {
 extension IMAPSession {
     /// RFC 3501 §6.3.11 with UIDPLUS APPENDUID (RFC 4315 §3), MULTIAPPEND (RFC 3502) and literal8
     /// messages (RFC 3516 §4.4). The mailbox is checked before the client is told to send the
-    /// message (`+`), so a refused APPEND costs no upload; a missing mailbox gets `NO [TRYCREATE]`.
+    /// message (`+`), so a refused APPEND costs no upload; a missing mailbox gets `NO [TRYCREATE]`,
+    /// messages that do not fit the quota `NO [OVERQUOTA]`.
     /// A later message of a MULTIAPPEND (`messageNumber` > 1) joins the upload in progress.
     func appendStarted(_ header: IMAPAppendHeader) {
         let tag = header.tag
@@ -53,9 +57,12 @@ extension IMAPSession {
         }
         let internalDate = header.internalDate.map(\.secondsSince1970)
         let (messageFlags, messageKeywords) = (flags.system, flags.keywords)
+        let size = Int64(header.messageSize)
         blocking { () -> (SharedMailbox, MailboxAppend) in
             let mailbox = try account.open(name)
             do {
+                // RFC 9208 §4.3: refused with NO [OVERQUOTA] before the client sends the message.
+                try account.quota?.check(adding: QuotaUsage(storage: size, messages: 1))
                 return (mailbox, try mailbox.beginAppend(flags: messageFlags, keywords: messageKeywords, internalDate: internalDate))
             } catch {
                 account.close(mailbox)
@@ -64,7 +71,8 @@ extension IMAPSession {
         } then: { outcome in
             switch outcome {
             case .success((let mailbox, let writer)):
-                self.append = IMAPAppendUpload(tag: tag, account: account, mailbox: mailbox, writer: writer)
+                self.append = IMAPAppendUpload(tag: tag, account: account, mailbox: mailbox, writer: writer,
+                                               declaredBytes: size)
                 if header.synchronizing { self.continuation("Ready for literal data") }
             case .failure(let error):
                 self.parser.refuseAppendMessage()
@@ -118,7 +126,11 @@ extension IMAPSession {
         let mailbox = upload.mailbox
         let internalDate = header.internalDate.map(\.secondsSince1970)
         let (messageFlags, messageKeywords) = (flags.system, flags.keywords)
+        // The quota takes the messages of the command together: all of them are stored or none (RFC 3502).
+        let total = QuotaUsage(storage: upload.declaredBytes + Int64(header.messageSize), messages: Int64(upload.staged.count + 2))
+        let quota = upload.account.quota
         blocking { () -> MailboxAppend in
+            try quota?.check(adding: total)
             try previous.stage()
             return try mailbox.beginAppend(flags: messageFlags, keywords: messageKeywords, internalDate: internalDate)
         } then: { outcome in
@@ -126,6 +138,7 @@ extension IMAPSession {
             case .success(let writer):
                 upload.staged.append(previous)
                 upload.writer = writer
+                upload.declaredBytes = total.storage
                 if header.synchronizing { self.continuation("Ready for literal data") }
             case .failure(let error):
                 self.parser.refuseAppendMessage()

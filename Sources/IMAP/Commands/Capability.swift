@@ -5,6 +5,7 @@ extension IMAPSession {
         "QRESYNC", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES",
         "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "STATUS=SIZE", "APPENDLIMIT",
         "BINARY", "MULTIAPPEND", "COMPRESS=DEFLATE", "SEARCHRES",
+        "QUOTA", "QUOTA=RES-STORAGE", "QUOTA=RES-MESSAGE",
     ]
 
     /// The extensions an admin may withhold, per listener or per user: all of them. Not IMAP4rev1
@@ -13,11 +14,13 @@ extension IMAPSession {
 
     /// What this session does not offer: the listener's choice and, once logged in, the user's.
     /// QRESYNC needs CONDSTORE (RFC 7162 §3.2.3), so withholding CONDSTORE withholds both; SORT=DISPLAY
-    /// and ESORT extend SORT, so withholding SORT withholds all three.
+    /// and ESORT extend SORT, so withholding SORT withholds all three; the QUOTA=RES-* resources go
+    /// with QUOTA (RFC 9208 §3.1).
     var withheldCapabilities: Set<String> {
         var withheld = configuration.withheldCapabilities.union(account?.withheldCapabilities ?? [])
         if withheld.contains("CONDSTORE") { withheld.insert("QRESYNC") }
         if withheld.contains("SORT") { withheld.formUnion(["SORT=DISPLAY", "ESORT"]) }  // both extend SORT
+        if withheld.contains("QUOTA") { withheld.formUnion(["QUOTA=RES-STORAGE", "QUOTA=RES-MESSAGE"]) }
         return withheld
     }
 

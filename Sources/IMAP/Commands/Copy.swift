@@ -18,9 +18,14 @@ extension IMAPSession {
         let uids = messages(in: set, uid: uid, selection).map(\.uid)
         let source = selection.mailbox
         let origin = self.origin
+        // RFC 9208 §4.3: a COPY that does not fit the quota stores nothing and gets NO [OVERQUOTA]. A MOVE
+        // never changes the usage of the one quota root all folders share, so it is never refused for it.
+        let quota = move ? nil : account.quota
+        let adding = quota == nil ? QuotaUsage.zero : Self.quotaUsage(of: uids, in: source.state)
         blocking { () -> (pairs: [(source: UInt32, target: UInt32)], uidValidity: UInt32) in
             let target = try account.open(name)
             defer { account.close(target) }
+            try quota?.check(adding: adding)
             let pairs = move
                 ? try source.move(uids, to: target, origin: origin)
                 : try source.copy(uids, to: target, origin: origin)

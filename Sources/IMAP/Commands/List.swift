@@ -21,6 +21,7 @@ extension IMAPSession {
             if case .status(let attributes) = option { attributes } else { nil }
         }.first
         if statusAttributes?.contains(.highestModSeq) == true, !condStoreUsed(by: tag) { return }
+        if statusAttributes?.contains(.deletedStorage) == true, !deletedStorageOffered(tag) { return }
         let selectedName = selection?.name
         let selectedRecent = selection?.recent.count ?? 0
         let patterns = command.patterns.compactMap { IMAPNames.pattern(reference: command.reference, $0) }

@@ -7,6 +7,7 @@ extension IMAPSession {
     func status(_ tag: String, _ rawName: IMAPMailboxName, _ attributes: [IMAPStatusAttribute]) {
         guard let account = requireAuthenticated(tag) else { return }
         if attributes.contains(.highestModSeq), !condStoreUsed(by: tag) { return }
+        if attributes.contains(.deletedStorage), !deletedStorageOffered(tag) { return }
         let name: MailboxName
         do {
             name = try IMAPNames.mailbox(rawName)
@@ -39,6 +40,8 @@ extension IMAPSession {
             case .deleted: value = state.messages.count { $0.flags.contains(.deleted) }
             case .size: value = state.messages.reduce(0) { $0 + $1.virtualSize }
             case .highestModSeq: value = Int(state.highestModSeq)
+            // RFC 9208 §4.2: what EXPUNGE would free, as the sum of the RFC822.SIZEs of \Deleted messages.
+            case .deletedStorage: value = state.messages.reduce(0) { $0 + ($1.flags.contains(.deleted) ? $1.virtualSize : 0) }
             }
             return "\(attribute.rawValue) \(value)"
         }

@@ -11,15 +11,19 @@ public final class IMAPAccount: Sendable {
     public let registry: MailboxRegistry
     /// Extensions withheld from this user (on top of the listener's), upper case.
     public let withheldCapabilities: Set<String>
+    /// The user's quota (one root, `""`: all folders), nil when no limit applies (RFC 9208).
+    public let quota: MaildirQuota?
     /// What this account holds open in the registry (mailbox → opens), so whatever a session
     /// still holds when its connection drops mid-command is released with `closeAll`.
     private let opened = Mutex<[ObjectIdentifier: (mailbox: SharedMailbox, count: Int)]>([:])
 
-    public init(login: String, folders: MailboxStore, registry: MailboxRegistry, withheldCapabilities: Set<String> = []) {
+    public init(login: String, folders: MailboxStore, registry: MailboxRegistry, withheldCapabilities: Set<String> = [],
+                quota: QuotaLimits = .unlimited) {
         self.login = login
         self.folders = folders
         self.registry = registry
         self.withheldCapabilities = withheldCapabilities
+        self.quota = quota.isUnlimited ? nil : MaildirQuota(root: folders.root, limits: quota)
     }
 
     /// The Maildir directory of a mailbox (INBOX is the root).

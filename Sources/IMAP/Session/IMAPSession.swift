@@ -199,6 +199,7 @@ public final class IMAPSession: LineProtocolDriver {
         case .copy(let set, let name, let uid): copy(tag, set, to: name, uid: uid, move: false)
         case .move(let set, let name, let uid): copy(tag, set, to: name, uid: uid, move: true)
         case .idle: startIdle(tag)
+        case .quota(let command): quota(tag, command)
         }
     }
 
@@ -327,6 +328,8 @@ public final class IMAPSession: LineProtocolDriver {
         switch error {
         case let error as MailboxError:
             complete(tag, .no, code: Self.responseCode(for: error), "\(what): \(error)")
+        case let error as QuotaExceeded:
+            complete(tag, .no, code: "OVERQUOTA", "\(what): \(Self.overQuotaText(error))")
         case let error as IMAPNameError:
             complete(tag, .no, code: "CANNOT", "\(what): \(error)")
         case MailStoreError.keywordLimitReached(_, let limit):
