@@ -30,17 +30,6 @@ extension IMAPGrammarParser {
     // [date-time SP], up to the next literal.
     mutating func parseNextAppendMessage() throws(IMAPParseError) -> (flags: [IMAPFlag], date: IMAPDateTime?) {
         try expectSpace()
-        var flags: [IMAPFlag] = []
-        var date: IMAPDateTime?
-        if peek() == UInt8(ascii: "(") {
-            flags = try parseFlagList()
-            try expectSpace()
-        }
-        if peek() == Self.dquote {
-            date = try parseDateTime()
-            try expectSpace()
-        }
-        guard isAtEnd else { throw fail("Expected the next message literal") }
-        return (flags, date)
+        return try parseAppendOptions(before: "the next message literal")
     }
 }

@@ -306,6 +306,13 @@ extension IMAPGrammarParser {
         else { return nil }
         let mailbox = try parseMailbox()
         try expectSpace()
+        let (flags, date) = try parseAppendOptions(before: "the message literal")
+        return (tag, mailbox, flags, date)
+    }
+
+    /// `append-opts` (RFC 3502 §6), each followed by SP, up to the literal, which must come next:
+    /// the buffer ends where its `{` (or `~{`) is.
+    mutating func parseAppendOptions(before literal: String) throws(IMAPParseError) -> (flags: [IMAPFlag], date: IMAPDateTime?) {
         var flags: [IMAPFlag] = []
         var date: IMAPDateTime?
         if peek() == UInt8(ascii: "(") {
@@ -316,7 +323,7 @@ extension IMAPGrammarParser {
             date = try parseDateTime()
             try expectSpace()
         }
-        guard isAtEnd else { throw fail("Expected the message literal") }
-        return (tag, mailbox, flags, date)
+        guard isAtEnd else { throw fail("Expected \(literal)") }
+        return (flags, date)
     }
 }

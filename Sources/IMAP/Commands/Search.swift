@@ -12,18 +12,25 @@ extension IMAPSession {
         // RFC 5182 §2.1: a SEARCH ... SAVE that fails leaves `$` empty (`$` in it was resolved before).
         if command.returnOptions?.contains(.save) == true { savedResult = [] }
         let uids = selection.uids
-        let evaluator: IMAPSearchEvaluator
-        do {
-            evaluator = try IMAPSearchEvaluator(command, lastSequenceNumber: UInt32(uids.count), lastUID: uids.last ?? 0)
-        } catch {
-            return complete(tag, .no, code: "BADCHARSET (US-ASCII UTF-8)", "Unsupported charset.", expunges: uid)
-        }
-        let reportsModSeq = IMAPSearchEvaluator.usesModSeq(command.key)
-        if reportsModSeq, !condStoreUsed(by: tag) { return }
+        guard let evaluator = searchEvaluator(tag, command, uids: uids, uid: uid) else { return }
         let search = IMAPSearchRun(
             uids: uids, mailbox: selection.mailbox, recent: selection.recent, evaluator: evaluator, byUID: uid)
         let chunk = evaluator.needsContent ? Self.searchChunk : max(uids.count, 1)
         searchStep(tag, command, search, from: 0, chunk: chunk, found: ([], 0), lastNotice: .now)
+    }
+
+    /// The evaluator of `command` over this view, or nil after answering: an unknown charset gets
+    /// `NO [BADCHARSET]`; a MODSEQ key needs CONDSTORE (RFC 7162 §3.1.5), which it turns on.
+    func searchEvaluator(_ tag: String, _ command: IMAPSearchCommand, uids: [UInt32], uid: Bool) -> IMAPSearchEvaluator? {
+        let evaluator: IMAPSearchEvaluator
+        do {
+            evaluator = try IMAPSearchEvaluator(command, lastSequenceNumber: UInt32(uids.count), lastUID: uids.last ?? 0)
+        } catch {
+            complete(tag, .no, code: "BADCHARSET (US-ASCII UTF-8)", "Unsupported charset.", expunges: uid)
+            return nil
+        }
+        if IMAPSearchEvaluator.usesModSeq(command.key), !condStoreUsed(by: tag) { return nil }
+        return evaluator
     }
 
     /// Evaluates `uids[start..<start + chunk]` on the disk pool, then the next chunk or the answer.

@@ -47,13 +47,7 @@ extension IMAPSession {
     ) {
         guard let selection = requireSelected(tag) else { return }
         let uids = selection.uids
-        let evaluator: IMAPSearchEvaluator
-        do {
-            evaluator = try IMAPSearchEvaluator(command, lastSequenceNumber: UInt32(uids.count), lastUID: uids.last ?? 0)
-        } catch {
-            return complete(tag, .no, code: "BADCHARSET (US-ASCII UTF-8)", "Unsupported charset.", expunges: uid)
-        }
-        if IMAPSearchEvaluator.usesModSeq(command.key), !condStoreUsed(by: tag) { return }
+        guard let evaluator = searchEvaluator(tag, command, uids: uids, uid: uid) else { return }
         let search = IMAPSearchRun(
             uids: uids, mailbox: selection.mailbox, recent: selection.recent, evaluator: evaluator, byUID: false)
         let run = IMAPSortRun(search: search, extractor: extractor)
