@@ -41,6 +41,11 @@ struct DovecotUIDList: Equatable {
     /// a file): records after these may be appended instead of rewriting the file.
     private(set) var recordsOnDisk: Int?
 
+    /// After the list was written out (whole, or its new records appended): all of it is on disk.
+    mutating func markSaved() {
+        recordsOnDisk = records.count
+    }
+
     /// A new, empty list. UIDVALIDITY is the creation time, as Dovecot does.
     static func fresh(uidValidity: UInt32, mailboxGUID: String) -> DovecotUIDList {
         DovecotUIDList(uidValidity: uidValidity, nextUID: 1, mailboxGUID: mailboxGUID,

@@ -309,6 +309,11 @@ public final class Maildir: Sendable {
         return (bytes.count, virtualSize, true)
     }
 
+    /// The stamp of `dovecot-uidlist`, nil when there is none.
+    func uidListStamp() throws -> FileStamp? {
+        try POSIX.fileStatus(uidListPath).map(FileStamp.init)
+    }
+
     func readUIDList() throws -> DovecotUIDList? {
         let bytes: [UInt8]
         do {
