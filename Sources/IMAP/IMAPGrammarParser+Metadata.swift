@@ -51,6 +51,7 @@ extension IMAPGrammarParser {
         var values: [IMAPMetadataValue] = []
         repeat {
             let entry = try parseMetadataEntry()
+            guard !entry.isNamespaceRoot else { throw fail("\(entry.name) is a namespace, not an entry that can hold a value") }
             try expectSpace()
             values.append(IMAPMetadataValue(entry: entry, value: try parseNString()))
         } while consume(Self.space)

@@ -45,19 +45,24 @@ public struct IMAPMetadataEntryName: Sendable, Hashable, Comparable, CustomStrin
     public let name: String
 
     /// Nil for what §3.2.1 forbids: a name that does not start with `/private/` or `/shared/`, holds `*`
-    /// or `%` (reserved for wildcards), `//`, a trailing `/`, or anything but printable ASCII.
+    /// or `%` (reserved for wildcards), `//`, a trailing `/`, or anything but printable ASCII. The two
+    /// namespace roots `/private` and `/shared` themselves are names too (GETMETADATA with DEPTH reads
+    /// below them; SETMETADATA refuses them: `isNamespaceRoot`).
     public init?(_ bytes: [UInt8]) {
         guard bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "*") && $0 != UInt8(ascii: "%") })
         else { return nil }
         let name = String(decoding: bytes, as: UTF8.self).lowercased()
-        guard name.hasPrefix("/private/") || name.hasPrefix("/shared/"), !name.hasSuffix("/"),
-              !name.contains("//")
+        guard name == "/private" || name == "/shared"
+                || (name.hasPrefix("/private/") || name.hasPrefix("/shared/")) && !name.hasSuffix("/") && !name.contains("//")
         else { return nil }
         self.name = name
     }
 
+    /// `/private` or `/shared`: a namespace, not an entry that can hold a value.
+    public var isNamespaceRoot: Bool { name == "/private" || name == "/shared" }
+
     /// Whether `self` is the private or the shared entry (§3.2: two namespaces).
-    public var isPrivate: Bool { name.hasPrefix("/private/") }
+    public var isPrivate: Bool { name.hasPrefix("/private") }
 
     /// Whether `other` lies below `self`, at most `depth` levels down (0: only `self`).
     public func covers(_ other: String, depth: IMAPMetadataDepth) -> Bool {

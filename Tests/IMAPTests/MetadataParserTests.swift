@@ -12,7 +12,11 @@ struct MetadataParserTests {
                   command("a", .metadata(.get("INBOX", entries: [entry("/private/comment"), entry("/shared/vendor/x")],
                                               options: IMAPMetadataOptions())))),
         ParseCase("a GETMETADATA (MAXSIZE 1024 DEPTH infinity) Sent /private\r\n",
-                  .error(tag: "a", IMAPParseError(.syntax, invalidEntry("/private")))),
+                  command("a", .metadata(.get("Sent", entries: [entry("/private")],
+                                              options: IMAPMetadataOptions(maxSize: 1024, depth: .infinity))))),
+        ParseCase("a SETMETADATA Sent (/Shared \"x\")\r\n",
+                  .error(tag: "a", IMAPParseError(.syntax, "/shared is a namespace, not an entry that can hold a value"))),
+        ParseCase("a GETMETADATA Sent /privatex\r\n", .error(tag: "a", IMAPParseError(.syntax, invalidEntry("/privatex")))),
         ParseCase("a GETMETADATA (MAXSIZE 1024 DEPTH INFINITY) Sent /private/a\r\n",
                   command("a", .metadata(.get("Sent", entries: [entry("/private/a")],
                                               options: IMAPMetadataOptions(maxSize: 1024, depth: .infinity))))),
@@ -58,5 +62,7 @@ struct MetadataParserTests {
         #expect(entry.covers("/shared/vendor/a", depth: .one) && !entry.covers("/shared/vendor/a/b", depth: .one))
         #expect(entry.covers("/shared/vendor/a/b", depth: .infinity) && !entry.covers("/shared/vendorx", depth: .infinity))
         #expect(IMAPMetadataEntryName(Array("/shared/".utf8)) == nil)
+        let root = Self.entry("/shared")
+        #expect(root.isNamespaceRoot && root.covers("/shared/a", depth: .one) && !root.covers("/private/a", depth: .infinity))
     }
 }

@@ -63,6 +63,8 @@ import Testing
         #expect(try session.send("a GETMETADATA Work /shared/v\r\n") == "* METADATA \"Work\" (\"/shared/v\" \"top\")\r\na OK GETMETADATA completed.\r\n")
         #expect(try session.send("b GETMETADATA (DEPTH 1) Work /shared/v\r\n")
             == "* METADATA \"Work\" (\"/shared/v\" \"top\" \"/shared/v/a\" \"1\" \"/shared/v/c\" \"long value\")\r\nb OK GETMETADATA completed.\r\n")
+        #expect(try session.send("r GETMETADATA (DEPTH infinity) Work (/private /shared)\r\n")
+            == "* METADATA \"Work\" (\"/shared/v\" \"top\" \"/shared/v/a\" \"1\" \"/shared/v/a/b\" \"22\" \"/shared/v/c\" \"long value\")\r\nr OK GETMETADATA completed.\r\n")
         #expect(try session.send("c GETMETADATA (DEPTH infinity) Work /shared/v/a\r\n")
             == "* METADATA \"Work\" (\"/shared/v/a\" \"1\" \"/shared/v/a/b\" \"22\")\r\nc OK GETMETADATA completed.\r\n")
         #expect(try session.send("d GETMETADATA (MAXSIZE 2 DEPTH infinity) Work /shared/v\r\n")

@@ -94,7 +94,7 @@ extension IMAPSession {
     }
 
     /// What GETMETADATA returns from `stored`: in the order asked, each entry once; nil values for
-    /// requested entries that have none. `longest`: the longest value left out for MAXSIZE.
+    /// requested entries that have none (but not for `/private` and `/shared`, which never hold one). `longest`: the longest value left out for MAXSIZE.
     static func select(from stored: [String: [UInt8]], _ requested: [IMAPMetadataEntryName],
                        _ options: IMAPMetadataOptions) -> (found: [(String, [UInt8]?)], longest: Int?) {
         var found: [(String, [UInt8]?)] = []
@@ -110,7 +110,7 @@ extension IMAPSession {
         }
         let sortedNames = stored.keys.sorted()
         for entry in requested {
-            add(entry.name, stored[entry.name])
+            if !entry.isNamespaceRoot { add(entry.name, stored[entry.name]) }
             for name in sortedNames where name != entry.name && entry.covers(name, depth: options.depth) {
                 add(name, stored[name])
             }
