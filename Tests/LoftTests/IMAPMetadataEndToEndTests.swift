@@ -21,7 +21,7 @@ import Testing
 
     @Test("imaplib: SETMETADATA and GETMETADATA (DEPTH, MAXSIZE, literals) on both ports; entries survive a restart, RENAME and not DELETE")
     func metadataAcrossARestart() async throws {
-        let server = try LoftProcess.imap()
+        let server = try LoftProcess.imap(extraConfig: "\n[imap]\nmetadata_max_entries = 5\n")
         defer { server.cleanUpNow() }
         try await server.startIMAP()
         let first = try await PythonIMAP.replies(Self.helpers + #"""
@@ -77,6 +77,7 @@ import Testing
             login(m)
             out[mode + "_server"] = meta(m, "GETMETADATA", '""', "(/shared/comment /private/vendor/loft/ssl)")
             out[mode + "_mailbox"] = meta(m, "GETMETADATA", "(DEPTH 1)", "Projects", "(/private/comment /shared)")
+            out[mode + "_toomany"] = meta(m, "SETMETADATA", '""', '(/shared/a "1" /shared/b "2" /shared/c "3")')
             m.logout()
         m = connect("ssl", modes[1][1])
         login(m)
@@ -96,6 +97,11 @@ import Testing
             // The literal value (CRLF and an 8-bit octet) comes back as a literal; imaplib reads it whole.
             #expect(mailbox.ok && mailbox.lines.prefix(3) == [#"* METADATA "Projects" ("/private/comment" "p-ssl" "/shared/note-ssl" {6}"#,
                                                                #" "/shared/note-starttls" {6}"#, ")"], "\(mailbox)")
+        }
+        for mode in ["starttls", "ssl"] {
+            // [imap] metadata_max_entries = 5, and the server has 3 already.
+            #expect(second["\(mode)_toomany"]?.tagged.contains("NO [METADATA TOOMANY]") == true,
+                    "\(String(describing: second["\(mode)_toomany"]))")
         }
         #expect(second["rename"]?.ok == true && second["delete"]?.ok == true && second["create"]?.ok == true,
                 "\(String(describing: second["rename"])) \(String(describing: second["delete"]))")
