@@ -150,7 +150,8 @@ struct ConfigParser {
     }
 
     private func parseIMAP(_ section: TableReader) -> IMAPSettings {
-        section.rejectUnknownKeys(known: ["idle_timeout", "idle_keepalive", "max_line_length", "max_folders", "max_compressed_sessions"], into: problems)
+        section.rejectUnknownKeys(known: ["idle_timeout", "idle_keepalive", "max_line_length", "max_folders", "max_compressed_sessions",
+                                          "metadata_max_value_size", "metadata_max_entries"], into: problems)
         var imap = IMAPSettings()
         if let timeout = attempt({ try section.duration("idle_timeout") }) {
             if timeout.value >= IMAPSettings.minimumIdleTimeout {
@@ -197,6 +198,23 @@ struct ConfigParser {
                 problems.record(section.error(
                     "max_compressed_sessions",
                     "must be from \(range.lowerBound) (COMPRESS not offered) to \(range.upperBound), got \(sessions)"))
+            }
+        }
+        if let size = attempt({ try section.size("metadata_max_value_size") }) {
+            let range = IMAPSettings.metadataMaxValueSizeRange
+            if range.contains(size.value) {
+                imap.metadataMaxValueSize = size.value
+            } else {
+                problems.record(section.error("metadata_max_value_size", "must be from 1K to 64K, got \"\(size.text)\""))
+            }
+        }
+        if let entries = attempt({ try section.int("metadata_max_entries") }) {
+            let range = IMAPSettings.metadataMaxEntriesRange
+            if range.contains(entries) {
+                imap.metadataMaxEntries = entries
+            } else {
+                problems.record(section.error(
+                    "metadata_max_entries", "must be from \(range.lowerBound) to \(range.upperBound), got \(entries)"))
             }
         }
         return imap

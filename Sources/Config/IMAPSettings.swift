@@ -22,12 +22,23 @@ public struct IMAPSettings: Sendable, Equatable {
     public static let defaultMaxCompressedSessions = 1_000
     public static let maxCompressedSessionsRange = 0...100_000
 
+    /// Default for `metadata_max_value_size`: octets of one METADATA value (RFC 5464); a larger one gets
+    /// `NO [METADATA MAXSIZE n]`. At most 64 KiB: values arrive as command literals, which are capped there.
+    public static let defaultMetadataMaxValueSize = 65_536
+    public static let metadataMaxValueSizeRange = 1_024...65_536
+    /// Default for `metadata_max_entries`: METADATA entries per mailbox (and on the server) per user;
+    /// more get `NO [METADATA TOOMANY]`.
+    public static let defaultMetadataMaxEntries = 100
+    public static let metadataMaxEntriesRange = 1...10_000
+
     public var idleTimeout: Duration
     public var idleKeepalive: Duration
     public var maxLineLength: Int
     public var maxFolders: Int
     /// 0: COMPRESS=DEFLATE is not offered.
     public var maxCompressedSessions: Int
+    public var metadataMaxValueSize = IMAPSettings.defaultMetadataMaxValueSize
+    public var metadataMaxEntries = IMAPSettings.defaultMetadataMaxEntries
 
     public init(idleTimeout: Duration = IMAPSettings.defaultIdleTimeout,
                 idleKeepalive: Duration = IMAPSettings.defaultIdleKeepalive,

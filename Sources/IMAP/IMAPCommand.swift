@@ -61,6 +61,8 @@ public struct IMAPCommand: Sendable, Equatable {
         case compress(String)
         /// RFC 9208 GETQUOTA, GETQUOTAROOT, SETQUOTA.
         case quota(IMAPQuotaCommand)
+        /// RFC 5464 GETMETADATA, SETMETADATA.
+        case metadata(IMAPMetadataCommand)
     }
 }
 

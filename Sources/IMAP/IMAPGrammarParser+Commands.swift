@@ -75,6 +75,8 @@ extension IMAPGrammarParser {
         case "GETQUOTA": kind = try parseGetQuota()
         case "GETQUOTAROOT": kind = try parseGetQuotaRoot()
         case "SETQUOTA": kind = try parseSetQuota()
+        case "GETMETADATA": kind = try parseGetMetadata()
+        case "SETMETADATA": kind = try parseSetMetadata()
         default: throw IMAPParseError(.unknownCommand, "Unknown command \(name.prefix(40))")
         }
         try expectEnd()

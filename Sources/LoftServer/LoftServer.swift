@@ -469,6 +469,8 @@ extension LoftConfiguration {
         limits.idleTimeout = imap.idleTimeout
         limits.idleKeepalive = imap.idleKeepalive
         limits.parser.maxLineLength = imap.maxLineLength
+        limits.maxMetadataValueSize = imap.metadataMaxValueSize
+        limits.maxMetadataEntries = imap.metadataMaxEntries
         limits.loginTimeout = self.limits.loginTimeout
         return limits
     }

@@ -16,6 +16,11 @@ public struct IMAPLimits: Sendable, Equatable {
     public var maxBadCommands = 20
     /// How often a long SEARCH reports its progress (`* OK [INPROGRESS ...]`, RFC 9585).
     public var searchProgressInterval: Duration = .seconds(10)
+    /// Largest METADATA value SETMETADATA stores (RFC 5464 §4.3: more is `NO [METADATA MAXSIZE n]`).
+    public var maxMetadataValueSize = 65_536
+    /// Most METADATA entries of one mailbox, or of the server for one user, private and shared together
+    /// (more is `NO [METADATA TOOMANY]`).
+    public var maxMetadataEntries = 100
     /// Bytes of pipelined input held while a command is being served; at least one whole line
     /// (the parser keeps a line in the input until its end arrives).
     public var maxBufferedInput: Int { max(parser.maxLineLength, 64 * 1024) }

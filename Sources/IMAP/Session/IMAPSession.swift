@@ -200,6 +200,7 @@ public final class IMAPSession: LineProtocolDriver {
         case .move(let set, let name, let uid): copy(tag, set, to: name, uid: uid, move: true)
         case .idle: startIdle(tag)
         case .quota(let command): quota(tag, command)
+        case .metadata(let command): metadata(tag, command)
         }
     }
 
@@ -270,6 +271,13 @@ public final class IMAPSession: LineProtocolDriver {
     /// Appends one response line (CRLF added) to the pending output.
     func emit(_ line: String) {
         output.writeString(line)
+        output.writeStaticString("\r\n")
+        if output.readableBytes >= 256 * 1024 { flush() }
+    }
+
+    /// Appends one response line of raw octets (it may hold literals; CRLF added).
+    func emit(bytes: [UInt8]) {
+        output.writeBytes(bytes)
         output.writeStaticString("\r\n")
         if output.readableBytes >= 256 * 1024 { flush() }
     }
