@@ -45,11 +45,10 @@ extension IMAPSession {
 
     /// The saved UIDs still in this session's view, as UIDs or as their sequence numbers.
     private func savedResultSet(uid: Bool, _ selection: IMAPSelection) -> IMAPSequenceSet {
-        let view = selection.uids
         var numbers: [UInt32] = []
         for saved in savedResult {
-            guard let position = view.firstIndexSorted(of: saved) else { continue }
-            numbers.append(uid ? saved : UInt32(position + 1))
+            guard let sequenceNumber = selection.sequenceNumber(ofUID: saved) else { continue }
+            numbers.append(uid ? saved : UInt32(sequenceNumber))
         }
         return IMAPSequenceSet(numbers.map { IMAPSequenceRange(.number($0)) })
     }
@@ -62,19 +61,6 @@ extension IMAPSession {
         if !asked.contains(.all), !asked.contains(.count), asked.contains(.min) || asked.contains(.max) {
             kept = [asked.contains(.min) ? found.first : nil, asked.contains(.max) ? found.last : nil].compactMap { $0 }
         }
-        savedResult = uid ? kept : kept.map { selection.uids[Int($0) - 1] }
-        savedResult = Array(Set(savedResult)).sorted()
-    }
-}
-
-extension [UInt32] {
-    /// Binary search in an ascending array.
-    func firstIndexSorted(of value: UInt32) -> Int? {
-        var low = 0, high = count
-        while low < high {
-            let middle = (low + high) / 2
-            if self[middle] < value { low = middle + 1 } else { high = middle }
-        }
-        return low < count && self[low] == value ? low : nil
+        savedResult = Set(uid ? kept : kept.map { selection.uids[Int($0) - 1] }).sorted()
     }
 }
