@@ -31,11 +31,11 @@ public struct ListenerConfiguration: Sendable, Equatable {
     /// may name: the extensions Loft's IMAP offers, as `IMAPSession.withholdableCapabilities`
     /// lists them (a test keeps the two equal; Config sits below IMAP).
     public static let withholdableIMAPCapabilities: Set<String> = [
-        "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "CONDSTORE",
+        "IMAP4REV2", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "CONDSTORE",
         "QRESYNC", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES",
         "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "STATUS=SIZE", "APPENDLIMIT",
         "BINARY", "MULTIAPPEND", "COMPRESS=DEFLATE", "SEARCHRES",
-        "QUOTA", "QUOTA=RES-STORAGE", "QUOTA=RES-MESSAGE", "METADATA",
+        "QUOTA", "QUOTA=RES-STORAGE", "QUOTA=RES-MESSAGE", "METADATA", "UTF8=ACCEPT",
     ]
 
     public init(

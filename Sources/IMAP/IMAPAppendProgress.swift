@@ -13,6 +13,8 @@ struct IMAPAppendProgress: Sendable {
     /// Whether the current message, sent as a plain literal, held a NUL octet (RFC 3501 §4.3
     /// CHAR8 excludes it; only a literal8 may carry one).
     var sawNUL = false
+    /// Whether the current message came as `UTF8 (literal8)` (RFC 9755 §4): its `)` follows it.
+    var utf8Wrapped = false
 
     init(tag: String, mailbox: IMAPMailboxName, size: Int, binary: Bool) {
         self.tag = tag
@@ -28,8 +30,16 @@ extension IMAPGrammarParser {
     //              append-opts = [SP flag-list] [SP date-time]
     // What follows one message literal when another message comes: SP [flag-list SP]
     // [date-time SP], up to the next literal.
-    mutating func parseNextAppendMessage() throws(IMAPParseError) -> (flags: [IMAPFlag], date: IMAPDateTime?) {
+    mutating func parseNextAppendMessage() throws(IMAPParseError) -> IMAPAppendOptions {
         try expectSpace()
         return try parseAppendOptions(before: "the next message literal")
     }
+}
+
+/// What may come before an APPEND message literal: flags and a date (RFC 3501 §6.3.11), and the
+/// `UTF8 (` of a UTF-8 message (RFC 9755 §4).
+struct IMAPAppendOptions: Sendable {
+    var flags: [IMAPFlag] = []
+    var date: IMAPDateTime?
+    var utf8 = false
 }

@@ -304,7 +304,7 @@ public struct IMAPCommandParser: Sendable {
             return fail(tag, refused, literal: literal)
         }
         var grammar = IMAPGrammarParser(head, configuration: configuration)
-        let append: (tag: String, mailbox: IMAPMailboxName, flags: [IMAPFlag], date: IMAPDateTime?)?
+        let append: (tag: String, mailbox: IMAPMailboxName, options: IMAPAppendOptions)?
         do throws(IMAPParseError) {
             append = try grammar.parseAppendPrefix()
         } catch {
@@ -316,11 +316,12 @@ public struct IMAPCommandParser: Sendable {
                     reply: .no, responseCode: "TOOBIG"), literal: literal)
             }
             pending.clear()
-            let progress = IMAPAppendProgress(tag: append.tag, mailbox: append.mailbox, size: size, binary: literal.binary)
+            var progress = IMAPAppendProgress(tag: append.tag, mailbox: append.mailbox, size: size, binary: literal.binary)
+            progress.utf8Wrapped = append.options.utf8
             state = .appendMessage(progress, FixedLengthReader(size: size), synchronizing: literal.synchronizing)
             var header = IMAPAppendHeader(
-                tag: append.tag, mailbox: append.mailbox, flags: append.flags, internalDate: append.date, messageSize: size,
-                synchronizing: literal.synchronizing)
+                tag: append.tag, mailbox: append.mailbox, flags: append.options.flags, internalDate: append.options.date,
+                messageSize: size, synchronizing: literal.synchronizing)
             header.binary = literal.binary
             return .appendStart(header)
         }
@@ -367,7 +368,13 @@ public struct IMAPCommandParser: Sendable {
             return fail(tag, IMAPParseError(.syntax, "NUL octet in a literal; send binary data as a literal8 ~{n} (RFC 3516)"),
                 literal: line.literal)
         }
-        if line.contentLength == 0 {
+        var rest = line.content
+        if previous.utf8Wrapped {
+            guard rest.readInteger(as: UInt8.self) == UInt8(ascii: ")") else {
+                return fail(tag, IMAPParseError(.syntax, "Expected \")\" after a UTF8 (...) message"), literal: line.literal)
+            }
+        }
+        if rest.readableBytes == 0 {
             state = .command
             return .appendEnd(tag: tag)
         }
@@ -382,9 +389,10 @@ public struct IMAPCommandParser: Sendable {
         if let refused = literalModeRefusal(literal, size: size) {
             return fail(tag, refused, literal: literal)
         }
-        let head = line.content.getSlice(at: line.content.readerIndex, length: literal.offset)!
+        let skipped = line.contentLength - rest.readableBytes
+        let head = rest.getSlice(at: rest.readerIndex, length: literal.offset - skipped)!
         var grammar = IMAPGrammarParser(head, configuration: configuration)
-        let options: (flags: [IMAPFlag], date: IMAPDateTime?)
+        let options: IMAPAppendOptions
         do throws(IMAPParseError) {
             options = try grammar.parseNextAppendMessage()
         } catch {
@@ -407,6 +415,7 @@ public struct IMAPCommandParser: Sendable {
         progress.totalSize += size
         progress.binary = literal.binary
         progress.sawNUL = false
+        progress.utf8Wrapped = options.utf8
         state = .appendMessage(progress, FixedLengthReader(size: size), synchronizing: literal.synchronizing)
         var header = IMAPAppendHeader(
             tag: tag, mailbox: progress.mailbox, flags: options.flags, internalDate: options.date, messageSize: size,

@@ -302,30 +302,38 @@ extension IMAPGrammarParser {
     /// Parses an APPEND command up to (not including) its message literal. `buffer` ends where
     /// the literal's `{` was. Returns nil when the command is not APPEND or the literal is not
     /// the message (the mailbox name still missing: then the literal is the mailbox).
-    mutating func parseAppendPrefix() throws(IMAPParseError) -> (tag: String, mailbox: IMAPMailboxName, flags: [IMAPFlag], date: IMAPDateTime?)? {
+    mutating func parseAppendPrefix() throws(IMAPParseError) -> (tag: String, mailbox: IMAPMailboxName, options: IMAPAppendOptions)? {
         guard let tag = try? parseTag(), consume(Self.space), (try? parseKeyword()) == "APPEND", consume(Self.space),
             !isAtEnd
         else { return nil }
         let mailbox = try parseMailbox()
         try expectSpace()
-        let (flags, date) = try parseAppendOptions(before: "the message literal")
-        return (tag, mailbox, flags, date)
+        return (tag, mailbox, try parseAppendOptions(before: "the message literal"))
     }
 
     /// `append-opts` (RFC 3502 §6), each followed by SP, up to the literal, which must come next:
-    /// the buffer ends where its `{` (or `~{`) is.
-    mutating func parseAppendOptions(before literal: String) throws(IMAPParseError) -> (flags: [IMAPFlag], date: IMAPDateTime?) {
-        var flags: [IMAPFlag] = []
-        var date: IMAPDateTime?
+    /// the buffer ends where its `{` (or `~{`) is. After ENABLE UTF8=ACCEPT the literal may be
+    /// wrapped: `append-data =/ "UTF8" SP "(" literal8 ")"` (RFC 9755 §4).
+    mutating func parseAppendOptions(before literal: String) throws(IMAPParseError) -> IMAPAppendOptions {
+        var options = IMAPAppendOptions()
         if peek() == UInt8(ascii: "(") {
-            flags = try parseFlagList()
+            options.flags = try parseFlagList()
             try expectSpace()
         }
         if peek() == Self.dquote {
-            date = try parseDateTime()
+            options.date = try parseDateTime()
             try expectSpace()
         }
+        if !isAtEnd, let first = peek(), Self.isAlpha(first) {
+            guard try parseKeyword() == "UTF8" else { throw fail("Expected \(literal)") }
+            guard configuration.utf8Accepted else {
+                throw fail("APPEND ... UTF8 (...) needs ENABLE UTF8=ACCEPT first (RFC 9755 section 4)")
+            }
+            try expectSpace()
+            try expect(UInt8(ascii: "("), "\"(\" after UTF8")
+            options.utf8 = true
+        }
         guard isAtEnd else { throw fail("Expected \(literal)") }
-        return (flags, date)
+        return options
     }
 }

@@ -50,7 +50,7 @@ extension IMAPSession {
         }
         let name: MailboxName
         do {
-            name = try IMAPNames.mailbox(header.mailbox)
+            name = try self.mailboxName(header.mailbox)
         } catch {
             parser.refuseAppendMessage()
             return fail(tag, error, "APPEND failed")

@@ -1,16 +1,25 @@
 extension IMAPSession {
-    /// The extensions Loft offers, in the order CAPABILITY lists them (`APPENDLIMIT` gets its `=n`).
+    /// What Loft offers beside IMAP4rev1, in the order CAPABILITY lists it (`APPENDLIMIT` gets its
+    /// `=n`). IMAP4rev2 (RFC 9051) is offered beside IMAP4rev1 and takes effect after ENABLE.
     static let extensionNames = [
-        "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "CONDSTORE",
+        "IMAP4rev2", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "CONDSTORE",
         "QRESYNC", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES",
         "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "STATUS=SIZE", "APPENDLIMIT",
         "BINARY", "MULTIAPPEND", "COMPRESS=DEFLATE", "SEARCHRES",
-        "QUOTA", "QUOTA=RES-STORAGE", "QUOTA=RES-MESSAGE", "METADATA",
+        "QUOTA", "QUOTA=RES-STORAGE", "QUOTA=RES-MESSAGE", "METADATA", "UTF8=ACCEPT",
     ]
 
     /// The extensions an admin may withhold, per listener or per user: all of them. Not IMAP4rev1
     /// itself, nor STARTTLS, LOGINDISABLED and AUTH=, which follow from the TLS settings.
-    public static let withholdableCapabilities = Set(extensionNames)
+    /// Upper case, as the config names them (capability names are case-insensitive).
+    public static let withholdableCapabilities = Set(extensionNames.map { $0.uppercased() })
+
+    /// The extensions IMAP4rev2 includes (RFC 9051 Appendix E; LITERAL+ for its LITERAL-): a
+    /// client that enabled it may use them unasked, so withholding one withholds IMAP4rev2 too.
+    static let partsOfIMAP4rev2: Set<String> = [
+        "NAMESPACE", "UNSELECT", "UIDPLUS", "ESEARCH", "SEARCHRES", "ENABLE", "IDLE", "SASL-IR", "LIST-EXTENDED",
+        "LIST-STATUS", "MOVE", "LITERAL+", "BINARY", "SPECIAL-USE", "STATUS=SIZE", "CHILDREN",
+    ]
 
     /// What this session does not offer: the listener's choice and, once logged in, the user's.
     /// QRESYNC needs CONDSTORE (RFC 7162 §3.2.3), so withholding CONDSTORE withholds both; SORT=DISPLAY
@@ -21,6 +30,7 @@ extension IMAPSession {
         if withheld.contains("CONDSTORE") { withheld.insert("QRESYNC") }
         if withheld.contains("SORT") { withheld.formUnion(["SORT=DISPLAY", "ESORT"]) }  // both extend SORT
         if withheld.contains("QUOTA") { withheld.formUnion(["QUOTA=RES-STORAGE", "QUOTA=RES-MESSAGE"]) }
+        if !withheld.isDisjoint(with: Self.partsOfIMAP4rev2) { withheld.insert("IMAP4REV2") }
         return withheld
     }
 
@@ -30,7 +40,7 @@ extension IMAPSession {
         let withheld = withheldCapabilities
         let compression = offersCompression
         var list = ["IMAP4rev1"] + Self.extensionNames.filter {
-            !withheld.contains($0) && ($0 != "COMPRESS=DEFLATE" || compression)
+            !withheld.contains($0.uppercased()) && ($0 != "COMPRESS=DEFLATE" || compression)
         }.map { name in
             name == "APPENDLIMIT" ? "APPENDLIMIT=\(configuration.limits.parser.maxAppendSize)" : name
         }

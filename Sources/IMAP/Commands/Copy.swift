@@ -11,7 +11,7 @@ extension IMAPSession {
         if move && selection.readOnly { return complete(tag, .no, code: "READ-ONLY", "The mailbox is read-only.") }
         let name: MailboxName
         do {
-            name = try IMAPNames.mailbox(rawName)
+            name = try self.mailboxName(rawName)
         } catch {
             return fail(tag, error, "\(command) failed")
         }

@@ -5,6 +5,7 @@ extension IMAPSession {
     /// A trailing `.` is dropped (it only announces children to come).
     func create(_ tag: String, _ rawName: IMAPMailboxName, parameters: [IMAPParameter]) {
         guard let account = requireAuthenticated(tag) else { return }
+        let utf8 = utf8Names
         let specialUse: SpecialUse?
         switch Self.specialUse(parameters) {
         case .success(let use): specialUse = use
@@ -13,7 +14,7 @@ extension IMAPSession {
             return complete(tag, .no, code: "USEATTR", "\(use) is not a special use Loft knows (RFC 6154).")
         }
         mailboxOperation(tag, "CREATE") {
-            let name = try IMAPNames.mailbox(rawName)
+            let name = try IMAPNames.mailbox(rawName, utf8: utf8)
             guard !name.isInbox else { throw MailboxError.alreadyExists("INBOX") }
             _ = try account.folders.create(name.name, specialUse: specialUse)
         }

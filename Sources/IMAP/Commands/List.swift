@@ -24,7 +24,7 @@ extension IMAPSession {
         if statusAttributes?.contains(.deletedStorage) == true, !deletedStorageOffered(tag) { return }
         let selectedName = selection?.name
         let selectedRecent = selection?.recent.count ?? 0
-        let patterns = command.patterns.compactMap { IMAPNames.pattern(reference: command.reference, $0) }
+        let patterns = command.patterns.compactMap { self.namePattern(reference: command.reference, $0) }
         let selectSubscribed = command.selectionOptions.contains(.subscribed)
         let selectSpecialUse = command.selectionOptions.contains(.specialUse)
         let recursive = command.selectionOptions.contains(.recursiveMatch)
@@ -61,10 +61,10 @@ extension IMAPSession {
                     extra = " (\"CHILDINFO\" (\"SUBSCRIBED\"))"
                 }
                 if selectSpecialUse && info.specialUse == nil { continue }
-                self.untagged("LIST (\(attributes.joined(separator: " "))) \".\" \(IMAPNames.wire(info.name))\(extra)")
+                self.untagged("LIST (\(attributes.joined(separator: " "))) \".\" \(self.wireName(info.name))\(extra)")
                 if let statusAttributes, let state = statuses[info.name] {
                     let recent = info.name == selectedName ? selectedRecent : 0
-                    self.untagged(Self.statusResponse(info.name, statusAttributes, state, recent: recent))
+                    self.untagged(self.statusResponse(info.name, statusAttributes, state, recent: recent))
                 }
             }
             self.complete(tag, "LIST completed.")
@@ -74,7 +74,7 @@ extension IMAPSession {
     /// RFC 3501 §6.3.9: the subscribed names matching the pattern.
     func lsub(_ tag: String, reference: IMAPMailboxName, pattern: [UInt8]) {
         guard let account = requireAuthenticated(tag) else { return }
-        guard let matcher = IMAPNames.pattern(reference: reference, pattern) else {
+        guard let matcher = self.namePattern(reference: reference, pattern) else {
             return complete(tag, "LSUB completed.")
         }
         blocking { (try account.folders.subscriptions(), try account.folders.list()) } then: { outcome in
@@ -90,7 +90,7 @@ extension IMAPSession {
                 }
                 for name in subscribedNames.union(parents).sorted() where matcher.matches(name.name) {
                     let attributes = selectable.contains(name) && !parents.contains(name) ? "" : "\\Noselect"
-                    self.untagged("LSUB (\(attributes)) \".\" \(IMAPNames.wire(name))")
+                    self.untagged("LSUB (\(attributes)) \".\" \(self.wireName(name))")
                 }
                 self.complete(tag, "LSUB completed.")
             case .failure(let error):

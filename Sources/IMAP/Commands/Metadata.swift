@@ -26,9 +26,9 @@ extension IMAPSession {
         -> (file: MetadataFile, wireName: String, folder: String?)? {
         if rawName.bytes.isEmpty { return (MetadataFile.server(root: account.folders.root), "\"\"", nil) }
         do {
-            let name = try IMAPNames.mailbox(rawName)
+            let name = try self.mailboxName(rawName)
             let folder = account.path(of: name)
-            return (MetadataFile.mailbox(folder: folder), IMAPNames.wire(name), folder)
+            return (MetadataFile.mailbox(folder: folder), self.wireName(name), folder)
         } catch {
             fail(tag, error, what)
             return nil

@@ -62,7 +62,7 @@ extension IMAPSession {
     private func getQuotaRoot(_ tag: String, _ rawName: IMAPMailboxName, _ account: IMAPAccount) {
         let name: MailboxName
         do {
-            name = try IMAPNames.mailbox(rawName)
+            name = try self.mailboxName(rawName)
         } catch {
             return fail(tag, error, "GETQUOTAROOT failed")
         }
@@ -74,10 +74,10 @@ extension IMAPSession {
             switch outcome {
             case .success(let usage):
                 guard let limits = reported?.limits, let usage else {
-                    self.untagged("QUOTAROOT \(IMAPNames.wire(name))")
+                    self.untagged("QUOTAROOT \(self.wireName(name))")
                     return self.complete(tag, "GETQUOTAROOT completed; no quota applies.")
                 }
-                self.untagged("QUOTAROOT \(IMAPNames.wire(name)) \"\(Self.quotaRootName)\"")
+                self.untagged("QUOTAROOT \(self.wireName(name)) \"\(Self.quotaRootName)\"")
                 self.untagged(Self.quotaResponse(usage, limits))
                 self.complete(tag, "GETQUOTAROOT completed.")
             case .failure(let error):

@@ -4,10 +4,11 @@ extension IMAPSession {
     /// RFC 3501 §6.3.5, including the INBOX rule (its messages move, INBOX stays, empty).
     func rename(_ tag: String, from: IMAPMailboxName, to: IMAPMailboxName, parameters: [IMAPParameter]) {
         guard let account = requireAuthenticated(tag) else { return }
+        let utf8 = utf8Names
         guard parameters.isEmpty else { return bad(tag, "RENAME parameters are not supported.") }
         mailboxOperation(tag, "RENAME") {
-            let source = try IMAPNames.mailbox(from)
-            let target = try IMAPNames.mailbox(to)
+            let source = try IMAPNames.mailbox(from, utf8: utf8)
+            let target = try IMAPNames.mailbox(to, utf8: utf8)
             guard !target.isInbox else { throw MailboxError.alreadyExists("INBOX") }
             try account.folders.rename(source.name, to: target.name)
             account.registry.forget(path: account.path(of: source))

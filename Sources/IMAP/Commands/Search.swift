@@ -22,6 +22,13 @@ extension IMAPSession {
     /// The evaluator of `command` over this view, or nil after answering: an unknown charset gets
     /// `NO [BADCHARSET]`; a MODSEQ key needs CONDSTORE (RFC 7162 §3.1.5), which it turns on.
     func searchEvaluator(_ tag: String, _ command: IMAPSearchCommand, uids: [UInt32], uid: Bool) -> IMAPSearchEvaluator? {
+        // RFC 9755 §3 (RFC 6855 erratum 4029): after ENABLE UTF8=ACCEPT the strings are UTF-8, so a
+        // charset label that says otherwise conflicts with them.
+        if utf8Accept, let charset = command.charset, charset.uppercased() != "UTF-8" {
+            bad(tag, "After ENABLE UTF8=ACCEPT strings are UTF-8; CHARSET \(charset) conflicts (RFC 9755 section 3).",
+                code: "BADCHARSET (UTF-8)")
+            return nil
+        }
         let evaluator: IMAPSearchEvaluator
         do {
             evaluator = try IMAPSearchEvaluator(command, lastSequenceNumber: UInt32(uids.count), lastUID: uids.last ?? 0)
@@ -62,7 +69,8 @@ extension IMAPSession {
     ) {
         // RFC 7162 §3.1.5: a search on MODSEQ reports the highest mod-sequence it matched.
         let modSeq = IMAPSearchEvaluator.usesModSeq(command.key) && !found.uids.isEmpty ? found.highestModSeq : nil
-        if let options = command.returnOptions {
+        // RFC 9051 §6.4.4: IMAP4rev2 answers every SEARCH with ESEARCH, a plain one as RETURN (ALL).
+        if let options = command.returnOptions ?? (imap4rev2 ? [] : nil) {
             saveSearchResult(found.uids, options: options, uid: uid)
             // RFC 5182 §2.4: SAVE alone answers with no ESEARCH.
             if options != [.save] {

@@ -25,20 +25,23 @@ extension IMAPSession {
         }
         let name: MailboxName
         do {
-            name = try IMAPNames.mailbox(rawName)
+            name = try self.mailboxName(rawName)
         } catch {
             closeSelection(announcing: true)
             return fail(tag, error, "Cannot select \(rawName)")
         }
         closeSelection(announcing: true)
-        blocking { () -> (SharedMailbox, MailboxState, Set<UInt32>) in
+        let listed = imap4rev2
+        blocking { () -> (SharedMailbox, MailboxState, Set<UInt32>, MailboxInfo?) in
             let mailbox = try account.open(name)
+            // RFC 9051 §6.3.2: an IMAP4rev2 client is told the mailbox's LIST attributes too.
+            let info = listed ? try? account.folders.list().first { $0.name == name } : nil
             // RFC 3501 §6.3.2: EXAMINE never takes \Recent away from other sessions.
-            return (mailbox, mailbox.state, readOnly ? [] : mailbox.claimRecent())
+            return (mailbox, mailbox.state, readOnly ? [] : mailbox.claimRecent(), info)
         } then: { outcome in
             switch outcome {
-            case .success((let mailbox, let state, let recent)):
-                self.selected(tag, name, mailbox, state, recent: recent, readOnly: readOnly, resync: resync)
+            case .success((let mailbox, let state, let recent, let info)):
+                self.selected(tag, name, mailbox, state, recent: recent, info: info, readOnly: readOnly, resync: resync)
             case .failure(let error):
                 self.fail(tag, error, "Cannot select \(name)")
             }
@@ -46,7 +49,7 @@ extension IMAPSession {
     }
 
     private func selected(_ tag: String, _ name: MailboxName, _ mailbox: SharedMailbox, _ state: MailboxState,
-                          recent: Set<UInt32>, readOnly: Bool, resync: IMAPResync?) {
+                          recent: Set<UInt32>, info: MailboxInfo?, readOnly: Bool, resync: IMAPResync?) {
         guard let connection, self.state == .authenticated else {
             account?.close(mailbox)
             return
@@ -62,9 +65,16 @@ extension IMAPSession {
         self.state = .selected
         for line in selection.flagsAnnouncement() { untagged(line) }
         untagged("\(selection.count) EXISTS")
-        untagged("\(recent.count) RECENT")
-        if let firstUnseen = state.messages.firstIndex(where: { !$0.flags.contains(.seen) }) {
-            untagged("OK [UNSEEN \(firstUnseen + 1)] First unseen.")
+        if imap4rev2 {
+            // RFC 9051 §6.3.2: LIST instead of RECENT and UNSEEN, which IMAP4rev2 dropped (Appendix E).
+            selection.reportsRecent = false
+            let attributes = info?.attributes.joined(separator: " ") ?? ""
+            untagged("LIST (\(attributes)) \".\" \(wireName(name))")
+        } else {
+            untagged("\(recent.count) RECENT")
+            if let firstUnseen = state.messages.firstIndex(where: { !$0.flags.contains(.seen) }) {
+                untagged("OK [UNSEEN \(firstUnseen + 1)] First unseen.")
+            }
         }
         untagged("OK [UIDVALIDITY \(state.uidValidity)] UIDs valid.")
         untagged("OK [UIDNEXT \(state.nextUID)] Predicted next UID.")

@@ -10,7 +10,7 @@ extension IMAPSession {
         if attributes.contains(.deletedStorage), !deletedStorageOffered(tag) { return }
         let name: MailboxName
         do {
-            name = try IMAPNames.mailbox(rawName)
+            name = try self.mailboxName(rawName)
         } catch {
             return fail(tag, error, "STATUS failed")
         }
@@ -18,7 +18,7 @@ extension IMAPSession {
         blocking { try account.withMailbox(name) { $0.state } } then: { outcome in
             switch outcome {
             case .success(let state):
-                self.untagged(Self.statusResponse(name, attributes, state, recent: selectedRecent ?? 0))
+                self.untagged(self.statusResponse(name, attributes, state, recent: selectedRecent ?? 0))
                 self.complete(tag, "STATUS completed.")
             case .failure(let error):
                 self.fail(tag, error, "STATUS failed")
@@ -27,7 +27,7 @@ extension IMAPSession {
     }
 
     /// `STATUS name (ITEM value ...)` (RFC 3501 §7.2.4), also sent by LIST-STATUS.
-    static func statusResponse(_ name: MailboxName, _ attributes: [IMAPStatusAttribute], _ state: MailboxState,
+    func statusResponse(_ name: MailboxName, _ attributes: [IMAPStatusAttribute], _ state: MailboxState,
                                recent: Int) -> String {
         let items = attributes.map { attribute -> String in
             let value: Int
@@ -45,6 +45,6 @@ extension IMAPSession {
             }
             return "\(attribute.rawValue) \(value)"
         }
-        return "STATUS \(IMAPNames.wire(name)) (\(items.joined(separator: " ")))"
+        return "STATUS \(self.wireName(name)) (\(items.joined(separator: " ")))"
     }
 }

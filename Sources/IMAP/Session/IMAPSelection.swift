@@ -25,6 +25,8 @@ final class IMAPSelection {
     /// Flag changes this session made itself and already answered: UID → its modseq then.
     private var ownFlagChanges: [UInt32: UInt64] = [:]
     private var observation: MailboxObservation?
+    /// Whether new messages are announced with `RECENT` too; IMAP4rev2 has no \Recent (RFC 9051 Appendix E).
+    var reportsRecent = true
 
     init(name: MailboxName, mailbox: SharedMailbox, readOnly: Bool, state: MailboxState, recent: Set<UInt32>) {
         self.name = name
@@ -116,7 +118,7 @@ final class IMAPSelection {
             uids += state.messages[firstNew...].map(\.uid)
             if !readOnly { recent.formUnion(mailbox.claimRecent()) }
             lines.append("\(uids.count) EXISTS")
-            lines.append("\(recent.count) RECENT")
+            if reportsRecent { lines.append("\(recent.count) RECENT") }
         }
         ownFlagChanges.removeAll()
         announcedModSeq = state.highestModSeq

@@ -60,6 +60,13 @@ public final class IMAPSession: LineProtocolDriver {
     /// RFC 7162 §3.2: QRESYNC is on after ENABLE QRESYNC (CONDSTORE with it): expunges are
     /// announced as VANISHED, and SELECT may resynchronise.
     var qresync = false
+    /// RFC 9755 §3 (UTF8=ACCEPT, which replaced RFC 6855): on after ENABLE UTF8=ACCEPT. Mailbox
+    /// names and quoted strings are UTF-8, an APPEND message may come as `UTF8 (~{n})`, and SEARCH
+    /// takes no CHARSET.
+    var utf8Accept = false
+    /// RFC 9051 §6.3.1: IMAP4rev2 is on after ENABLE IMAP4rev2: UTF-8 names, SEARCH answers with
+    /// ESEARCH, SELECT sends the mailbox's LIST and no RECENT or UNSEEN (RFC 9051 Appendix E).
+    var imap4rev2 = false
     /// Marks this session's own changes in the mailbox change stream.
     let origin = IMAPSession.nextOrigin()
     /// The connection, while it is open.
@@ -411,10 +418,11 @@ public final class IMAPSession: LineProtocolDriver {
     }
 
     /// Leaves the selected mailbox (UNSELECT, CLOSE, SELECT of another, logout). `announcing`:
-    /// a SELECT or EXAMINE closed it, which a QRESYNC client hears as `OK [CLOSED]` (RFC 7162 §3.2.11).
+    /// a SELECT or EXAMINE closed it, which a QRESYNC or IMAP4rev2 client hears as `OK [CLOSED]`
+    /// (RFC 7162 §3.2.11, RFC 9051 §6.3.2).
     func closeSelection(announcing: Bool = false) {
         guard let selection else { return }
-        if announcing && qresync { untagged("OK [CLOSED] Previous mailbox closed.") }
+        if announcing && (qresync || imap4rev2) { untagged("OK [CLOSED] Previous mailbox closed.") }
         self.selection = nil
         savedResult = []
         selection.stopObserving()
