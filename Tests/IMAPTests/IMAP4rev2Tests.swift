@@ -34,6 +34,7 @@ import Testing
         try backend.deliver("Subject: b\n\nx\n")
         let noop = try session.send("f NOOP\r\n")
         #expect(noop == "* 2 EXISTS\r\nf OK NOOP completed.\r\n", "\(noop)")
+        #expect(try session.send("g FETCH 2 (FLAGS)\r\n").contains("* 2 FETCH (FLAGS ())"), "no \\Recent in IMAP4rev2")
     }
 
     @Test("SEARCH answers with ESEARCH, also when nothing matches; UID SEARCH says UID")

@@ -38,7 +38,7 @@ extension IMAPSession {
         if condStore && (changedSince != nil || setsSeen) && !attributes.contains(.modSeq) { attributes.append(.modSeq) }
         let job = IMAPFetchJob(
             targets: targets, attributes: attributes, mailbox: selection.mailbox,
-            recent: selection.recent, addUID: uid, setsSeen: setsSeen,
+            recent: selection.shownRecent, addUID: uid, setsSeen: setsSeen,
             origin: origin, allocator: connection.allocator)
         flush()
         connection.stream({ try job.nextChunk() }) { outcome in

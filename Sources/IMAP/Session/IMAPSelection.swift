@@ -25,7 +25,8 @@ final class IMAPSelection {
     /// Flag changes this session made itself and already answered: UID → its modseq then.
     private var ownFlagChanges: [UInt32: UInt64] = [:]
     private var observation: MailboxObservation?
-    /// Whether new messages are announced with `RECENT` too; IMAP4rev2 has no \Recent (RFC 9051 Appendix E).
+    /// Whether new messages are announced with `RECENT` and flags show \Recent; IMAP4rev2 has no
+    /// \Recent (RFC 9051 Appendix E).
     var reportsRecent = true
 
     init(name: MailboxName, mailbox: SharedMailbox, readOnly: Bool, state: MailboxState, recent: Set<UInt32>) {
@@ -161,8 +162,11 @@ final class IMAPSelection {
         ]
     }
 
+    /// The messages FETCH shows with \Recent: none once IMAP4rev2 is on.
+    var shownRecent: Set<UInt32> { reportsRecent ? recent : [] }
+
     /// A message's flags as the wire list `(\Seen kw)`, with \Recent where it is recent here.
     func flagList(_ record: MessageRecord, _ state: MailboxState) -> String {
-        IMAPWireFlags.parenthesized(record, state, recent: recent)
+        IMAPWireFlags.parenthesized(record, state, recent: shownRecent)
     }
 }
