@@ -77,20 +77,9 @@ public final class LoftServer: Sendable {
     public init(configuration: LoftConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
-        do {
-            self.users = try PasswdFileUserDatabase(path: configuration.auth.passwdFile, defaultDomain: configuration.domain)
-        } catch {
-            throw StartupError(description: Self.passwdFileProblem(configuration, error))
-        }
+        self.users = try Self.loadUsers(configuration)
         self.penalty = FailurePenalty(initialDelay: configuration.auth.failureDelay, maximumDelay: configuration.auth.failureDelayMax)
-        let aliases: AliasTable?
-        do {
-            aliases = try configuration.submission.aliasesFile.map {
-                try AliasTable(path: $0, defaultDomain: configuration.domain)
-            }
-        } catch {
-            throw StartupError(description: "submission.aliases_file: \(error)")
-        }
+        let aliases = try Self.loadAliases(configuration)
         try DataDirectory.prepare(configuration)
         let authenticator = Authenticator(users: users, penalty: penalty)
         // A mailbox stays open a minute after its last session: reconnecting clients and the
@@ -124,28 +113,9 @@ public final class LoftServer: Sendable {
         }
         StartupSweep.run(dataDirectory: configuration.dataDirectory, logger: logger)  // crash leftovers
 
-        var providers: [ListenerConfiguration.ServiceProtocol: TLSContextProvider] = [:]
-        for listener in configuration.listeners where listener.tls != .none && providers[listener.protocol] == nil {
-            guard let tls = configuration.tls else {
-                throw StartupError(description: "listener \(listener.address): TLS needs a [tls] section")
-            }
-            let tlsConfiguration = Self.tlsConfiguration(tls, applicationProtocol: listener.protocol.alpnIdentifier)
-            do {
-                let provider = try TLSContextProvider(configuration: tlsConfiguration)
-                // The same files for every protocol: say what is wrong with them once.
-                if providers.isEmpty {
-                    for warning in provider.current.warnings {
-                        logger.warning("certificate", metadata: ["warning": "\(warning)"])
-                    }
-                }
-                providers[listener.protocol] = provider
-            } catch let error as TLSError {
-                throw StartupError(description: "tls: \(error)" + Self.fix(for: error))
-            } catch {
-                throw StartupError(description: "tls: \(error)")
-            }
+        self.tlsProviders = try Self.makeTLSProviders(configuration) { warning in
+            logger.warning("certificate", metadata: ["warning": "\(warning)"])
         }
-        self.tlsProviders = providers
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         self.group = group
@@ -171,7 +141,7 @@ public final class LoftServer: Sendable {
     }
 
     /// `auth.passwd_file: ...` with what to do when the file is missing or unreadable.
-    private static func passwdFileProblem(_ configuration: LoftConfiguration, _ error: any Error) -> String {
+    static func passwdFileProblem(_ configuration: LoftConfiguration, _ error: any Error) -> String {
         let path = configuration.auth.passwdFile
         var status = stat()
         if stat(path, &status) != 0 && errno == ENOENT {
@@ -187,7 +157,7 @@ public final class LoftServer: Sendable {
     }
 
     /// What to do about a certificate or key problem, after "; ".
-    private static func fix(for error: TLSError) -> String {
+    static func fix(for error: TLSError) -> String {
         switch error.kind {
         case .fileUnreadable: "; put the right path in [tls] of the config"
         case .invalidCertificate: "; point certificate in [tls] at the PEM file holding the certificate chain"
@@ -198,7 +168,7 @@ public final class LoftServer: Sendable {
         }
     }
 
-    private static func tlsConfiguration(_ tls: TLSSettings, applicationProtocol: String) -> TLSServerConfiguration {
+    static func tlsConfiguration(_ tls: TLSSettings, applicationProtocol: String) -> TLSServerConfiguration {
         var sni: [String: TLSCertificateFiles] = [:]
         for entry in tls.sni {
             sni[entry.hostname.lowercased()] = TLSCertificateFiles(certificatePath: entry.certificate, privateKeyPath: entry.privateKey)

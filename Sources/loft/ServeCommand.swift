@@ -15,6 +15,10 @@ struct ServeCommand: ParsableCommand {
 
     @OptionGroup var config: ConfigOption
 
+    @Flag(name: .customLong("check-config"),
+          help: "Check the configuration, users, aliases and certificates, then exit (0: loft would start with them).")
+    var checkConfig = false
+
     func run() throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -23,6 +27,7 @@ struct ServeCommand: ParsableCommand {
         }
         let logger = Logger(label: "loft")
 
+        if checkConfig { return try check() }
         let configuration: LoftConfiguration
         do {
             if let path = config.path {
@@ -51,13 +56,42 @@ struct ServeCommand: ParsableCommand {
             if config.path == nil {
                 Output.standard("Loft demo listening on " + bound.map(\.description).joined(separator: ", ") + "\n")
             }
+            SystemdNotify.ready(listeners: bound.count)
         } catch {
             throw Failure("\(error)")
         }
-        signals.onReload { server.reload() }
+        signals.onReload {
+            SystemdNotify.reloading()
+            server.reload()
+            SystemdNotify.reloaded()
+        }
         let signal = signals.waitForStop()
         logger.info("received signal, stopping", metadata: ["signal": "\(signal)"])
+        SystemdNotify.stopping()
         server.shutdown()
+    }
+
+    /// `--check-config`: what `serve` reads before it starts, checked, and nothing started. A
+    /// service manager runs it before a restart (`ExecStartPre`), so a broken edit keeps the old
+    /// server running.
+    private func check() throws {
+        guard let path = config.path else {
+            return Output.standard("No config file: `loft serve` would run the demo in ./loft-data.\n")
+        }
+        do {
+            let configuration = try LoftConfiguration.load(path: path)
+            let warnings = try LoftServer.check(configuration)
+            var report = "\(path): OK, \(configuration.listeners.count) listeners\n"
+            for listener in configuration.listeners {
+                report += "  \(listener.protocol.rawValue) \(listener.address) tls=\(listener.tls.rawValue)\n"
+            }
+            report += warnings.map { "  warning: \($0)\n" }.joined()
+            Output.standard(report)
+        } catch let error as ConfigError {
+            throw Failure(lines: error.lines)
+        } catch {
+            throw Failure("\(error)")
+        }
     }
 }
 

@@ -79,13 +79,14 @@ final class LoftProcess: @unchecked Sendable {
     var certificatePath: String { directory.appendingPathComponent("cert.pem").path }
     var certificateKeyPath: String { directory.appendingPathComponent("key.pem").path }
 
-    /// Starts `loft serve` and waits until every listener reports its port.
-    func start(expectedListeners: Int = 2) async throws {
+    /// Starts `loft serve` (with `environment` added to the test's) and waits until every listener reports its port.
+    func start(expectedListeners: Int = 2, environment: [String: String] = [:]) async throws {
         if !FileManager.default.fileExists(atPath: certificatePath) { try await makeCertificate() }
         try Data().write(to: URL(fileURLWithPath: logPath))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executable)
         process.arguments = ["serve", "--config", configPath]
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = FileHandle.nullDevice
         try process.run()
