@@ -25,6 +25,8 @@ final class IMAPSelection {
     /// Flag changes this session made itself and already answered: UID → its modseq then.
     private var ownFlagChanges: [UInt32: UInt64] = [:]
     private var observation: MailboxObservation?
+    /// What this session appended, copied or moved here itself (NOTIFY sends no FETCH for it).
+    let ownAppends = IMAPOwnAppends()
 
     init(name: MailboxName, mailbox: SharedMailbox, readOnly: Bool, state: MailboxState, recent: Set<UInt32>) {
         self.name = name
