@@ -32,23 +32,22 @@ extension IMAPSession {
     /// Writes what waits, if it may be written now.
     func deliverNotifications() {
         guard mayNotifyNow else { return }
-        if notificationOverflowPending {
-            notificationOverflowPending = false
-            untagged("OK [NOTIFICATIONOVERFLOW] Too many changes at once; NOTIFY is off, please resynchronise.")
+        if let notify, notify.selectedPending {
+            notify.selectedPending = false
+            announceChanges(expunges: !notify.spec.selectedDelayed)  // RFC 5465 §6.1
         }
-        if let notify {
-            if notify.selectedPending {
-                notify.selectedPending = false
-                announceChanges(expunges: !notify.spec.selectedDelayed)  // RFC 5465 §6.1
-            }
-            emitPendingNotifications(notify)
-        }
+        emitPendingNotifications()
         flush()
         fetchNewMessages()
     }
 
-    /// The LIST, METADATA and STATUS responses that wait (also before a tagged response).
-    func emitPendingNotifications(_ notify: IMAPNotifyState) {
+    /// The overflow notice, LIST, METADATA and STATUS responses that wait (also before a tagged response).
+    func emitPendingNotifications() {
+        if notificationOverflowPending {
+            notificationOverflowPending = false
+            untagged("OK [NOTIFICATIONOVERFLOW] Too many changes at once; NOTIFY is off, please resynchronise.")
+        }
+        guard let notify else { return }
         for line in notify.pendingLines { untagged(line) }
         notify.pendingLines = []
         let due = notify.pendingStatus

@@ -317,7 +317,7 @@ public final class IMAPSession: LineProtocolDriver {
 
     func complete(_ tag: String, _ status: IMAPStatus, code: String? = nil, _ text: String, expunges: Bool = true) {
         announceChanges(expunges: expunges)
-        if let notify { emitPendingNotifications(notify) }
+        emitPendingNotifications()
         emit("\(tag) \(status.rawValue) \(code.map { "[\($0)] " } ?? "")\(text)")
         if status == .bad { countBadCommand() } else { badCommands = 0; flush() }
     }
