@@ -10,8 +10,8 @@ public struct MailboxTreeChange: Sendable {
         case names([MailboxInfo], oldName: MailboxName?)
         /// SUBSCRIBE or UNSUBSCRIBE: the name as it is now.
         case subscription(MailboxInfo)
-        /// SETMETADATA: the entries set or removed, on a mailbox or (nil) on the server.
-        case metadata(MailboxName?, entries: [String])
+        /// SETMETADATA: the entries set or removed, on a mailbox (as it is now) or (nil) on the server.
+        case metadata(MailboxInfo?, entries: [String])
     }
 
     public let kind: Kind

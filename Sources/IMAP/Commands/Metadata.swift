@@ -80,7 +80,8 @@ extension IMAPSession {
             }
             // RFC 5465 §5.6/§5.7: NOTIFY's MailboxMetadataChange and ServerMetadataChange.
             Self.publishTreeChange(account, origin: origin) {
-                .metadata(target.folder == nil ? nil : try IMAPNames.mailbox(rawName), entries: values.map(\.entry.name))
+                let mailbox = target.folder == nil ? nil : try account.folders.listing(of: [IMAPNames.mailbox(rawName)])[0]
+                return .metadata(mailbox, entries: values.map(\.entry.name))
             }
             return true
         } then: { outcome in

@@ -1,3 +1,4 @@
+import LineProtocol
 import MailStore
 import NIOCore
 
@@ -169,18 +170,19 @@ extension IMAPSession {
             }
             rewatch(notify)
         case .subscription(let info):
+            // SUBSCRIBED covers the name before the change as well as after (an UNSUBSCRIBE is news).
             if change.origin != origin, spec.interest(in: info.name, subscribed: true).contains(.subscription)
                 || spec.interest(in: info.name, subscribed: false).contains(.subscription) {
                 notify.pendingLines.append(Self.listNotification(info, oldName: nil))
             }
             rewatch(notify)
-        case .metadata(let name, let entries):
+        case .metadata(let info, let entries):
             guard change.origin != origin else { return }
-            let wanted = name.map { spec.interest(in: $0, subscribed: false).contains(.mailboxMetadata)
-                || spec.interest(in: $0, subscribed: true).contains(.mailboxMetadata) } ?? spec.wantsServerMetadata
+            let wanted = info.map { spec.interest(in: $0.name, subscribed: $0.isSubscribed).contains(.mailboxMetadata) }
+                ?? spec.wantsServerMetadata
             guard wanted else { return }
             // RFC 5464 §4.4.2: the unsolicited form names the changed entries only.
-            let mailbox = name.map(IMAPNames.wire) ?? "\"\""
+            let mailbox = info.map { IMAPNames.wire($0.name) } ?? "\"\""
             notify.pendingLines.append("METADATA \(mailbox) " + entries.map(IMAPNames.quoted).joined(separator: " "))
         }
         queued(notify)
@@ -227,7 +229,7 @@ extension IMAPSession {
         }.assumeIsolated().whenComplete { outcome in
             notify.rewatching = false
             guard notify === self.notify else {
-                if case .success(let result) = outcome { self.closeOffLoop(result.opened.values.map(\.0)) }
+                if case .success(let result) = outcome { self.closeOffLoop(result.opened.values.map(\.0), on: connection) }
                 return
             }
             switch outcome {
@@ -243,7 +245,7 @@ extension IMAPSession {
                         closed.append(watch.mailbox)
                     }
                 }
-                self.closeOffLoop(closed)
+                self.closeOffLoop(closed, on: connection)
                 self.addWatches(result.opened, to: notify)
                 if notify.rewatchAgain {
                     notify.rewatchAgain = false
@@ -279,9 +281,10 @@ extension IMAPSession {
         closeOffLoop(notify.cancel())
     }
 
-    /// Releases mailboxes on the disk pool (the last release writes the index).
-    private func closeOffLoop(_ mailboxes: [SharedMailbox]) {
-        guard !mailboxes.isEmpty, let account, let connection, connection.isActive else { return }
+    /// Releases mailboxes on the disk pool (the last release writes the index); also after the
+    /// connection closed, for what a re-evaluation opened late (`closeAll` may have run before).
+    private func closeOffLoop(_ mailboxes: [SharedMailbox], on connection: LineConnection? = nil) {
+        guard !mailboxes.isEmpty, let account, let connection = connection ?? self.connection else { return }
         _ = connection.services.blockingWork.run(on: connection.eventLoop) {
             for mailbox in mailboxes { account.close(mailbox) }
         }
