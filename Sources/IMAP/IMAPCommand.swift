@@ -63,6 +63,8 @@ public struct IMAPCommand: Sendable, Equatable {
         case quota(IMAPQuotaCommand)
         /// RFC 5464 GETMETADATA, SETMETADATA.
         case metadata(IMAPMetadataCommand)
+        /// RFC 5465.
+        case notify(IMAPNotifyCommand)
     }
 }
 

@@ -77,6 +77,7 @@ extension IMAPGrammarParser {
         case "SETQUOTA": kind = try parseSetQuota()
         case "GETMETADATA": kind = try parseGetMetadata()
         case "SETMETADATA": kind = try parseSetMetadata()
+        case "NOTIFY": kind = try parseNotify()
         default: throw IMAPParseError(.unknownCommand, "Unknown command \(name.prefix(40))")
         }
         try expectEnd()

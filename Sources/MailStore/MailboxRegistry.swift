@@ -5,6 +5,8 @@ import POSIXSupport
 public final class MailboxRegistry: Sendable {
     /// The version of what the IMAP layer caches per message; blobs stored under another stamp are dropped.
     public let cacheStamp: String
+    /// Changes to users' folder trees, subscriptions and METADATA, for IMAP NOTIFY (RFC 5465).
+    public let treeEvents = MailboxTreeEvents()
     private let table: OpenMailboxTable
     private let watcher: MaildirWatcher
 

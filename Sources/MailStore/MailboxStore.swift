@@ -148,6 +148,18 @@ public final class MailboxStore: Sendable {
         }
     }
 
+    /// `names` as `list()` shows them now; a name that is not there comes back `\NonExistent`, with
+    /// its subscription (RFC 5465 §5.4: how NOTIFY reports a created, deleted or renamed mailbox).
+    public func listing(of names: [MailboxName]) throws -> [MailboxInfo] {
+        let all = try list()
+        let subscribed = Set(try subscriptions())
+        return names.map { name in
+            all.first { $0.name == name }
+                ?? MailboxInfo(name: name, isSelectable: false, exists: false, hasChildren: false, specialUse: nil,
+                               isSubscribed: subscribed.contains(name))
+        }
+    }
+
     /// The Maildir of a selectable mailbox (INBOX is the root). Each folder has its own
     /// `dovecot-uidlist` and `dovecot-keywords`.
     /// - Throws: `MailboxError.notFound` when there is no selectable mailbox of that name.

@@ -12,15 +12,17 @@ import NIOEmbedded
 final class TemporaryMailBackend: IMAPBackend {
     static let password = "secret"
     let root: String
-    let registry = MailboxRegistry(cacheStamp: IMAPServerInfo.cacheStamp, pollInterval: .seconds(3600))
+    let registry: MailboxRegistry
     let limits: MailboxStore.Limits
     /// Extensions withheld from this user, as a passwd-file field would.
     let withheldForUser: Set<String>
     /// The user's quota limits, as the config and passwd-file would give them.
     let quota: QuotaLimits
 
+    /// `registry`: another backend's, for a second user in the same process.
     init(limits: MailboxStore.Limits = MailboxStore.Limits(), withheldForUser: Set<String> = [],
-         quota: QuotaLimits = .unlimited) throws {
+         quota: QuotaLimits = .unlimited, registry: MailboxRegistry? = nil) throws {
+        self.registry = registry ?? MailboxRegistry(cacheStamp: IMAPServerInfo.cacheStamp, pollInterval: .seconds(3600))
         self.withheldForUser = withheldForUser
         self.quota = quota
         root = FileManager.default.temporaryDirectory.appendingPathComponent("loft-imap-\(UUID().uuidString)/Maildir").path

@@ -13,10 +13,15 @@ extension IMAPSession {
         case .failure(.unknownUse(let use)):
             return complete(tag, .no, code: "USEATTR", "\(use) is not a special use Loft knows (RFC 6154).")
         }
+        let origin = self.origin
         mailboxOperation(tag, "CREATE") {
             let name = try IMAPNames.mailbox(rawName, utf8: utf8)
             guard !name.isInbox else { throw MailboxError.alreadyExists("INBOX") }
             _ = try account.folders.create(name.name, specialUse: specialUse)
+            // RFC 5465 §5.4: the mailbox and its direct parent are affected.
+            Self.publishTreeChange(account, origin: origin) {
+                .names(try account.folders.listing(of: [name] + name.ancestors.suffix(1)), oldName: nil)
+            }
         }
     }
 

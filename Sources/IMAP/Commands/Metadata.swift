@@ -69,6 +69,8 @@ extension IMAPSession {
                             "SETMETADATA failed: a value is longer than \(limits.maxMetadataValueSize) octets.")
         }
         guard let target = metadataTarget(tag, rawName, account, "SETMETADATA failed") else { return }
+        let origin = self.origin
+        let utf8 = utf8Names
         blocking { () -> Bool in
             if let folder = target.folder, !Self.isMailboxFolder(folder) { return false }
             try target.file.update { entries in
@@ -76,6 +78,11 @@ extension IMAPSession {
                 for value in values { entries[value.entry.name] = value.value }
                 // Only a change that adds entries is refused: removing or replacing always works.
                 if entries.count > limits.maxMetadataEntries && entries.count > before { throw MetadataTooMany() }
+            }
+            // RFC 5465 §5.6/§5.7: NOTIFY's MailboxMetadataChange and ServerMetadataChange.
+            Self.publishTreeChange(account, origin: origin) {
+                let mailbox = target.folder == nil ? nil : try account.folders.listing(of: [IMAPNames.mailbox(rawName, utf8: utf8)])[0]
+                return .metadata(mailbox, entries: values.map(\.entry.name))
             }
             return true
         } then: { outcome in

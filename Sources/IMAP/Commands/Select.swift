@@ -57,8 +57,11 @@ extension IMAPSession {
         let selection = IMAPSelection(name: name, mailbox: mailbox, readOnly: readOnly, state: state, recent: recent)
         let bound = NIOLoopBound((session: self, selection: selection), eventLoop: connection.eventLoop)
         let eventLoop = connection.eventLoop
-        selection.observe { _ in
-            eventLoop.execute { bound.value.session.mailboxChanged(in: bound.value.selection) }
+        let origin = self.origin
+        let ownAppends = selection.ownAppends
+        selection.observe { change in
+            if change.origin == origin, case .appended(let records) = change.kind { ownAppends.insert(records.map(\.uid)) }
+            eventLoop.execute { bound.value.session.mailboxChanged(in: bound.value.selection, change) }
         }
         self.selection = selection
         savedResult = []  // RFC 5182 §2.1

@@ -21,6 +21,12 @@ public struct IMAPLimits: Sendable, Equatable {
     /// Most METADATA entries of one mailbox, or of the server for one user, private and shared together
     /// (more is `NO [METADATA TOOMANY]`).
     public var maxMetadataEntries = 100
+    /// Most mailboxes one NOTIFY watches for message events (RFC 5465 §3.1: more is refused with
+    /// `NO [NOTIFICATIONOVERFLOW]`); each is held open in the registry and watched while NOTIFY lasts.
+    public var maxNotifyMailboxes = 200
+    /// Most notifications (STATUS per mailbox, LIST, METADATA) waiting for a client that is busy with a
+    /// command or not reading; one more ends its NOTIFY with `OK [NOTIFICATIONOVERFLOW]` (§5.8).
+    public var maxPendingNotifications = 1000
     /// Bytes of pipelined input held while a command is being served; at least one whole line
     /// (the parser keeps a line in the input until its end arrives).
     public var maxBufferedInput: Int { max(parser.maxLineLength, 64 * 1024) }

@@ -28,6 +28,8 @@ final class IMAPSelection {
     /// Whether new messages are announced with `RECENT` and flags show \Recent; IMAP4rev2 has no
     /// \Recent (RFC 9051 Appendix E).
     var reportsRecent = true
+    /// What this session appended, copied or moved here itself (NOTIFY sends no FETCH for it).
+    let ownAppends = IMAPOwnAppends()
 
     init(name: MailboxName, mailbox: SharedMailbox, readOnly: Bool, state: MailboxState, recent: Set<UInt32>) {
         self.name = name

@@ -67,6 +67,10 @@ public final class IMAPSession: LineProtocolDriver {
     /// RFC 9051 §6.3.1: IMAP4rev2 is on after ENABLE IMAP4rev2: UTF-8 names, SEARCH answers with
     /// ESEARCH, SELECT sends the mailbox's LIST and no RECENT or UNSEEN (RFC 9051 Appendix E).
     var imap4rev2 = false
+    /// RFC 5465 NOTIFY: what the client asked for and what it watches; nil without NOTIFY SET.
+    var notify: IMAPNotifyState?
+    /// `OK [NOTIFICATIONOVERFLOW]` is due (RFC 5465 §5.8).
+    var notificationOverflowPending = false
     /// Marks this session's own changes in the mailbox change stream.
     let origin = IMAPSession.nextOrigin()
     /// The connection, while it is open.
@@ -101,6 +105,10 @@ public final class IMAPSession: LineProtocolDriver {
     }
 
     public func processInput(_ connection: LineConnection) -> Bool {
+        if hasPendingNotifications {
+            deliverNotifications()
+            if connection.isWaiting { return true }  // a NOTIFY FETCH is streaming
+        }
         switch parser.parse(&connection.input) {
         case .needMoreBytes:
             return false
@@ -151,6 +159,8 @@ public final class IMAPSession: LineProtocolDriver {
         endIdle()
         selection?.stopObserving()
         selection = nil
+        _ = notify?.cancel()  // the mailboxes it holds are released with the rest below
+        notify = nil
         // A partial APPEND is dropped; whatever the session still holds open is released, also
         // what a command in flight opened (its completion no longer runs). Not on the loop:
         // releasing a mailbox may write its index.
@@ -208,6 +218,7 @@ public final class IMAPSession: LineProtocolDriver {
         case .idle: startIdle(tag)
         case .quota(let command): quota(tag, command)
         case .metadata(let command): metadata(tag, command)
+        case .notify(let command): notify(tag, command)
         }
     }
 
@@ -313,6 +324,7 @@ public final class IMAPSession: LineProtocolDriver {
 
     func complete(_ tag: String, _ status: IMAPStatus, code: String? = nil, _ text: String, expunges: Bool = true) {
         announceChanges(expunges: expunges)
+        emitPendingNotifications()
         emit("\(tag) \(status.rawValue) \(code.map { "[\($0)] " } ?? "")\(text)")
         if status == .bad { countBadCommand() } else { badCommands = 0; flush() }
     }
@@ -391,9 +403,11 @@ public final class IMAPSession: LineProtocolDriver {
     /// Untagged responses for what changed in the selected mailbox since the last ones.
     func announceChanges(expunges: Bool) {
         guard let selection, state == .selected else { return }
+        let lastUID = selection.uids.last ?? 0
         for line in selection.announcements(allowExpunge: expunges, withModSeq: condStore, vanished: qresync) {
             untagged(line)
         }
+        noteNewMessages(after: lastUID, in: selection)
     }
 
     /// A command uses CONDSTORE (a MODSEQ item, CHANGEDSINCE, UNCHANGEDSINCE, HIGHESTMODSEQ), which
@@ -425,6 +439,7 @@ public final class IMAPSession: LineProtocolDriver {
         if announcing && (qresync || imap4rev2) { untagged("OK [CLOSED] Previous mailbox closed.") }
         self.selection = nil
         savedResult = []
+        notify?.pendingNewMessages = []
         selection.stopObserving()
         let mailbox = selection.mailbox
         if let account, let connection, connection.isActive {
@@ -437,11 +452,14 @@ public final class IMAPSession: LineProtocolDriver {
     }
 
     /// The selected mailbox published a change (on the event loop): an idling client hears of
-    /// it at once; otherwise it is announced after the client's next command.
-    func mailboxChanged(in selection: IMAPSelection) {
-        guard selection === self.selection, idle != nil else { return }
+    /// it at once, so does one that asked for it with NOTIFY; otherwise it is announced after the
+    /// client's next command.
+    func mailboxChanged(in selection: IMAPSelection, _ change: MailboxChange) {
+        guard selection === self.selection else { return }
+        guard idle != nil else { return selectedMailboxChanged(change) }
         announceChanges(expunges: true)
         flush()
+        if hasPendingNotifications { deliverNotifications() }
     }
 }
 
