@@ -19,8 +19,17 @@ struct ServeCommand: ParsableCommand {
           help: "Check the configuration, users, aliases and certificates, then exit (0: loft would start with them).")
     var checkConfig = false
 
+    enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    @Option(name: .customLong("log-format"), help: "text (one line per event, the default) or json (one JSON object per line).")
+    var logFormat = LogFormat.text
+
     func run() throws {
+        let format = logFormat
         LoggingSystem.bootstrap { label in
+            guard format == .text else { return JSONLogHandler(label: label) }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info
             return handler

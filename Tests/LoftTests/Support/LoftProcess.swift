@@ -80,12 +80,12 @@ final class LoftProcess: @unchecked Sendable {
     var certificateKeyPath: String { directory.appendingPathComponent("key.pem").path }
 
     /// Starts `loft serve` (with `environment` added to the test's) and waits until every listener reports its port.
-    func start(expectedListeners: Int = 2, environment: [String: String] = [:]) async throws {
+    func start(expectedListeners: Int = 2, environment: [String: String] = [:], arguments: [String] = []) async throws {
         if !FileManager.default.fileExists(atPath: certificatePath) { try await makeCertificate() }
         try Data().write(to: URL(fileURLWithPath: logPath))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executable)
-        process.arguments = ["serve", "--config", configPath]
+        process.arguments = ["serve", "--config", configPath] + arguments
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = FileHandle.nullDevice
@@ -100,10 +100,12 @@ final class LoftProcess: @unchecked Sendable {
         }
     }
 
-    /// `... listener=pop3 127.0.0.1:40123 tls=starttls ... listening`
+    /// `... listener=pop3 127.0.0.1:40123 tls=starttls ... listening`, or with `--log-format json`
+    /// `{..."message":"listening",..."listener":"pop3 127.0.0.1:40123 tls=starttls"...}`.
     static func parseListeners(_ log: String) -> [Listener: Int] {
         var found: [Listener: Int] = [:]
-        for line in log.split(separator: "\n") where line.hasSuffix("listening") {
+        for line in log.split(separator: "\n") where line.hasSuffix("listening") || line.contains(#""message":"listening""#) {
+            let line = line.replacingOccurrences(of: #""listener":""#, with: "listener=")
             guard let range = line.range(of: #"listener=(\w+) [^ ]+:(\d+) tls=(\w+)"#, options: .regularExpression) else { continue }
             let parts = line[range].split(separator: " ")
             let proto = String(parts[0].dropFirst("listener=".count))
