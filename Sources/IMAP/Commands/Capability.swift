@@ -5,7 +5,7 @@ extension IMAPSession {
         "QRESYNC", "ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES",
         "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "STATUS=SIZE", "APPENDLIMIT",
         "BINARY", "MULTIAPPEND", "COMPRESS=DEFLATE", "SEARCHRES",
-        "QUOTA", "QUOTA=RES-STORAGE", "QUOTA=RES-MESSAGE", "METADATA",
+        "QUOTA", "QUOTA=RES-STORAGE", "QUOTA=RES-MESSAGE", "METADATA", "OBJECTID",
     ]
 
     /// The extensions an admin may withhold, per listener or per user: all of them. Not IMAP4rev1

@@ -12,10 +12,21 @@ extension IMAPSession {
         case .failure(.unknownUse(let use)):
             return complete(tag, .no, code: "USEATTR", "\(use) is not a special use Loft knows (RFC 6154).")
         }
-        mailboxOperation(tag, "CREATE") {
+        let reportsMailboxID = offersObjectIDs
+        blocking { () -> String? in
             let name = try IMAPNames.mailbox(rawName)
             guard !name.isInbox else { throw MailboxError.alreadyExists("INBOX") }
-            _ = try account.folders.create(name.name, specialUse: specialUse)
+            let created = try account.folders.create(name.name, specialUse: specialUse)
+            // RFC 8474 §4.1: the new mailbox's MAILBOXID in the tagged OK. Opening it once gives it its
+            // uidlist and so its GUID; should that fail, the mailbox exists all the same.
+            guard reportsMailboxID else { return nil }
+            return try? account.withMailbox(created) { $0.state.mailboxID }
+        } then: { outcome in
+            switch outcome {
+            case .success(let mailboxID):
+                self.complete(tag, code: mailboxID.map { "MAILBOXID (\($0))" }, "CREATE completed.")
+            case .failure(let error): self.fail(tag, error, "CREATE failed")
+            }
         }
     }
 
