@@ -27,9 +27,13 @@ public struct EmailID: Sendable, Hashable, CustomStringConvertible {
         self.value = hash
     }
 
-    /// The id of the message whose uidlist record (or, without one, unique name) this is.
+    /// The id of the message of this uidlist record: from its `G` field, else its unique name.
     init(_ record: DovecotUIDList.Record) {
-        self.init(messageGUID: record.extensionValue("G").map { Substring($0) } ?? Self.baseName(record.uniqueName))
+        if let guid = record.extensionValue("G"), !guid.isEmpty {
+            self.init(messageGUID: Substring(guid))
+        } else {
+            self.init(uniqueName: record.uniqueName)
+        }
     }
 
     /// The id of a message without a `G` field: from its unique name.

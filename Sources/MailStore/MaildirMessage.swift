@@ -23,9 +23,8 @@ public struct MaildirMessage: Sendable, Equatable {
     /// RFC 8474 EMAILID (see `EmailID`).
     public let emailID: EmailID
 
-    /// `emailID` nil: the id of a message without a `G` field in the uidlist, from its unique name.
     public init(uid: UInt32, directory: MaildirDirectory, fileName: String, size: Int, virtualSize: Int,
-                emailID: EmailID? = nil) {
+                emailID: EmailID) {
         let parsed = MaildirFileName(fileName)
         self.uid = uid
         self.directory = directory
@@ -35,7 +34,7 @@ public struct MaildirMessage: Sendable, Equatable {
         self.virtualSize = virtualSize
         self.flags = parsed.flags
         self.keywordLetters = parsed.keywordLetters
-        self.emailID = emailID ?? EmailID(uniqueName: parsed.uniqueName)
+        self.emailID = emailID
     }
 
     /// The path relative to the Maildir root, e.g. `cur/1700000000.M1P2Q3.host,S=10,W=11:2,S`.

@@ -24,6 +24,7 @@ import Testing
         let other = DovecotUIDList.Record(uid: 1, extensions: ["Gsome.guid@elsewhere"], uniqueName: base)
         #expect(EmailID(other) == EmailID(uniqueName: "some.guid@elsewhere"))
         #expect(EmailID(DovecotUIDList.Record(uid: 1, extensions: ["W12"], uniqueName: base)) == plain)
+        #expect(EmailID(DovecotUIDList.Record(uid: 1, extensions: ["G"], uniqueName: base)) == plain, "an empty G is none")
 
         for text in ["", "M123", String(hex.dropLast()), hex + "0", "+" + hex.dropFirst(), "00c0ffee00000000000000000000beeg"] {
             #expect(EmailID(text) == nil, "\(text)")
