@@ -141,6 +141,8 @@ public enum IMAPStatusAttribute: String, Sendable, Equatable, CaseIterable {
     case highestModSeq = "HIGHESTMODSEQ"
     /// RFC 9208 §4.2.
     case deletedStorage = "DELETED-STORAGE"
+    /// RFC 8474 §4.3.
+    case mailboxID = "MAILBOXID"
 }
 
 /// A message flag (RFC 3501 §2.3.2). Keywords compare case-insensitively in IMAP; these keep

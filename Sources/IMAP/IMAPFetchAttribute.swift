@@ -13,6 +13,10 @@ public enum IMAPFetchAttribute: Sendable, Hashable {
     case uid
     /// RFC 7162 §3.1.4.1: the message's mod-sequence.
     case modSeq
+    /// RFC 8474 §5.1: the message's EMAILID.
+    case emailID
+    /// RFC 8474 §5.2: the message's THREADID (always NIL: Loft keeps no threads).
+    case threadID
     /// `BODY[section]<partial>` or `BODY.PEEK[section]<partial>`.
     case bodySection(IMAPSection, partial: IMAPPartial?, peek: Bool)
     /// RFC 3516 §4.2 `BINARY[part]<partial>` or `BINARY.PEEK[part]<partial>`: the part with its

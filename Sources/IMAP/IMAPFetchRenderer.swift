@@ -11,7 +11,7 @@ public enum IMAPFetchRenderer {
 
     static func needs(_ attribute: IMAPFetchAttribute) -> IMAPFetchNeeds {
         switch attribute {
-        case .flags, .uid, .internalDate, .rfc822Size, .modSeq: .metadata
+        case .flags, .uid, .internalDate, .rfc822Size, .modSeq, .emailID, .threadID: .metadata
         case .rfc822: .wholeMessageOnly
         case .bodySection(let section, _, _): isWholeMessage(section) ? .wholeMessageOnly : .content
         case .envelope, .bodyStructure, .rfc822Header, .rfc822Text, .binary, .binarySize: .content
@@ -78,6 +78,12 @@ public enum IMAPFetchRenderer {
             out.append("MODSEQ (")
             out.appendDecimal(message.modSeq)
             out.append(")")
+        case .emailID:
+            out.append("EMAILID (")
+            out.append(message.emailID.utf8)
+            out.append(")")
+        case .threadID:
+            out.append("THREADID NIL")  // RFC 8474 §5.2: a server that does not thread answers NIL
         case .envelope:
             out.append("ENVELOPE ")
             if let structure { return out.append(structure.envelope) }

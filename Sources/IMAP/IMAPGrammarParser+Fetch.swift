@@ -66,6 +66,9 @@ extension IMAPGrammarParser {
         case "BODYSTRUCTURE": return .bodyStructure(extensions: true)
         case "UID": return .uid
         case "MODSEQ": return .modSeq
+        // fetch-att =/ "EMAILID" / "THREADID"  (RFC 8474 §7)
+        case "EMAILID": return .emailID
+        case "THREADID": return .threadID
         case "BODY", "BODY.PEEK":
             let peek = name == "BODY.PEEK"
             guard self.peek() == UInt8(ascii: "[") else {

@@ -1,7 +1,7 @@
 extension IMAPGrammarParser {
     static let searchKeysWithArguments: Set<String> = [
         "BCC", "BODY", "CC", "FROM", "SUBJECT", "TEXT", "TO", "BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE",
-        "KEYWORD", "UNKEYWORD", "LARGER", "SMALLER", "UID", "HEADER", "NOT", "OR", "MODSEQ",
+        "KEYWORD", "UNKEYWORD", "LARGER", "SMALLER", "UID", "HEADER", "NOT", "OR", "MODSEQ", "EMAILID", "THREADID",
     ]
 
     // search = "SEARCH" [search-return-opts] [SP "CHARSET" SP astring] 1*(SP search-key)
@@ -130,6 +130,9 @@ extension IMAPGrammarParser {
             }
             return .modSeq(try parseNumber64())
         case "UID": return .uid(try parseSequenceSet())
+        // search-key =/ "EMAILID" SP objectid / "THREADID" SP objectid  (RFC 8474 §7)
+        case "EMAILID": return .emailID(try parseObjectID())
+        case "THREADID": return .threadID(try parseObjectID())
         case "HEADER":
             let field = try parseHeaderFieldName()
             try expectSpace()
@@ -147,5 +150,14 @@ extension IMAPGrammarParser {
         default:
             throw fail("Unknown search key \(name.prefix(40))")
         }
+    }
+
+    // objectid = 1*255(ALPHA / DIGIT / "_" / "-")  (RFC 8474 §7)
+    mutating func parseObjectID() throws(IMAPParseError) -> String {
+        let bytes = readWhile(Self.isAtomChar)
+        guard (1...255).contains(bytes.count),
+              bytes.allSatisfy({ Self.isAlpha($0) || Self.isDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") })
+        else { throw fail("Expected an object id (1 to 255 letters, digits, \"_\" or \"-\")") }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

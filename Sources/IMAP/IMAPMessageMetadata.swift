@@ -10,10 +10,13 @@ public struct IMAPMessageMetadata: Sendable {
     public var virtualSize: Int
     /// RFC 7162 mod-sequence of the message's last change.
     public var modSeq: UInt64
+    /// RFC 8474 EMAILID.
+    public var emailID: String
 
     public init(sequenceNumber: UInt32, uid: UInt32, flags: [String], internalDate: Int64, virtualSize: Int,
-                modSeq: UInt64 = 0) {
+                modSeq: UInt64 = 0, emailID: String = "") {
         self.modSeq = modSeq
+        self.emailID = emailID
         self.sequenceNumber = sequenceNumber
         self.uid = uid
         self.flags = flags

@@ -40,7 +40,7 @@ public struct IMAPMessageStructure: Sendable, Equatable {
     public static func canAnswer(_ attributes: [IMAPFetchAttribute]) -> Bool {
         attributes.allSatisfy { attribute in
             switch attribute {
-            case .flags, .uid, .internalDate, .rfc822Size, .modSeq, .envelope, .bodyStructure: true
+            case .flags, .uid, .internalDate, .rfc822Size, .modSeq, .emailID, .threadID, .envelope, .bodyStructure: true
             default: false
             }
         }

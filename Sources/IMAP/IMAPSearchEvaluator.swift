@@ -64,6 +64,17 @@ public struct IMAPSearchEvaluator: Sendable {
         }
     }
 
+    /// Whether an RFC 8474 key (EMAILID, THREADID) is used.
+    public static func usesObjectID(_ key: IMAPSearchKey) -> Bool {
+        switch key {
+        case .emailID, .threadID: true
+        case .not(let inner): usesObjectID(inner)
+        case .or(let a, let b): usesObjectID(a) || usesObjectID(b)
+        case .and(let keys): keys.contains(where: usesObjectID)
+        default: false
+        }
+    }
+
     static func needsBody(_ key: IMAPSearchKey) -> Bool {
         switch key {
         case .body, .text: true
@@ -78,6 +89,8 @@ public struct IMAPSearchEvaluator: Sendable {
         switch key {
         case .all: return true
         case .modSeq(let least): return message.modSeq >= least
+        case .emailID(let id): return message.emailID?.description == id
+        case .threadID: return false  // RFC 8474 §5.2: no message has a THREADID
         case .and(let keys): return keys.allSatisfy { matches($0, message, &content) }
         case .or(let a, let b): return matches(a, message, &content) || matches(b, message, &content)
         case .not(let inner): return !matches(inner, message, &content)

@@ -67,6 +67,10 @@ public indirect enum IMAPSearchKey: Sendable, Equatable {
     /// RFC 7162 §3.1.5: messages whose mod-sequence is at least this (the optional entry name
     /// is accepted and ignored: Loft keeps one mod-sequence per message).
     case modSeq(UInt64)
+    /// RFC 8474 §6: the message whose EMAILID this is.
+    case emailID(String)
+    /// RFC 8474 §6: the messages of this THREADID (none: Loft gives no message a THREADID).
+    case threadID(String)
     /// A parenthesized list, or several keys in a row: all must match.
     case and([IMAPSearchKey])
 }

@@ -1,3 +1,5 @@
+import MailStore
+
 /// The message data the SEARCH evaluator reads besides the content.
 public struct IMAPSearchMessage: Sendable {
     public var sequenceNumber: UInt32
@@ -13,12 +15,15 @@ public struct IMAPSearchMessage: Sendable {
     public var virtualSize: Int
     /// RFC 7162 mod-sequence of the message's last change.
     public var modSeq: UInt64
+    /// RFC 8474 EMAILID.
+    public var emailID: EmailID?
 
     public init(
         sequenceNumber: UInt32, uid: UInt32, systemFlags: Set<String>, keywords: [String], internalDate: Int64,
-        virtualSize: Int, modSeq: UInt64 = 0
+        virtualSize: Int, modSeq: UInt64 = 0, emailID: EmailID? = nil
     ) {
         self.modSeq = modSeq
+        self.emailID = emailID
         self.sequenceNumber = sequenceNumber
         self.uid = uid
         self.systemFlags = systemFlags

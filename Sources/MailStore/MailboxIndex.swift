@@ -17,6 +17,8 @@ struct MailboxIndex: Sendable {
     var locations: [MessageLocation] = []
     var keywords = MaildirKeywords()
     var tombstones: MailboxTombstones
+    /// The uidlist's mailbox GUID (RFC 8474 MAILBOXID).
+    var mailboxGUID = ""
 
     /// An empty index whose modseqs start from the clock in microseconds: a rebuilt index
     /// (`loft-index` deleted) then still starts above the modseqs handed out before (RFC 7162 §3.1:
@@ -32,7 +34,8 @@ struct MailboxIndex: Sendable {
 
     var state: MailboxState {
         MailboxState(uidValidity: uidValidity, nextUID: nextUID, highestModSeq: highestModSeq,
-                     messages: records, keywordNames: keywords.names, tombstones: tombstones)
+                     messages: records, keywordNames: keywords.names, tombstones: tombstones,
+                     mailboxID: mailboxGUID)
     }
 
     /// The message as `Maildir` describes it, for its reading and deleting calls.
@@ -40,7 +43,7 @@ struct MailboxIndex: Sendable {
         let record = records[position]
         let location = locations[position]
         return MaildirMessage(uid: record.uid, directory: location.directory, fileName: location.fileName,
-                              size: record.size, virtualSize: record.virtualSize)
+                              size: record.size, virtualSize: record.virtualSize, emailID: record.emailID)
     }
 
     mutating func append(_ record: MessageRecord, at location: MessageLocation) {

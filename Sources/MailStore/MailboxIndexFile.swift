@@ -4,33 +4,36 @@ import POSIXSupport
 /// The `loft-index` file beside `dovecot-uidlist`: a `MailboxIndex` in compact little-endian binary.
 ///
 /// ```
-/// "LFTX" u32 version (2)
-/// u32 uidvalidity, u32 nextuid, u64 highestmodseq, u64 modseq ceiling
+/// "LFTX" u32 version (3)
+/// u32 uidvalidity, u32 nextuid, u64 highestmodseq, u64 modseq ceiling, u16 length, mailbox GUID
 /// i64 stamp time seconds, i64 nanoseconds
 /// 4 x stamp (new/, cur/, dovecot-uidlist, dovecot-keywords): u8 present, u64 device, u64 inode, i64 size,
 ///     i64 mtime s, i64 mtime ns, i64 ctime s, i64 ctime ns
 /// u8 keyword count, per letter: u8 present, u16 length, UTF-8 name
 /// u32 record count, per record: u32 uid, u8 flags, u8 directory (0 cur, 1 new), u32 keyword bits,
-///     u64 modseq, i64 internal date, u64 size, u64 virtual size, u16 length, UTF-8 file name
+///     u64 modseq, i64 internal date, u64 size, u64 virtual size, u64 x 2 EMAILID (high, low),
+///     u16 length, UTF-8 file name
 /// u64 tombstone floor, u32 tombstone count, per tombstone: u32 uid, u64 modseq of its expunge
 /// u64 checksum of everything before (`FileChecksum`)
 /// ```
-/// Version 1 (no tombstones) reads as version 2 with every expunge before its HIGHESTMODSEQ unknown.
+/// Version 2 (no mailbox GUID, no EMAILIDs) and version 1 (neither, nor tombstones; every expunge
+/// before its HIGHESTMODSEQ unknown) read with stamps that force a rescan, which fills them in.
 /// Anything that does not read back exactly (other version, damage, truncation) is ignored and the index
 /// rebuilt from the Maildir, which stays the truth.
 enum MailboxIndexFile {
     static let fileName = "loft-index"
     static let magic: [UInt8] = Array("LFTX".utf8)
-    static let version: UInt32 = 2
+    static let version: UInt32 = 3
 
     static func encode(_ index: MailboxIndex) -> [UInt8] {
-        var writer = ByteWriter(capacity: 256 + index.records.count * 110 + index.tombstones.count * 12)
+        var writer = ByteWriter(capacity: 256 + index.records.count * 126 + index.tombstones.count * 12)
         writer.append(bytes: magic)
         writer.append(version)
         writer.append(index.uidValidity)
         writer.append(index.nextUID)
         writer.append(index.highestModSeq)
         writer.append(index.modSeqCeiling)
+        writer.appendShortString(index.mailboxGUID)
         let stamps = index.stamps
         writer.append(Int64(stamps?.takenAt.tv_sec ?? 0))
         writer.append(Int64(stamps?.takenAt.tv_nsec ?? 0))
@@ -60,6 +63,8 @@ enum MailboxIndexFile {
             writer.append(record.internalDate)
             writer.append(UInt64(record.size))
             writer.append(UInt64(record.virtualSize))
+            writer.append(UInt64(truncatingIfNeeded: record.emailID.value >> 64))
+            writer.append(UInt64(truncatingIfNeeded: record.emailID.value))
             writer.appendShortString(location.fileName)
         }
         let tombstones = index.tombstones
@@ -82,12 +87,13 @@ enum MailboxIndexFile {
     private static func decode(_ reader: inout ByteReader) throws -> MailboxIndex? {
         guard Array(try reader.readBytes(4)) == magic else { return nil }
         let fileVersion = try reader.read(UInt32.self)
-        guard fileVersion == 1 || fileVersion == version else { return nil }
+        guard (1...version).contains(fileVersion) else { return nil }
         var index = MailboxIndex()
         index.uidValidity = try reader.read(UInt32.self)
         index.nextUID = try reader.read(UInt32.self)
         index.highestModSeq = try reader.read(UInt64.self)
         index.modSeqCeiling = try reader.read(UInt64.self)
+        if fileVersion >= 3 { index.mailboxGUID = try reader.readShortString() }
         let takenAt = timespec(tv_sec: Int(try reader.read(Int64.self)), tv_nsec: Int(try reader.read(Int64.self)))
         var stamps: [FileStamp?] = []
         for _ in 0..<4 {
@@ -121,13 +127,24 @@ enum MailboxIndexFile {
             let internalDate = try reader.read(Int64.self)
             let size = Int(try reader.read(UInt64.self))
             let virtualSize = Int(try reader.read(UInt64.self))
+            var storedEmailID: EmailID?
+            if fileVersion >= 3 {
+                let high = try reader.read(UInt64.self)
+                storedEmailID = EmailID(value: UInt128(high) << 64 | UInt128(try reader.read(UInt64.self)))
+            }
             let fileName = try reader.readShortString()
             if let last = index.records.last, uid <= last.uid { return nil }
+            let emailID = storedEmailID ?? EmailID(uniqueName: MaildirFileName(fileName).uniqueName)
             index.records.append(MessageRecord(uid: uid, flags: flags, keywordBits: keywordBits, modSeq: modSeq,
-                                               internalDate: internalDate, size: size, virtualSize: virtualSize))
+                                               internalDate: internalDate, size: size, virtualSize: virtualSize,
+                                               emailID: emailID))
             index.locations.append(MessageLocation(directory: directory, fileName: fileName))
         }
-        guard fileVersion == version else {
+        if fileVersion < 3 {
+            // Copies' EMAILIDs and the mailbox GUID are in the uidlist: read it.
+            index.stamps = nil
+        }
+        guard fileVersion >= 2 else {
             index.tombstones = MailboxTombstones(floor: index.highestModSeq)
             return reader.isAtEnd ? index : nil
         }

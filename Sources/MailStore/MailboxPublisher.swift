@@ -43,7 +43,7 @@ final class MailboxPublisher: Sendable {
             let record = published.state.messages[position]
             let location = published.locations[position]
             return MaildirMessage(uid: uid, directory: location.directory, fileName: location.fileName,
-                                  size: record.size, virtualSize: record.virtualSize)
+                                  size: record.size, virtualSize: record.virtualSize, emailID: record.emailID)
         }
     }
 

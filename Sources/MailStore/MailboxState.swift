@@ -9,15 +9,19 @@ public struct MailboxState: Sendable, Equatable {
     public let keywordNames: [String?]
     /// What was expunged, and when (modseq).
     public let tombstones: MailboxTombstones
+    /// RFC 8474 MAILBOXID: the mailbox GUID of `dovecot-uidlist`, 32 lowercase hex digits. It moves
+    /// with the folder on RENAME; a folder deleted and created again gets a new one.
+    public let mailboxID: String
 
     public init(uidValidity: UInt32, nextUID: UInt32, highestModSeq: UInt64, messages: [MessageRecord],
-                keywordNames: [String?], tombstones: MailboxTombstones? = nil) {
+                keywordNames: [String?], tombstones: MailboxTombstones? = nil, mailboxID: String) {
         self.uidValidity = uidValidity
         self.nextUID = nextUID
         self.highestModSeq = highestModSeq
         self.messages = messages
         self.keywordNames = keywordNames
         self.tombstones = tombstones ?? MailboxTombstones(floor: highestModSeq)
+        self.mailboxID = mailboxID
     }
 
     /// The position of `uid` in `messages` (binary search), nil when it is not there.

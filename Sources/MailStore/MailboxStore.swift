@@ -56,8 +56,9 @@ public struct MailboxInfo: Sendable, Equatable {
 /// - DELETE of a folder with children removes its messages and leaves the name as `\Noselect`
 ///   (RFC 3501 section 6.3.4); DELETE of a `\Noselect` name with children is refused.
 /// - RENAME moves children along and carries subscriptions and special uses to the new names.
-///   RENAME of INBOX moves its messages into the new folder (new UIDs there, keywords kept) and leaves
-///   INBOX empty with its UIDVALIDITY and next UID (RFC 3501 section 6.3.5); folders below INBOX stay.
+///   RENAME of INBOX moves its messages into the new folder (new UIDs there, keywords and EMAILIDs kept) and
+///   leaves INBOX empty with its UIDVALIDITY, next UID and MAILBOXID (RFC 3501 section 6.3.5, RFC 8474 §4);
+///   folders below INBOX stay.
 /// - New users (no `loft-special-use` yet) get Drafts, Sent, Trash, Junk and Archive, subscribed, on the
 ///   first open; a folder of that name that already exists (a Maildir from Dovecot) just gets the
 ///   special use. Deleting them later is the user's choice: they are not created again.
@@ -433,28 +434,43 @@ public final class MailboxStore: Sendable {
         folders[target] = true
         let inbox = try Maildir.open(path: root, create: false)
         let destination = root + "/" + target.directoryName
+        let moved = try Maildir.open(path: destination, create: false)
+        // The new folder's lock too: nothing numbers its files before their records are there.
         try inbox.withExclusiveAccess {
-            // Keyword letters in the moved file names must mean the same there.
-            let keywords = try inbox.readKeywords()
-            if !keywords.names.isEmpty {
-                try DurableFile.replace(destination + "/dovecot-keywords", with: keywords.serialized(),
-                                        directory: destination)
-            }
-            for directory in ["new", "cur"] {
-                for file in try POSIX.listDirectory(root + "/" + directory) {
-                    do {
-                        try POSIX.rename("\(root)/\(directory)/\(file)", "\(destination)/\(directory)/\(file)")
-                    } catch MailStoreError.system(_, _, ENOENT) {
-                        continue  // expunged meanwhile
-                    }
+            try moved.withExclusiveAccess {
+                // Keyword letters in the moved file names must mean the same there.
+                let keywords = try inbox.readKeywords()
+                if !keywords.names.isEmpty {
+                    try DurableFile.replace(destination + "/dovecot-keywords", with: keywords.serialized(),
+                                            directory: destination)
                 }
-                try POSIX.fsyncDirectory(destination + "/" + directory)
-                try POSIX.fsyncDirectory(root + "/" + directory)
-            }
-            // INBOX keeps UIDVALIDITY and next UID: the moved UIDs are never handed out again there.
-            if var list = try inbox.readUIDList(), !list.records.isEmpty {
-                list.records = []
-                try inbox.writeUIDList(list)
+                for directory in ["new", "cur"] {
+                    for file in try POSIX.listDirectory(root + "/" + directory) {
+                        do {
+                            try POSIX.rename("\(root)/\(directory)/\(file)", "\(destination)/\(directory)/\(file)")
+                        } catch MailStoreError.system(_, _, ENOENT) {
+                            continue  // expunged meanwhile
+                        }
+                    }
+                    try POSIX.fsyncDirectory(destination + "/" + directory)
+                    try POSIX.fsyncDirectory(root + "/" + directory)
+                }
+                // INBOX keeps UIDVALIDITY and next UID: the moved UIDs are never handed out again there.
+                if var list = try inbox.readUIDList(), !list.records.isEmpty {
+                    // RFC 8474 §4: the new folder is a new mailbox (its own MAILBOXID) whose messages were moved
+                    // there, so they keep their EMAILIDs: their records go along (in order, with new UIDs), `G`
+                    // fields included.
+                    var movedList = DovecotUIDList.fresh(uidValidity: UInt32(clamping: POSIX.now().seconds),
+                                                         mailboxGUID: Maildir.makeGUID())
+                    for record in list.records {
+                        movedList.records.append(.init(uid: movedList.nextUID, extensions: record.extensions,
+                                                       uniqueName: record.uniqueName))
+                        movedList.nextUID += 1
+                    }
+                    try moved.writeUIDList(movedList)
+                    list.records = []
+                    try inbox.writeUIDList(list)
+                }
             }
         }
     }

@@ -110,7 +110,8 @@ public final class Maildir: Sendable {
                 changed = changed || sizes.recordChanged
                 kept.append(record)
                 messages.append(MaildirMessage(uid: record.uid, directory: directory, fileName: fileName,
-                                               size: sizes.size, virtualSize: sizes.virtualSize))
+                                               size: sizes.size, virtualSize: sizes.virtualSize,
+                                               emailID: EmailID(record)))
             }
             list.records = kept
             if changed { try writeUIDList(list) }
@@ -209,7 +210,7 @@ public final class Maildir: Sendable {
                     if directory == .new { try POSIX.fsyncDirectory(path + "/new") }
                 }
                 return MaildirMessage(uid: message.uid, directory: .cur, fileName: newName, size: message.size,
-                                      virtualSize: message.virtualSize)
+                                      virtualSize: message.virtualSize, emailID: message.emailID)
             } catch MailStoreError.system(_, _, ENOENT) {
                 current = try locate(uniqueName: message.uniqueName).map { ($0.directory, $0.fileName) }
             }
@@ -346,7 +347,7 @@ public final class Maildir: Sendable {
     }
 
     /// A random 128-bit mailbox GUID in hex, as Dovecot writes in the uidlist header.
-    private static func makeGUID() -> String {
+    static func makeGUID() -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<16).map { _ in
             let byte = UInt8.random(in: 0...255, using: &generator)

@@ -20,8 +20,11 @@ public struct MaildirMessage: Sendable, Equatable {
     public let flags: Set<MaildirFlag>
     /// The keyword letters `a`–`z` from the `:2,` info part, in ASCII order; `Maildir.readKeywords()` names them.
     public let keywordLetters: [Character]
+    /// RFC 8474 EMAILID (see `EmailID`).
+    public let emailID: EmailID
 
-    public init(uid: UInt32, directory: MaildirDirectory, fileName: String, size: Int, virtualSize: Int) {
+    public init(uid: UInt32, directory: MaildirDirectory, fileName: String, size: Int, virtualSize: Int,
+                emailID: EmailID) {
         let parsed = MaildirFileName(fileName)
         self.uid = uid
         self.directory = directory
@@ -31,6 +34,7 @@ public struct MaildirMessage: Sendable, Equatable {
         self.virtualSize = virtualSize
         self.flags = parsed.flags
         self.keywordLetters = parsed.keywordLetters
+        self.emailID = emailID
     }
 
     /// The path relative to the Maildir root, e.g. `cur/1700000000.M1P2Q3.host,S=10,W=11:2,S`.

@@ -14,9 +14,11 @@ public struct MessageRecord: Sendable, Equatable {
     public let size: Int
     /// RFC822.SIZE: size with every line ending counted as CRLF (Maildir files usually use LF).
     public let virtualSize: Int
+    /// RFC 8474 EMAILID: the same after a restart, a MOVE or a COPY.
+    public internal(set) var emailID: EmailID
 
     public init(uid: UInt32, flags: MessageFlags, keywordBits: UInt32, modSeq: UInt64, internalDate: Int64,
-                size: Int, virtualSize: Int) {
+                size: Int, virtualSize: Int, emailID: EmailID) {
         self.uid = uid
         self.flags = flags
         self.keywordBits = keywordBits
@@ -24,5 +26,6 @@ public struct MessageRecord: Sendable, Equatable {
         self.internalDate = internalDate
         self.size = size
         self.virtualSize = virtualSize
+        self.emailID = emailID
     }
 }

@@ -47,7 +47,7 @@ extension SharedMailbox {
                         placed.append(finalPath)
                         let record = MessageRecord(uid: uid, flags: message.flags, keywordBits: message.keywordBits, modSeq: 0,
                                                    internalDate: message.internalDate, size: message.sizes.size,
-                                                   virtualSize: message.sizes.virtualSize)
+                                                   virtualSize: message.sizes.virtualSize, emailID: EmailID(uniqueName: name))
                         added.append((record, MessageLocation(directory: .cur, fileName: fileName)))
                     }
                     try POSIX.fsyncDirectory(path + "/cur")

@@ -55,10 +55,11 @@ extension SharedMailbox {
                         if let info = try POSIX.fileStatus(destination), Int64(info.st_mtim.tv_sec) != item.record.internalDate {
                             try ModificationTime.set(destination, seconds: item.record.internalDate)
                         }
-                        let uid = try assignUID(name, in: &list)
+                        // RFC 8474 §5.1: the copy keeps the EMAILID, as the message GUID in `G` (see `EmailID`).
+                        let uid = try assignUID(name, in: &list, messageGUID: item.record.emailID.description)
                         let record = MessageRecord(uid: uid, flags: item.record.flags, keywordBits: mask, modSeq: 0,
                                                    internalDate: item.record.internalDate, size: item.record.size,
-                                                   virtualSize: item.record.virtualSize)
+                                                   virtualSize: item.record.virtualSize, emailID: item.record.emailID)
                         added.append((item.record.uid, record, MessageLocation(directory: .cur, fileName: fileName)))
                     }
                     if !added.isEmpty {

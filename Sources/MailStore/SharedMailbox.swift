@@ -199,6 +199,8 @@ public final class SharedMailbox: Sendable {
             if next < old.records.count && old.records[next].uid == message.uid {
                 var record = old.records[next]
                 next += 1
+                // Only an index from before EMAILIDs were kept (version 2) lacks the id of a copy.
+                record.emailID = message.emailID
                 if record.flags != flags || record.keywordBits != bits {
                     record.flags = flags
                     record.keywordBits = bits
@@ -212,7 +214,7 @@ public final class SharedMailbox: Sendable {
                 guard let info = try POSIX.fileStatus(path + "/" + message.relativePath) else { continue }
                 let record = MessageRecord(uid: message.uid, flags: flags, keywordBits: bits, modSeq: modSeq,
                                            internalDate: Int64(info.st_mtim.tv_sec), size: message.size,
-                                           virtualSize: message.virtualSize)
+                                           virtualSize: message.virtualSize, emailID: message.emailID)
                 appended.append(record)
                 records.append(record)
                 locations.append(location)
@@ -234,6 +236,7 @@ public final class SharedMailbox: Sendable {
         if !expunged.isEmpty && !uidsRestarted { index.tombstones.record(expunged.sorted(), modSeq: modSeq) }
         index.uidValidity = snapshot.uidValidity
         index.nextUID = snapshot.nextUID
+        index.mailboxGUID = snapshot.mailboxGUID
         index.records = records
         index.locations = locations
         index.keywords = keywords
@@ -350,11 +353,11 @@ public final class SharedMailbox: Sendable {
         }
     }
 
-    /// Takes the next UID from `list` for `uniqueName`.
-    func assignUID(_ uniqueName: String, in list: inout DovecotUIDList) throws -> UInt32 {
+    /// Takes the next UID from `list` for `uniqueName`; `messageGUID` goes into the record's `G` field.
+    func assignUID(_ uniqueName: String, in list: inout DovecotUIDList, messageGUID: String? = nil) throws -> UInt32 {
         guard list.nextUID < UInt32.max else { throw MailStoreError.uidsExhausted(path: path + "/dovecot-uidlist") }
         let uid = list.nextUID
-        list.records.append(.init(uid: uid, extensions: [], uniqueName: uniqueName))
+        list.records.append(.init(uid: uid, extensions: messageGUID.map { ["G" + $0] } ?? [], uniqueName: uniqueName))
         list.nextUID += 1
         return uid
     }

@@ -118,7 +118,7 @@ struct ConfigRefusalTests {
         Refusal("withholding what is not an extension",
                 replacing: "protocol = \"pop3\"\naddress = \"127.0.0.1:110\"\ntls = \"none\"",
                 with: "protocol = \"imap\"\naddress = \"127.0.0.1:143\"\ntls = \"none\"\nwithhold_capabilities = [\"idle\", \"STARTTLS\"]",
-                #"loft.toml: listener[0].withhold_capabilities: "STARTTLS" is not an IMAP extension Loft can withhold (one of: APPENDLIMIT, BINARY, CHILDREN, COMPRESS=DEFLATE, CONDSTORE, CREATE-SPECIAL-USE, ENABLE, ESEARCH, ESORT, ID, IDLE, IMAP4REV2, LIST-EXTENDED, LIST-STATUS, LITERAL+, METADATA, MOVE, MULTIAPPEND, NAMESPACE, NOTIFY, QRESYNC, QUOTA, QUOTA=RES-MESSAGE, QUOTA=RES-STORAGE, SASL-IR, SEARCHRES, SORT, SORT=DISPLAY, SPECIAL-USE, STATUS=SIZE, THREAD=ORDEREDSUBJECT, THREAD=REFERENCES, UIDPLUS, UNSELECT, UTF8=ACCEPT)"#),
+                #"loft.toml: listener[0].withhold_capabilities: "STARTTLS" is not an IMAP extension Loft can withhold (one of: APPENDLIMIT, BINARY, CHILDREN, COMPRESS=DEFLATE, CONDSTORE, CREATE-SPECIAL-USE, ENABLE, ESEARCH, ESORT, ID, IDLE, IMAP4REV2, LIST-EXTENDED, LIST-STATUS, LITERAL+, METADATA, MOVE, MULTIAPPEND, NAMESPACE, NOTIFY, OBJECTID, QRESYNC, QUOTA, QUOTA=RES-MESSAGE, QUOTA=RES-STORAGE, SASL-IR, SEARCHRES, SORT, SORT=DISPLAY, SPECIAL-USE, STATUS=SIZE, THREAD=ORDEREDSUBJECT, THREAD=REFERENCES, UIDPLUS, UNSELECT, UTF8=ACCEPT)"#),
         Refusal("zero connections", ConfigFixtures.minimal + "[limits]\nmax_connections_per_ip = 0\n",
                 "loft.toml: limits.max_connections_per_ip: must be from 1 to 1000000, got 0"),
         Refusal("too many auth threads", ConfigFixtures.minimal + "[limits]\nauth_threads = 1000\n",

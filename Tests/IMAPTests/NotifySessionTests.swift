@@ -142,7 +142,8 @@ import Testing
         #expect(watcher.output() == "* LIST (\\NonExistent \\Noselect \\HasNoChildren \\Subscribed) \".\" \"Work.Q1\"\r\n* LIST (\\HasNoChildren) \".\" \"Work\"\r\n")
         _ = try actor.send("f UNSUBSCRIBE Work.Q1\r\n")
         #expect(watcher.output() == "* LIST (\\NonExistent \\Noselect \\HasNoChildren) \".\" \"Work.Q1\"\r\n")
-        #expect(try watcher.send("g CREATE Mine\r\n") == "g OK CREATE completed.\r\n", "no LIST for the client's own change (section 5)")
+        let own = try watcher.send("g CREATE Mine\r\n")
+        #expect(own.hasPrefix("g OK [MAILBOXID (") && !own.contains("* LIST"), "no LIST for the client's own change (section 5): \(own)")
     }
 
     @Test("METADATA changes of another session arrive as unsolicited METADATA")

@@ -103,7 +103,7 @@ import TestSupport
     func folders() throws {
         let (backend, session) = try IMAPHarness.loggedIn()
         defer { session.close(); backend.remove() }
-        #expect(try session.send("a CREATE Projekte.2026\r\n") == "a OK CREATE completed.\r\n")
+        #expect(try session.send("a CREATE Projekte.2026\r\n").wholeMatch(of: /a OK \[MAILBOXID \([0-9a-f]{32}\)\] CREATE completed.\r\n/) != nil)
         #expect(try session.send("b CREATE INBOX\r\n").hasPrefix("b NO [ALREADYEXISTS]"))
         let list = try session.send("c LIST \"\" \"*\"\r\n")
         #expect(list.contains("* LIST (\\HasNoChildren \\Sent) \".\" \"Sent\"\r\n"), "\(list)")
@@ -186,7 +186,7 @@ extension SessionTests {
         let session = try IMAPHarness(backend: backend)
         defer { session.close() }
         try session.login()
-        #expect(try session.send("a CREATE One\r\n") == "a OK CREATE completed.\r\n")
+        #expect(try session.send("a CREATE One\r\n").wholeMatch(of: /a OK \[MAILBOXID \([0-9a-f]{32}\)\] CREATE completed.\r\n/) != nil)
         #expect(try session.send("b CREATE Two\r\n").hasPrefix("b NO [LIMIT] "))
         #expect(try session.send("c CREATE \(String(repeating: "x", count: 300))\r\n").hasPrefix("c NO [LIMIT] "))
         #expect(try session.send("d NOOP\r\n") == "d OK NOOP completed.\r\n")
@@ -235,7 +235,7 @@ extension SessionTests {
     func createSpecialUse() throws {
         let (backend, session) = try IMAPHarness.loggedIn()
         defer { session.close(); backend.remove() }
-        #expect(try session.send("a CREATE Outbox (USE (\\Sent))\r\n") == "a OK CREATE completed.\r\n")
+        #expect(try session.send("a CREATE Outbox (USE (\\Sent))\r\n").wholeMatch(of: /a OK \[MAILBOXID \([0-9a-f]{32}\)\] CREATE completed.\r\n/) != nil)
         #expect(try session.send("b LIST \"\" Outbox\r\n").contains("* LIST (\\HasNoChildren \\Sent) \".\" \"Outbox\""))
         #expect(try session.send("c CREATE Other (USE (\\Important))\r\n").hasPrefix("c NO [USEATTR] "))
         #expect(try session.send("d CREATE Third (FOO BAR)\r\n").hasPrefix("d BAD "))

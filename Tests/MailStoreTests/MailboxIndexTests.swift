@@ -9,13 +9,15 @@ import Testing
         index.nextUID = 9
         index.highestModSeq = 77
         index.modSeqCeiling = 10_077
+        index.mailboxGUID = "0123456789abcdef0123456789abcdef"
         index.keywords = MaildirKeywords(parsing: "0 $Forwarded\n2 work\n")
         index.stamps = MaildirStamps(new: nil, cur: nil, uidList: nil, keywords: nil, takenAt: timespec(tv_sec: 5, tv_nsec: 6))
         index.append(MessageRecord(uid: 3, flags: [.seen, .flagged], keywordBits: 0b101, modSeq: 70,
-                                   internalDate: 1_700_000_000, size: 100, virtualSize: 104),
+                                   internalDate: 1_700_000_000, size: 100, virtualSize: 104,
+                                   emailID: EmailID(value: UInt128.max - 1)),
                      at: MessageLocation(directory: .cur, fileName: "1.M2P3.host,S=100,W=104:2,FSac"))
         index.append(MessageRecord(uid: 8, flags: [], keywordBits: 0, modSeq: 77, internalDate: -5, size: 1,
-                                   virtualSize: 1),
+                                   virtualSize: 1, emailID: EmailID(value: 1 << 64 | 7)),
                      at: MessageLocation(directory: .new, fileName: "2.M2P3.hööst"))
         let bytes = MailboxIndexFile.encode(index)
         let decoded = try #require(MailboxIndexFile.decode(bytes))
@@ -23,6 +25,9 @@ import Testing
         #expect(decoded.locations == index.locations)
         #expect(decoded.stamps == index.stamps)
         #expect(decoded.modSeqCeiling == 10_077)
+        #expect(decoded.state.mailboxID == "0123456789abcdef0123456789abcdef")
+        #expect(decoded.records.map(\.emailID.description)
+                == ["fffffffffffffffffffffffffffffffe", "00000000000000010000000000000007"])
 
         var damaged = bytes
         damaged[40] ^= 1

@@ -40,13 +40,15 @@ import Testing
         let decoded = try #require(MailboxIndexFile.decode(MailboxIndexFile.encode(index)))
         #expect(decoded.tombstones == index.tombstones)
 
-        // Version 1 was version 2 without the tombstone section.
+        // Version 1 was version 3 without the mailbox GUID (here empty: its length, two bytes after
+        // the header's 32) and the tombstone section.
         var writer = ByteWriter(capacity: 512)
-        var version2 = MailboxIndexFile.encode(index)
-        version2.removeLast(8 + 8 + 4 + 3 * 12)  // checksum, floor, count, three tombstones
-        writer.append(bytes: Array(version2[0..<4]))
+        var version3 = MailboxIndexFile.encode(index)
+        version3.removeLast(8 + 8 + 4 + 3 * 12)  // checksum, floor, count, three tombstones
+        writer.append(bytes: Array(version3[0..<4]))
         writer.append(UInt32(1))
-        writer.append(bytes: Array(version2[8...]))
+        writer.append(bytes: Array(version3[8..<32]))
+        writer.append(bytes: Array(version3[34...]))
         writer.appendChecksum()
         let old = try #require(MailboxIndexFile.decode(writer.bytes))
         #expect(old.state.messages == index.state.messages)

@@ -14,13 +14,24 @@ extension IMAPSession {
             return complete(tag, .no, code: "USEATTR", "\(use) is not a special use Loft knows (RFC 6154).")
         }
         let origin = self.origin
-        mailboxOperation(tag, "CREATE") {
+        let reportsMailboxID = offersObjectIDs
+        blocking { () -> String? in
             let name = try IMAPNames.mailbox(rawName, utf8: utf8)
             guard !name.isInbox else { throw MailboxError.alreadyExists("INBOX") }
-            _ = try account.folders.create(name.name, specialUse: specialUse)
+            let created = try account.folders.create(name.name, specialUse: specialUse)
             // RFC 5465 §5.4: the mailbox and its direct parent are affected.
             Self.publishTreeChange(account, origin: origin) {
                 .names(try account.folders.listing(of: [name] + name.ancestors.suffix(1)), oldName: nil)
+            }
+            // RFC 8474 §4.1: the new mailbox's MAILBOXID in the tagged OK. Opening it once gives it its
+            // uidlist and so its GUID; should that fail, the mailbox exists all the same.
+            guard reportsMailboxID else { return nil }
+            return try? account.withMailbox(created) { $0.state.mailboxID }
+        } then: { outcome in
+            switch outcome {
+            case .success(let mailboxID):
+                self.complete(tag, code: mailboxID.map { "MAILBOXID (\($0))" }, "CREATE completed.")
+            case .failure(let error): self.fail(tag, error, "CREATE failed")
             }
         }
     }

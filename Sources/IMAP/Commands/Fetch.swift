@@ -25,6 +25,7 @@ extension IMAPSession {
         if attributes.contains(where: \.isBinary), withheldCapabilities.contains("BINARY") {
             return bad(tag, "BINARY is not offered on this connection.")
         }
+        if attributes.contains(where: \.isObjectID), !objectIDOffered(tag) { return }
         var targets = messages(in: set, uid: uid, selection)
         if changedSince != nil || attributes.contains(.modSeq), !condStoreUsed(by: tag) { return }
         if let changedSince {
@@ -71,6 +72,11 @@ extension IMAPFetchAttribute {
         case .binary, .binarySize: true
         default: false
         }
+    }
+
+    /// RFC 8474 §5: EMAILID and THREADID.
+    var isObjectID: Bool {
+        self == .emailID || self == .threadID
     }
 
     /// RFC 3501 §6.4.5: BODY[...] (not PEEK), RFC822 and RFC822.TEXT set \Seen.

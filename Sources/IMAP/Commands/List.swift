@@ -22,6 +22,7 @@ extension IMAPSession {
         }.first
         if statusAttributes?.contains(.highestModSeq) == true, !condStoreUsed(by: tag) { return }
         if statusAttributes?.contains(.deletedStorage) == true, !deletedStorageOffered(tag) { return }
+        if statusAttributes?.contains(.mailboxID) == true, !objectIDOffered(tag) { return }
         let selectedName = selection?.name
         let selectedRecent = selection?.recent.count ?? 0
         let patterns = command.patterns.compactMap { self.namePattern(reference: command.reference, $0) }

@@ -20,7 +20,8 @@ extension IMAPSession {
     }
 
     /// The evaluator of `command` over this view, or nil after answering: an unknown charset gets
-    /// `NO [BADCHARSET]`; a MODSEQ key needs CONDSTORE (RFC 7162 §3.1.5), which it turns on.
+    /// `NO [BADCHARSET]`; a MODSEQ key needs CONDSTORE (RFC 7162 §3.1.5), which it turns on; EMAILID
+    /// and THREADID keys are unknown where OBJECTID is withheld.
     func searchEvaluator(_ tag: String, _ command: IMAPSearchCommand, uids: [UInt32], uid: Bool) -> IMAPSearchEvaluator? {
         // RFC 9755 §3 (RFC 6855 erratum 4029): after ENABLE UTF8=ACCEPT the strings are UTF-8, so a
         // charset label that says otherwise conflicts with them.
@@ -37,6 +38,7 @@ extension IMAPSession {
             return nil
         }
         if IMAPSearchEvaluator.usesModSeq(command.key), !condStoreUsed(by: tag) { return nil }
+        if IMAPSearchEvaluator.usesObjectID(command.key), !objectIDOffered(tag) { return nil }
         return evaluator
     }
 

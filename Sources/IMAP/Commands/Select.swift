@@ -81,6 +81,7 @@ extension IMAPSession {
         }
         untagged("OK [UIDVALIDITY \(state.uidValidity)] UIDs valid.")
         untagged("OK [UIDNEXT \(state.nextUID)] Predicted next UID.")
+        if offersObjectIDs { untagged("OK [MAILBOXID (\(state.mailboxID))] Mailbox id.") }  // RFC 8474 §4.2
         // RFC 7162 §3.1.2.1: with persistent mod-sequences, every SELECT and EXAMINE says this
         // (unless CONDSTORE is withheld here: then nothing of it is shown).
         if !withheldCapabilities.contains("CONDSTORE") { untagged("OK [HIGHESTMODSEQ \(state.highestModSeq)] Highest.") }

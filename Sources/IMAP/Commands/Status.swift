@@ -8,6 +8,7 @@ extension IMAPSession {
         guard let account = requireAuthenticated(tag) else { return }
         if attributes.contains(.highestModSeq), !condStoreUsed(by: tag) { return }
         if attributes.contains(.deletedStorage), !deletedStorageOffered(tag) { return }
+        if attributes.contains(.mailboxID), !objectIDOffered(tag) { return }
         let name: MailboxName
         do {
             name = try self.mailboxName(rawName)
@@ -42,6 +43,7 @@ extension IMAPSession {
             case .highestModSeq: value = Int(state.highestModSeq)
             // RFC 9208 §4.2: what EXPUNGE would free, as the sum of the RFC822.SIZEs of \Deleted messages.
             case .deletedStorage: value = state.messages.reduce(0) { $0 + ($1.flags.contains(.deleted) ? $1.virtualSize : 0) }
+            case .mailboxID: return "MAILBOXID (\(state.mailboxID))"  // RFC 8474 §4.3
             }
             return "\(attribute.rawValue) \(value)"
         }

@@ -120,7 +120,7 @@ final class IMAPFetchJob: Sendable {
         let metadata = IMAPMessageMetadata(
             sequenceNumber: UInt32(target.sequenceNumber), uid: target.uid,
             flags: IMAPWireFlags.list(record, state, recent: recent), internalDate: record.internalDate,
-            virtualSize: record.virtualSize, modSeq: record.modSeq)
+            virtualSize: record.virtualSize, modSeq: record.modSeq, emailID: record.emailID.description)
         let includeFlags = newlySeen.contains(target.uid)
         if structureOnly {
             let structure = try structure(of: target.uid)

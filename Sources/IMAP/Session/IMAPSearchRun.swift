@@ -29,7 +29,7 @@ struct IMAPSearchRun: Sendable {
             let message = IMAPSearchMessage(
                 sequenceNumber: UInt32(offset + 1), uid: messageUID, systemFlags: systemFlags,
                 keywords: state.keywords(of: record), internalDate: record.internalDate, virtualSize: record.virtualSize,
-                modSeq: record.modSeq)
+                modSeq: record.modSeq, emailID: record.emailID)
             var content: IMAPMessageContent?
             if evaluator.needsContent {
                 // A message expunged meanwhile simply does not match.
