@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-/// OBJECTID (RFC 8474) against a real `loft serve` with imaplib: MAILBOXID and EMAILID survive a
-/// restart, MOVE keeps the EMAILID, RENAME keeps the MAILBOXID.
+/// OBJECTID (RFC 8474) against a real `loft serve` with imaplib, on 993 then 143: MAILBOXID and
+/// EMAILID survive a restart, MOVE keeps the EMAILID, RENAME keeps the MAILBOXID.
 @Suite(.serialized) struct IMAPObjectIDEndToEndTests {
     /// Every `<item> (<id>)` in the reply's lines and data, in order.
     private func ids(_ item: String, _ reply: PythonIMAP.Reply?) -> [String] {
@@ -17,12 +17,12 @@ import Testing
 
     @Test("MAILBOXID and EMAILID are the same after a restart; MOVE keeps the EMAILID, RENAME the MAILBOXID")
     func idsSurviveRestartMoveAndRename() async throws {
-        let server = try LoftProcess(listeners: [("imap", "implicit")])
+        let server = try LoftProcess(listeners: [("imap", "starttls"), ("imap", "implicit")])
         defer { server.cleanUpNow() }
         for index in 1...3 {
             try server.deliverToAlice(Array("From: bob@example.org\r\nSubject: \(index)\r\n\r\nbody \(index)\r\n".utf8))
         }
-        try await server.start(expectedListeners: 1)
+        try await server.start(expectedListeners: 2)
         let first = try await PythonIMAP.replies(#"""
         imaplib.Commands["MOVE"] = ("SELECTED",)  # imaplib has no MOVE method (RFC 6851)
         m = connect("ssl", int(sys.argv[1])); login(m)
@@ -57,9 +57,10 @@ import Testing
         #expect(ids("MAILBOXID", first["inbox"]) == inbox)
 
         #expect(await server.stop() == 0)
-        try await server.start(expectedListeners: 1)
+        try await server.start(expectedListeners: 2)
+        // After the restart over STARTTLS (143), before it over implicit TLS (993).
         let second = try await PythonIMAP.replies(#"""
-        m = connect("ssl", int(sys.argv[1])); login(m)
+        m = connect("starttls", int(sys.argv[1])); login(m)
         out["status"] = call(m, "status", "Play", "(MAILBOXID)")
         out["select"] = call(m, "select", "INBOX")
         out["ids"] = call(m, "fetch", "1:*", "(EMAILID)")
@@ -68,7 +69,7 @@ import Testing
         out["moved"] = call(m, "fetch", "1", "(EMAILID)")
         m.logout()
         done()
-        """#, ["\(server.imapImplicitPort)", original[2]])
+        """#, ["\(server.imapStartTLSPort)", original[2]])
         #expect(ids("MAILBOXID", second["status"]) == work, "after the restart")
         #expect(ids("MAILBOXID", second["select"]) == inbox)
         #expect(ids("EMAILID", second["ids"]) == [original[0], original[2]])
