@@ -313,7 +313,6 @@ public final class LoftServer: Sendable {
                         return
                     }
                     let proxyIP = channel.remoteAddress?.ipAddress ?? "unknown"
-                    logger[metadataKey: "proxy"] = "\(proxyIP):\(channel.remoteAddress?.port ?? 0)"
                     guard trustedProxies.contains(where: { $0.contains(ipAddress: proxyIP) }) else {
                         refusalLog.notice("connection refused", logger, metadata: [
                             "peer": "\(proxyIP)", "reason": "not a trusted proxy (proxy_trusted of this listener)",
@@ -321,6 +320,7 @@ public final class LoftServer: Sendable {
                         channel.close(promise: nil)
                         return
                     }
+                    logger[metadataKey: "proxy"] = "\(proxyIP):\(channel.remoteAddress?.port ?? 0)"
                     // Before TLS: on an implicit-TLS port the header comes before the ClientHello.
                     try channel.pipeline.syncOperations.addHandler(ProxyProtocolHandler(
                         timeout: proxyHeaderTimeout,
