@@ -52,6 +52,11 @@ let package = Package(
             "CZlib", "LineProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: strict),
+        // ProxyProtocol: the PROXY protocol header (HAProxy's v1 and v2) a TCP load balancer sends first,
+        // its pure parser and the handler LoftServer puts first on a listener that expects it.
+        .target(name: "ProxyProtocol", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: strict),
         .target(name: "MailStore", dependencies: ["POSIXSupport"], swiftSettings: strict),
         // MIME: RFC 5322 headers and addresses, the MIME tree, ENVELOPE / BODY / BODYSTRUCTURE wire text.
         // Pure functions over bytes; no dependencies.
@@ -93,7 +98,7 @@ let package = Package(
 
         // Layer 4
         .target(name: "LoftServer", dependencies: [
-            "LineProtocol", "TLS", "Deflate", "Auth", "MailStore", "Config", "POP3", "SMTP", "IMAP", "Delivery", "DNS",
+            "LineProtocol", "TLS", "Deflate", "ProxyProtocol", "Auth", "MailStore", "Config", "POP3", "SMTP", "IMAP", "Delivery", "DNS",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -134,6 +139,11 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: strict),
         .testTarget(name: "AuthTests", dependencies: ["Auth"], swiftSettings: strict),
+        .testTarget(name: "ProxyProtocolTests", dependencies: [
+            "ProxyProtocol", "TestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ], swiftSettings: strict),
         .testTarget(name: "DeflateTests", dependencies: [
             "Deflate", "LineProtocol",
             .product(name: "NIOCore", package: "swift-nio"),

@@ -285,7 +285,7 @@ struct ConfigParser {
     private func parseLimits(_ section: TableReader) -> LimitSettings {
         section.rejectUnknownKeys(known: [
             "shutdown_grace", "max_connections", "max_connections_per_ip", "max_sessions_per_user_ip",
-            "login_timeout", "auth_threads", "disk_threads",
+            "login_timeout", "auth_threads", "disk_threads", "proxy_header_timeout",
         ], into: problems)
         var limits = LimitSettings()
         if let grace = attempt({ try section.duration("shutdown_grace") }) { limits.shutdownGrace = grace.value }
@@ -310,6 +310,16 @@ struct ConfigParser {
                 problems.record(section.error("login_timeout", "must be at least \(minimum), got \"\(timeout.text)\""))
             }
         }
+        if let timeout = attempt({ try section.duration("proxy_header_timeout") }) {
+            let range = LimitSettings.proxyHeaderTimeoutRange
+            if range.contains(timeout.value) {
+                limits.proxyHeaderTimeout = timeout.value
+            } else {
+                problems.record(section.error(
+                    "proxy_header_timeout",
+                    "must be from \(DurationText.format(range.lowerBound)) to \(DurationText.format(range.upperBound)), got \"\(timeout.text)\""))
+            }
+        }
         return limits
     }
 
@@ -329,7 +339,8 @@ struct ConfigParser {
         var seen: [ListenAddress: String] = [:]  // address -> key path of the listener that has it
         for entry in entries {
             entry.rejectUnknownKeys(
-                known: ["protocol", "address", "tls", "allow_plaintext_auth", "withhold_capabilities"], into: problems)
+                known: ["protocol", "address", "tls", "allow_plaintext_auth", "withhold_capabilities", "proxy_protocol", "proxy_trusted"],
+                into: problems)
             let service = required(entry, "protocol") {
                 try entry.choice("protocol", of: ListenerConfiguration.ServiceProtocol.self)
             }
@@ -355,10 +366,11 @@ struct ConfigParser {
             }
             let plaintext = attempt { try entry.bool("allow_plaintext_auth") } ?? false
             let withheld = withheldCapabilities(entry, service: service)
+            let trustedProxies = trustedProxies(entry)
             if let service, let address, let tlsMode {
                 listeners.append(ListenerConfiguration(
                     protocol: service, address: address, tls: tlsMode, allowPlaintextAuth: plaintext,
-                    withheldCapabilities: withheld))
+                    withheldCapabilities: withheld, trustedProxies: trustedProxies))
             }
         }
         return listeners
@@ -381,6 +393,39 @@ struct ConfigParser {
             withheld.insert(name)
         }
         return withheld
+    }
+
+    /// `proxy_protocol = true` with `proxy_trusted = ["10.0.0.5", "10.1.0.0/16"]`: the listener expects a
+    /// PROXY protocol header from those peers only; nil when `proxy_protocol` is off.
+    private func trustedProxies(_ entry: TableReader) -> [IPNetwork]? {
+        let enabled = attempt { try entry.bool("proxy_protocol") }
+        let texts = attempt { try entry.stringArray("proxy_trusted") }
+        guard enabled == true else {
+            if texts != nil, !refused(entry, "proxy_protocol", enabled) {
+                problems.record(entry.error("proxy_trusted", "has no effect without proxy_protocol = true on this listener"))
+            }
+            return nil
+        }
+        guard let texts else {
+            if !entry.has("proxy_trusted") {
+                problems.record(entry.error(
+                    "proxy_trusted", #"required with proxy_protocol = true: the load balancers' addresses, like ["10.0.0.5", "10.1.0.0/16"]"#))
+            }
+            return nil
+        }
+        guard !texts.isEmpty else {
+            problems.record(entry.error("proxy_trusted", "must list at least one address or network"))
+            return nil
+        }
+        var networks: [IPNetwork] = []
+        for (index, text) in texts.enumerated() {
+            do {
+                networks.append(try IPNetwork(parsing: text))
+            } catch {
+                problems.record(entry.error("proxy_trusted[\(index)]", "\"\(text)\" \(error.reason)"))
+            }
+        }
+        return networks.count == texts.count ? networks : nil
     }
 
     // MARK: - Values

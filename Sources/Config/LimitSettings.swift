@@ -15,6 +15,9 @@ public struct LimitSettings: Sendable, Equatable {
     /// Time a connection gets from connect to a successful login (`login_timeout`), separate
     /// from each protocol's idle timeout after login.
     public var loginTimeout: Duration = .seconds(120)
+    /// Time a connection to a PROXY-protocol listener gets to send its header (`proxy_header_timeout`);
+    /// a load balancer sends it at once.
+    public var proxyHeaderTimeout: Duration = .seconds(5)
     /// Threads that check passwords (`auth_threads`): a pool of their own, so a flood of
     /// logins cannot delay message commits on the disk pool.
     public var authThreads = 2
@@ -27,6 +30,8 @@ public struct LimitSettings: Sendable, Equatable {
     public static let threadRange = 1...256
     /// Shortest accepted `login_timeout`.
     public static let minimumLoginTimeout = Duration.seconds(1)
+    /// Accepted range of `proxy_header_timeout`.
+    public static let proxyHeaderTimeoutRange = Duration.milliseconds(100)...Duration.seconds(60)
 
     public init(shutdownGrace: Duration = LimitSettings.defaultShutdownGrace) {
         self.shutdownGrace = shutdownGrace

@@ -26,6 +26,9 @@ public struct ListenerConfiguration: Sendable, Equatable {
     public var allowPlaintextAuth: Bool
     /// IMAP extensions this listener does not offer (`withhold_capabilities`), upper case.
     public var withheldCapabilities: Set<String>
+    /// Set when the listener expects a PROXY protocol header first (`proxy_protocol = true`): the
+    /// peers allowed to send one (`proxy_trusted`, never empty). nil: clients connect directly.
+    public var trustedProxies: [IPNetwork]?
 
     /// What `withhold_capabilities` (and a user's `imap_withhold_capabilities` passwd-file field)
     /// may name: the extensions Loft's IMAP offers, as `IMAPSession.withholdableCapabilities`
@@ -40,12 +43,13 @@ public struct ListenerConfiguration: Sendable, Equatable {
 
     public init(
         `protocol`: ServiceProtocol, address: ListenAddress, tls: TLSMode, allowPlaintextAuth: Bool = false,
-        withheldCapabilities: Set<String> = []
+        withheldCapabilities: Set<String> = [], trustedProxies: [IPNetwork]? = nil
     ) {
         self.protocol = `protocol`
         self.address = address
         self.tls = tls
         self.allowPlaintextAuth = allowPlaintextAuth
         self.withheldCapabilities = withheldCapabilities
+        self.trustedProxies = trustedProxies
     }
 }

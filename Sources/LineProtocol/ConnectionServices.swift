@@ -15,6 +15,9 @@ public struct ConnectionServices: Sendable {
     public var compression: CompressionUpgrade?
     /// Counts logged-in sessions per user and address; nil admits every login.
     public var logins: (any LoginAdmission)?
+    /// The client's address when the socket's peer is a load balancer that named it (a PROXY
+    /// protocol header); nil: the socket's peer is the client.
+    public var clientAddress: SocketAddress?
 
     public init(
         blockingWork: any BlockingWorkRunner, passwordWork: (any BlockingWorkRunner)? = nil,

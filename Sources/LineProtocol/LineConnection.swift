@@ -16,7 +16,7 @@ import NIOCore
 public final class LineConnection {
     /// Bytes received and not yet consumed by the driver.
     public var input = ByteBuffer()
-    /// The client's address, "unknown" for a socket without one.
+    /// The client's address (`services.clientAddress` or the socket's peer), "unknown" for a socket without one.
     public private(set) var clientIP = "unknown"
     public var logger: Logger
     public let limits: ConnectionLimits
@@ -365,7 +365,7 @@ public final class LineConnection {
     func start() {
         guard !started, let context else { return }
         started = true
-        if let address = context.channel.remoteAddress {
+        if let address = services.clientAddress ?? context.channel.remoteAddress {
             clientIP = address.ipAddress ?? "unknown"
             logger[metadataKey: "peer"] = "\(clientIP):\(address.port ?? 0)"
         }

@@ -25,11 +25,11 @@ final class ConnectionRegistry: Sendable {
         self.maxPerAddress = maxPerAddress
     }
 
-    /// Counts `channel` in (until it closes), or says which limit it would break. A refused
-    /// channel is still tracked until closed, so shutdown reaches it too, but counts for no limit.
-    func admit(_ channel: any Channel) -> Refusal? {
+    /// Counts `channel` from `address` (the client's, which behind a load balancer is not the
+    /// socket's peer) in until it closes, or says which limit it would break. A refused channel is
+    /// still tracked until closed, so shutdown reaches it too, but counts for no limit.
+    func admit(_ channel: any Channel, address: String) -> Refusal? {
         let id = ObjectIdentifier(channel)
-        let address = channel.remoteAddress?.ipAddress ?? "unknown"
         let refusal: Refusal? = state.withLock { state in
             let refusal: Refusal?
             if state.admitted >= maxConnections {

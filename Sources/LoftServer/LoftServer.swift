@@ -13,6 +13,7 @@ import Dispatch
 import Synchronization
 import TLS
 import Deflate
+import ProxyProtocol
 import Delivery
 import IMAP
 import MailStore
@@ -204,7 +205,11 @@ public final class LoftServer: Sendable {
             }
             channels.append(channel)
             let entry = BoundListener(listener, localAddress: channel.localAddress)
-            logger.info("listening", metadata: ["listener": "\(entry)"])
+            var metadata: Logger.Metadata = ["listener": "\(entry)"]
+            if let trusted = listener.trustedProxies {
+                metadata["proxy_protocol"] = "\(trusted.map(\.description).joined(separator: ","))"
+            }
+            logger.info("listening", metadata: metadata)
             bound.append(entry)
         }
         running.withLock { $0.serverChannels = channels }
@@ -243,31 +248,54 @@ public final class LoftServer: Sendable {
             // "[::]:110" beside "0.0.0.0:110": the IPv6 socket must not claim IPv4 too.
             bootstrap = bootstrap.serverChannelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 1)
         }
+        // Counts the connection in and builds its pipeline; `proxiedClient` is the client a PROXY
+        // header named, nil when the socket's peer is the client.
+        let setUp: @Sendable (any Channel, SocketAddress?, Logger) throws -> Void = { channel, proxiedClient, logger in
+            let clientIP = (proxiedClient ?? channel.remoteAddress)?.ipAddress ?? "unknown"
+            let refusal = connections.admit(channel, address: clientIP)
+            let pipeline = channel.pipeline.syncOperations
+            if listener.tls == .implicit, let provider {
+                try pipeline.addHandler(TLSServerHandler(context: provider.current))
+            }
+            if let refusal {
+                refusalLog.notice("connection refused", logger, metadata: ["peer": "\(clientIP)", "reason": "\(refusal.reason)"])
+                try pipeline.addHandler(ConnectionRefusalHandler(line: refusalLine))
+                return
+            }
+            var services = services
+            services.clientAddress = proxiedClient
+            if listener.tls == .starttls, let provider {
+                services.startTLS = StartTLSUpgrade { pipeline in
+                    try pipeline.addHandler(TLSServerHandler(context: provider.current), position: .first)
+                }
+            }
+            try pipeline.addHandler(makeProtocolHandler(services, logger))
+        }
+        let proxyHeaderTimeout = TimeAmount(configuration.limits.proxyHeaderTimeout)
         return try bootstrap
             .childChannelInitializer { channel in
-                let refusal = connections.admit(channel)
-                return channel.eventLoop.makeCompletedFuture {
+                channel.eventLoop.makeCompletedFuture {
                     // The bound address, so a port-0 listener logs its real port.
                     var logger = baseLogger
                     logger[metadataKey: "listener"] = "\(BoundListener(listener, localAddress: channel.localAddress))"
-                    let pipeline = channel.pipeline.syncOperations
-                    if listener.tls == .implicit, let provider {
-                        try pipeline.addHandler(TLSServerHandler(context: provider.current))
-                    }
-                    if let refusal {
-                        refusalLog.notice("connection refused", logger, metadata: [
-                            "peer": "\(channel.remoteAddress?.ipAddress ?? "unknown")", "reason": "\(refusal.reason)",
-                        ])
-                        try pipeline.addHandler(ConnectionRefusalHandler(line: refusalLine))
+                    guard let trustedProxies = listener.trustedProxies else {
+                        try setUp(channel, nil, logger)
                         return
                     }
-                    var services = services
-                    if listener.tls == .starttls, let provider {
-                        services.startTLS = StartTLSUpgrade { pipeline in
-                            try pipeline.addHandler(TLSServerHandler(context: provider.current), position: .first)
-                        }
+                    let proxyIP = channel.remoteAddress?.ipAddress ?? "unknown"
+                    guard trustedProxies.contains(where: { $0.contains(ipAddress: proxyIP) }) else {
+                        refusalLog.notice("connection refused", logger, metadata: [
+                            "peer": "\(proxyIP)", "reason": "not a trusted proxy (proxy_trusted of this listener)",
+                        ])
+                        channel.close(promise: nil)
+                        return
                     }
-                    try pipeline.addHandler(makeProtocolHandler(services, logger))
+                    logger[metadataKey: "proxy"] = "\(proxyIP):\(channel.remoteAddress?.port ?? 0)"
+                    // Before TLS: on an implicit-TLS port the header comes before the ClientHello.
+                    try channel.pipeline.syncOperations.addHandler(ProxyProtocolHandler(
+                        timeout: proxyHeaderTimeout,
+                        received: { header in try setUp(channel, header.source, logger) },
+                        refused: { reason in logger.warning("PROXY header refused, connection closed", metadata: ["reason": "\(reason)"]) }))
                 }
             }
             .bind(host: listener.address.host, port: listener.address.port)

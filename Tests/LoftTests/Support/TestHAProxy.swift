@@ -1,0 +1,108 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import TestSupport
+
+/// Debian's `haproxy` as a child process in TCP mode on 127.0.0.1: each frontend relays to a Loft
+/// port with a PROXY header (`send-proxy` for v1, `send-proxy-v2` for v2). Foreground (`-db`),
+/// its own generated config, stopped by PID.
+final class TestHAProxy: @unchecked Sendable {
+    struct Frontend {
+        var name: String
+        /// The Loft port the frontend relays to.
+        var loftPort: Int
+        /// The `server` line's options, e.g. "send-proxy" or "send-proxy-v2 proxy-v2-options crc32c".
+        var serverOptions: String
+    }
+
+    let directory: URL
+    let process: ChildProcess
+    /// Frontend name → the port clients connect to.
+    let ports: [String: Int]
+
+    static let executable = "/usr/sbin/haproxy"
+
+    init(_ frontends: [Frontend]) throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
+            throw Failure("\(Self.executable) is missing: apt-get install haproxy (.ci/run installs it)")
+        }
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("loft-haproxy-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var ports: [String: Int] = [:]
+        var config = """
+            global
+                maxconn 200
+            defaults
+                mode tcp
+                timeout connect 5s
+                timeout client 60s
+                timeout server 60s
+
+            """
+        for frontend in frontends {
+            let port = try Self.freePort()
+            ports[frontend.name] = port
+            config += """
+                frontend \(frontend.name)
+                    bind 127.0.0.1:\(port)
+                    default_backend \(frontend.name)
+                backend \(frontend.name)
+                    server loft 127.0.0.1:\(frontend.loftPort) \(frontend.serverOptions)
+
+                """
+        }
+        self.ports = ports
+        let configPath = directory.appendingPathComponent("haproxy.cfg").path
+        try Data(config.utf8).write(to: URL(fileURLWithPath: configPath))
+        process = try ChildProcess(
+            executable: Self.executable, arguments: ["-db", "-f", configPath], outputPath: directory.appendingPathComponent("haproxy.log").path)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !ports.values.allSatisfy(Self.isListening) {
+            guard process.isRunning else { throw Failure("haproxy exited: \(log)") }
+            guard ContinuousClock.now < deadline else { throw Failure("haproxy did not bind its ports: \(log)") }
+            usleep(20_000)
+        }
+    }
+
+    var log: String { (try? String(contentsOf: directory.appendingPathComponent("haproxy.log"), encoding: .utf8)) ?? "" }
+
+    func port(_ frontend: String) -> Int { ports[frontend] ?? -1 }
+
+    func stop() {
+        process.end()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Whether something listens on 127.0.0.1:`port`, found by failing to bind it (a probe
+    /// connection would reach Loft through the proxy).
+    private static func isListening(_ port: Int) -> Bool {
+        bindProbe(port: port).error == EADDRINUSE
+    }
+
+    /// A port nobody listens on now (the kernel's pick for port 0).
+    private static func freePort() throws -> Int {
+        guard let port = bindProbe(port: 0).port else { throw Failure("cannot bind 127.0.0.1:0") }
+        return port
+    }
+
+    /// Binds a TCP socket to 127.0.0.1:`port` and closes it: the port it got, or bind's errno.
+    private static func bindProbe(port: Int) -> (port: Int?, error: Int32) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return (nil, errno) }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { return (nil, errno) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return (Int(UInt16(bigEndian: address.sin_port)), 0)
+    }
+}
