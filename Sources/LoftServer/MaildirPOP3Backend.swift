@@ -3,8 +3,9 @@ import MailStore
 import POP3
 import Synchronization
 
-/// POP3's view of users and mail: `Auth` for logins, `MailStore` for the Maildir, and an
-/// in-process lock so one user has at most one POP3 session (RFC 2449 `IN-USE`).
+/// POP3's view of users and mail: `Auth` for logins, `MailStore` for the Maildir, and a lock so
+/// one user has at most one POP3 session (RFC 2449 `IN-USE`): in this process (a set of logins,
+/// checked first) and across processes sharing the store (`MaildropLock`).
 final class MaildirPOP3Backend: POP3Backend {
     private let authenticator: Authenticator
     private let users: PasswdFileUserDatabase
@@ -41,8 +42,23 @@ final class MaildirPOP3Backend: POP3Backend {
         do {
             let path = try locator.path(forUser: user.login, home: user.home)
             let maildir = try Maildir.open(path: path, create: true)
-            let snapshot = try maildir.synchronize()
-            return MaildirPOP3Maildrop(maildir: maildir, snapshot: snapshot, release: release, changed: mailboxChanged)
+            guard let fileLock = try MaildropLock.acquire(maildir: path) else {
+                release()
+                throw POP3MaildropError.inUse
+            }
+            let releaseBoth: @Sendable () -> Void = {
+                fileLock.release()
+                release()
+            }
+            do {
+                let snapshot = try maildir.synchronize()
+                return MaildirPOP3Maildrop(maildir: maildir, snapshot: snapshot, release: releaseBoth, changed: mailboxChanged)
+            } catch {
+                fileLock.release()
+                throw error
+            }
+        } catch let error as POP3MaildropError {
+            throw error
         } catch {
             release()
             throw .unavailable("\(error)")

@@ -3,7 +3,7 @@ import Testing
 
 /// A `250` after DATA means the message is on disk: SIGKILL the server mid-stream and count.
 @Suite(.serialized) struct CrashSafetyEndToEndTests {
-    @Test("start-up removes what a crash left: all of queue/tmp, Maildir tmp/ files older than 36 hours")
+    @Test("start-up removes what a crash left: queue/tmp files older than an hour (younger ones may be another instance's), Maildir tmp/ files older than 36 hours")
     func startupSweep() async throws {
         let server = try SubmissionEndToEndTests.server()
         defer { server.cleanUpNow() }
@@ -11,14 +11,14 @@ import Testing
         let queueTmp = server.directory.path + "/data/queue/tmp"
         try FileManager.default.createDirectory(atPath: queueTmp, withIntermediateDirectories: true)
         let old = Date(timeIntervalSinceNow: -37 * 3600)
-        let files = [(queueTmp + "/orphan", Date()), (server.aliceMaildir + "/tmp/old", old),
-                     (server.aliceMaildir + "/tmp/young", Date())]
+        let files = [(queueTmp + "/orphan", Date(timeIntervalSinceNow: -2 * 3600)), (queueTmp + "/in-flight", Date()),
+                     (server.aliceMaildir + "/tmp/old", old), (server.aliceMaildir + "/tmp/young", Date())]
         for (path, date) in files {
             try Data("partial".utf8).write(to: URL(fileURLWithPath: path))
             try FileManager.default.setAttributes([.modificationDate: date], ofItemAtPath: path)
         }
         try await server.start(expectedListeners: 3)
-        #expect((try? FileManager.default.contentsOfDirectory(atPath: queueTmp)) == [])
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: queueTmp)) == ["in-flight"])
         #expect((try? FileManager.default.contentsOfDirectory(atPath: server.aliceMaildir + "/tmp")) == ["young"])
         #expect(server.aliceMessageFiles().count == 1)
         #expect(server.log.contains("removed=1"), "\(server.log)")

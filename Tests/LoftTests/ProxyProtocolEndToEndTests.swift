@@ -27,10 +27,10 @@ import Testing
                 let pop3 = loft.port("implicit"), imap = loft.port("starttls", protocol: "imap")
                 let submission = loft.port("starttls", protocol: "submission")
                 let haproxy = try TestHAProxy([
-                    .init(name: "pop3_v1", loftPort: pop3, serverOptions: "send-proxy"),
-                    .init(name: "pop3_v2", loftPort: pop3, serverOptions: "send-proxy-v2 proxy-v2-options crc32c"),
-                    .init(name: "imap_v2", loftPort: imap, serverOptions: "send-proxy-v2 proxy-v2-options crc32c"),
-                    .init(name: "smtp_v1", loftPort: submission, serverOptions: "send-proxy"),
+                    .init(name: "pop3_v1", loftPorts: [pop3], serverOptions: "send-proxy"),
+                    .init(name: "pop3_v2", loftPorts: [pop3], serverOptions: "send-proxy-v2 proxy-v2-options crc32c"),
+                    .init(name: "imap_v2", loftPorts: [imap], serverOptions: "send-proxy-v2 proxy-v2-options crc32c"),
+                    .init(name: "smtp_v1", loftPorts: [submission], serverOptions: "send-proxy"),
                 ])
                 return Stack(loft: loft, haproxy: haproxy)
             } catch {

@@ -10,8 +10,8 @@ import TestSupport
 final class TestHAProxy: @unchecked Sendable {
     struct Frontend {
         var name: String
-        /// The Loft port the frontend relays to.
-        var loftPort: Int
+        /// The Loft ports the frontend relays to, taken in turn (`balance roundrobin`).
+        var loftPorts: [Int]
         /// The `server` line's options, e.g. "send-proxy" or "send-proxy-v2 proxy-v2-options crc32c".
         var serverOptions: String
     }
@@ -48,9 +48,13 @@ final class TestHAProxy: @unchecked Sendable {
                     bind 127.0.0.1:\(port)
                     default_backend \(frontend.name)
                 backend \(frontend.name)
-                    server loft 127.0.0.1:\(frontend.loftPort) \(frontend.serverOptions)
+                    balance roundrobin
 
                 """
+            for (index, loftPort) in frontend.loftPorts.enumerated() {
+                config += "    server loft\(index) 127.0.0.1:\(loftPort) \(frontend.serverOptions)\n"
+            }
+            config += "\n"
         }
         self.ports = ports
         let configPath = directory.appendingPathComponent("haproxy.cfg").path
