@@ -151,7 +151,8 @@ struct ConfigParser {
 
     private func parseIMAP(_ section: TableReader) -> IMAPSettings {
         section.rejectUnknownKeys(known: ["idle_timeout", "idle_keepalive", "max_line_length", "max_folders", "max_compressed_sessions",
-                                          "metadata_max_value_size", "metadata_max_entries"], into: problems)
+                                          "metadata_max_value_size", "metadata_max_entries", "notify_max_mailboxes",
+                                          "notify_max_pending"], into: problems)
         var imap = IMAPSettings()
         if let timeout = attempt({ try section.duration("idle_timeout") }) {
             if timeout.value >= IMAPSettings.minimumIdleTimeout {
@@ -215,6 +216,17 @@ struct ConfigParser {
             } else {
                 problems.record(section.error(
                     "metadata_max_entries", "must be from \(range.lowerBound) to \(range.upperBound), got \(entries)"))
+            }
+        }
+        for (key, range, apply) in [
+            ("notify_max_mailboxes", IMAPSettings.notifyMaxMailboxesRange, { (value: Int) in imap.notifyMaxMailboxes = value }),
+            ("notify_max_pending", IMAPSettings.notifyMaxPendingRange, { (value: Int) in imap.notifyMaxPending = value }),
+        ] {
+            guard let value = attempt({ try section.int(key) }) else { continue }
+            if range.contains(value) {
+                apply(value)
+            } else {
+                problems.record(section.error(key, "must be from \(range.lowerBound) to \(range.upperBound), got \(value)"))
             }
         }
         return imap

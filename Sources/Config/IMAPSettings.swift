@@ -30,6 +30,14 @@ public struct IMAPSettings: Sendable, Equatable {
     /// more get `NO [METADATA TOOMANY]`.
     public static let defaultMetadataMaxEntries = 100
     public static let metadataMaxEntriesRange = 1...10_000
+    /// Default for `notify_max_mailboxes`: mailboxes one NOTIFY may watch (RFC 5465; each is held open
+    /// and watched); more get `NO [NOTIFICATIONOVERFLOW]`.
+    public static let defaultNotifyMaxMailboxes = 200
+    public static let notifyMaxMailboxesRange = 1...10_000
+    /// Default for `notify_max_pending`: notifications waiting for a busy client before its NOTIFY ends
+    /// with `OK [NOTIFICATIONOVERFLOW]`.
+    public static let defaultNotifyMaxPending = 1_000
+    public static let notifyMaxPendingRange = 10...100_000
 
     public var idleTimeout: Duration
     public var idleKeepalive: Duration
@@ -39,6 +47,8 @@ public struct IMAPSettings: Sendable, Equatable {
     public var maxCompressedSessions: Int
     public var metadataMaxValueSize = IMAPSettings.defaultMetadataMaxValueSize
     public var metadataMaxEntries = IMAPSettings.defaultMetadataMaxEntries
+    public var notifyMaxMailboxes = IMAPSettings.defaultNotifyMaxMailboxes
+    public var notifyMaxPending = IMAPSettings.defaultNotifyMaxPending
 
     public init(idleTimeout: Duration = IMAPSettings.defaultIdleTimeout,
                 idleKeepalive: Duration = IMAPSettings.defaultIdleKeepalive,

@@ -469,6 +469,8 @@ extension LoftConfiguration {
         limits.parser.maxLineLength = imap.maxLineLength
         limits.maxMetadataValueSize = imap.metadataMaxValueSize
         limits.maxMetadataEntries = imap.metadataMaxEntries
+        limits.maxNotifyMailboxes = imap.notifyMaxMailboxes
+        limits.maxPendingNotifications = imap.notifyMaxPending
         limits.loginTimeout = self.limits.loginTimeout
         return limits
     }
