@@ -106,6 +106,25 @@ import TestSupport
         #expect(certificates.first?["covers_hostname"] as? Bool == true)
     }
 
+    @Test("certificate files replaced while loft runs: the probe sees the old one served and says to reload")
+    func staleCertificate() async throws {
+        let dns = try Self.dnsServer()
+        defer { dns.stop() }
+        let listeners = try Self.listeners([("imap", "implicit")])
+        let server = try LoftProcess(listeners: [], extraConfig: listeners.toml + Self.dnsSection(dns))
+        defer { server.cleanUpNow() }
+        try await Self.makeCertificate(server, days: 365)
+        try await server.start(expectedListeners: 1)
+        let before = try await Self.doctor(server)
+        #expect(before.status == 0 && !before.output.contains("other than the configured one"), "\(before.output)")
+
+        try await Self.makeCertificate(server, days: 365)
+        let result = try await Self.doctor(server)
+        #expect(result.output.contains("warning: imap listener 127.0.0.1:\(listeners.ports[0]) serves a certificate other than the "
+                                       + "configured one"), "\(result.output)")
+        #expect(result.output.contains("reload with SIGHUP"), "\(result.output)")
+    }
+
     @Test("warnings an admin acts on, with exit 0: implicit TLS on 587, plaintext auth, a certificate expiring in 10 days not covering hostname, not running")
     func warnings() async throws {
         let dns = try Self.dnsServer()

@@ -39,7 +39,7 @@ enum DoctorDNSCheck {
         switch await lookUp(zone, resolver: resolver, timeout: timeout) {
         case .none:
             report.validation = .unanswered
-            report.answer = "no answer within \(timeout.components.seconds) s"
+            report.answer = "timed out after \(timeout.components.seconds) s"
             report.warnings.append("dns: DNSSEC not checked: \(servers) gave no answer for \(zone) within "
                                    + "\(timeout.components.seconds) s; outbound mail cannot be delivered without DNS")
         case .failure(let error)?:

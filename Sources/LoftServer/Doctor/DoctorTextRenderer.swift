@@ -106,15 +106,14 @@ public enum DoctorTextRenderer {
         var text = "DNS resolver ([dns])\n"
         text += "  forwarders     \(dns.forwarders.isEmpty ? "those of /etc/resolv.conf" : dns.forwarders.joined(separator: ", "))\n"
         text += "  trust anchors  \(dns.trustAnchorZones.isEmpty ? "none" : dns.trustAnchorZones.joined(separator: ", "))\n"
-        let validation: String
+        let name = dns.probedName ?? "."
+        let answer = dns.answer ?? ""
         switch dns.validation {
-        case .validating: validation = "yes"
-        case .noTrustAnchor: validation = "no (no trust anchor)"
-        case .failing: validation = "no"
-        case .unanswered: validation = "unknown (no answer)"
+        case .validating: text += "  DNSSEC         yes: \(name) is \(answer)"
+        case .failing: text += "  DNSSEC         no: \(name) is \(answer)"
+        case .noTrustAnchor: text += "  DNSSEC         no (no trust anchor)"
+        case .unanswered: text += "  DNSSEC         unknown: no answer for \(name) (\(answer))"
         }
-        text += "  DNSSEC         \(validation)"
-        if let name = dns.probedName, let answer = dns.answer { text += ": \(name) is \(answer)" }
         return text + "\n" + findings(dns.problems, dns.warnings)
     }
 
