@@ -197,6 +197,7 @@ public struct DoctorCheck: Sendable {
         let leaf = expected?.leaf
         var name = configuration.hostname
         if let leaf, expected?.coversHostname == false, let covered = leaf.dnsNames.first ?? leaf.ipAddresses.first {
+            // A wildcard covers any one label in its place.
             name = covered.hasPrefix("*.") ? "doctor" + covered.dropFirst() : covered
         }
         let selfSigned = leaf.map { $0.subject == $0.issuer } ?? false

@@ -87,7 +87,7 @@ public struct DoctorListener: Sendable {
     public var warnings: [String]
 
     /// "imap 0.0.0.0:993", for messages.
-    var label: String { "\(configuration.protocol.rawValue) listener \(configuration.address)" }
+    var label: String { DoctorRules.name(configuration) }
 }
 
 /// `data_dir`, checked as the user the server runs as.

@@ -11,6 +11,11 @@ enum DoctorRules {
 
     // MARK: Listeners
 
+    /// "imap listener 0.0.0.0:993": how every message names a listener, as `loft serve`'s do.
+    static func name(_ listener: ListenerConfiguration) -> String {
+        "\(listener.protocol.rawValue) listener \(listener.address)"
+    }
+
     /// The TLS mode a standard port implies (RFC 8314 §3.3, §7.3), and its protocol.
     static func standardUse(of port: Int) -> (protocol: ListenerConfiguration.ServiceProtocol, tls: ListenerConfiguration.TLSMode)? {
         switch port {
@@ -26,7 +31,7 @@ enum DoctorRules {
 
     /// What the listener's own settings call for, before anything is probed.
     static func configurationWarnings(_ listener: ListenerConfiguration) -> [String] {
-        let name = "\(listener.protocol.rawValue) listener \(listener.address)"
+        let name = Self.name(listener)
         var warnings: [String] = []
         if listener.tls == .none {
             warnings.append("\(name) has tls = \"none\": mail and passwords travel in clear; use it only on a trusted "
@@ -62,7 +67,7 @@ enum DoctorRules {
     /// Who holds the port, as a problem when it is another program (Loft could not start).
     static func portProblem(_ listener: ListenerConfiguration, _ state: DoctorPortState) -> String? {
         guard case .inUse(let program, let pid) = state else { return nil }
-        return "\(listener.protocol.rawValue) listener \(listener.address): port \(listener.address.port) is in use by "
+        return "\(Self.name(listener)): port \(listener.address.port) is in use by "
             + "\(program) (pid \(pid)), so loft cannot listen there; stop it, or give this listener another port in the config"
     }
 
@@ -73,7 +78,7 @@ enum DoctorRules {
         _ report: TLSServiceReport, listener: ListenerConfiguration, minimumVersion: TLSSettings.MinimumVersion?,
         configuredFingerprint: String?
     ) -> (problems: [String], warnings: [String]) {
-        let name = "\(listener.protocol.rawValue) listener \(listener.address)"
+        let name = Self.name(listener)
         let transcript = report.connection?.transcript
         var problems: [String] = []
         var warnings: [String] = []

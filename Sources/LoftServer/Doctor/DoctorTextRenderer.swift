@@ -57,7 +57,7 @@ public enum DoctorTextRenderer {
 
     private static func listener(_ listener: DoctorListener) -> String {
         let configuration = listener.configuration
-        var text = "\(configuration.protocol.rawValue) listener \(configuration.address)\n"
+        var text = listener.label + "\n"
         var tls = configuration.tls == .implicit ? "implicit TLS" : configuration.tls == .starttls ? "STARTTLS" : "none (plaintext)"
         if let minimum = listener.minimumTLSVersion { tls += ", TLS \(minimum.rawValue) minimum" }
         tls += configuration.allowPlaintextAuth ? ", plaintext auth allowed" : ", plaintext auth refused before TLS"
