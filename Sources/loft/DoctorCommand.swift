@@ -40,6 +40,11 @@ struct DoctorCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try UserCommand.configuration(config)
+        if config.path == nil, !FileSystem.exists(configuration.auth.passwdFile) {
+            // The demo's certificate and passwd-file appear at its first start: nothing to check before.
+            return Output.standard("No config file, and no demo in ./loft-data yet: `loft serve` sets the demo up there at its "
+                                   + "first start; run loft doctor after that, or pass --config FILE.\n")
+        }
         let source = config.path ?? "the demo settings (no --config, no \(ConfigOption.systemPath))"
         let check = DoctorCheck(
             configuration: configuration, settingsSource: source, caFile: caFile, requireRunning: requireRunning,

@@ -125,6 +125,64 @@ import TestSupport
         #expect(result.output.contains("reload with SIGHUP"), "\(result.output)")
     }
 
+    @Test("a plaintext (tls = none) listener next to a STARTTLS one: the greeting probed, a warning, exit 0")
+    func plaintextListener() async throws {
+        let dns = try Self.dnsServer()
+        defer { dns.stop() }
+        let listeners = try Self.listeners([("pop3", "none"), ("imap", "starttls")])
+        let server = try LoftProcess(listeners: [], extraConfig: listeners.toml + Self.dnsSection(dns))
+        defer { server.cleanUpNow() }
+        try await Self.makeCertificate(server, days: 365)
+        try await server.start(expectedListeners: 2)
+
+        let result = try await Self.doctor(server)
+        let text = result.output
+        #expect(result.status == 0, "\(text)")
+        #expect(text.contains("pop3 listener 127.0.0.1:\(listeners.ports[0])\n  TLS       none (plaintext), plaintext auth refused before TLS\n"
+                              + "  port      served by loft"), "\(text)")
+        #expect(text.contains("  probe     greeting +OK"), "\(text)")
+        #expect(text.contains("warning: pop3 listener 127.0.0.1:\(listeners.ports[0]) has tls = \"none\""), "\(text)")
+        #expect(!text.contains("PROBLEM"), "\(text)")
+    }
+
+    @Test("an SNI certificate whose key belongs to another certificate: exit 1, that entry named, its key_matches false")
+    func sniKeyMismatch() async throws {
+        let dns = try Self.dnsServer()
+        defer { dns.stop() }
+        let listeners = try Self.listeners([("imap", "implicit")])
+        let other = try LoftProcess(listeners: [])
+        defer { other.cleanUpNow() }
+        try await Self.makeCertificate(other, name: "other.example.org", days: 365)
+        let server = try LoftProcess(listeners: [], extraConfig: listeners.toml + Self.dnsSection(dns))
+        defer { server.cleanUpNow() }
+        try await Self.makeCertificate(server, days: 365)
+        let sni = "[[tls.sni]]\nhostname = \"other.example.org\"\ncertificate = \"\(other.certificatePath)\"\n"
+            + "private_key = \"\(server.certificateKeyPath)\"\n\n"
+        let config = try String(contentsOfFile: server.configPath, encoding: .utf8)
+        try config.replacingOccurrences(of: "[auth]\n", with: sni + "[auth]\n").write(toFile: server.configPath, atomically: true, encoding: .utf8)
+
+        let result = try await Self.doctor(server)
+        #expect(result.status == 1, "\(result.output)")
+        #expect(result.output.contains("TLS certificate for SNI other.example.org"), "\(result.output)")
+        #expect(result.output.contains("PROBLEM: tls.sni other.example.org: private key \(server.certificateKeyPath) does not match "
+                                       + "certificate \(other.certificatePath)"), "\(result.output)")
+        let json = try Self.json(try await Self.doctor(server, ["--json"]))
+        let certificates = try #require(json["certificates"] as? [[String: Any]])
+        #expect(certificates.map { $0["key_matches"] as? Bool } == [true, false])
+        #expect(certificates.map { $0["sni_hostname"] as? String } == [nil, "other.example.org"])
+    }
+
+    @Test("no config file and no demo set up yet: says what loft serve will do, exit 0",
+          .enabled(if: !FileManager.default.fileExists(atPath: "/etc/loft/loft.toml")))
+    func demoNotSetUp() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("loft-doctor-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try await Subprocess.run(LoftProcess.executable, ["doctor"], currentDirectory: directory)
+        #expect(result.status == 0, "\(result.output) \(result.errors)")
+        #expect(result.output.contains("no demo in ./loft-data yet: `loft serve` sets the demo up there at its first start"), "\(result.output)")
+    }
+
     @Test("warnings an admin acts on, with exit 0: implicit TLS on 587, plaintext auth, a certificate expiring in 10 days not covering hostname, not running")
     func warnings() async throws {
         let dns = try Self.dnsServer()
