@@ -139,4 +139,20 @@ import Testing
                                                 minimumVersion: .tls12, configuredFingerprint: nil)
         #expect(!allowed.problems.contains { $0.contains("before TLS") })
     }
+
+    @Test("trust anchor zones: owner names of trust_anchors, then of the file's records (comments, directives and continuations skipped)")
+    func trustAnchorZones() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("anchors-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try """
+            ; the root
+            $TTL 3600
+            . IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D
+            Example.NET. 3600 IN DNSKEY 257 3 13 (
+                abc )
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let settings = DNSSettings(trustAnchorFile: file, trustAnchors: ["anchor.test. IN DS 1 13 2 AB", ". IN DS 2 8 2 CD"])
+        #expect(try DoctorDNSCheck.trustAnchorZones(settings) == ["anchor.test", ".", "example.net"])
+        #expect(try DoctorDNSCheck.trustAnchorZones(DNSSettings()) == [])
+    }
 }

@@ -12,12 +12,16 @@ enum DoctorDNSCheck {
         var report = DoctorDNS(
             forwarders: settings.forwarders, trustAnchorZones: [], validation: .noTrustAnchor, probedName: nil, answer: nil,
             problems: [], warnings: [])
+        // Built first, as the queue builds it: a trust anchor file it cannot read fails here in serve's words.
+        let resolver: DNSResolver
         let zones: [String]
         do {
+            resolver = try await runtime.blocking { try OutboundSetup.resolver(settings) }
             zones = try await runtime.blocking { try trustAnchorZones(settings) }
         } catch {
             report.validation = .failing
-            report.problems.append("dns: \(error)")
+            report.answer = "not asked: the resolver cannot be set up"
+            report.problems.append("\(error)")
             return report
         }
         report.trustAnchorZones = zones
@@ -27,14 +31,6 @@ enum DoctorDNSCheck {
             return report
         }
         report.probedName = zone
-        let resolver: DNSResolver
-        do {
-            resolver = try await runtime.blocking { try OutboundSetup.resolver(settings) }
-        } catch {
-            report.validation = .failing
-            report.problems.append("\(error)")
-            return report
-        }
         let servers = settings.forwarders.isEmpty ? "the resolvers of /etc/resolv.conf" : settings.forwarders.joined(separator: ", ")
         switch await lookUp(zone, resolver: resolver, timeout: timeout) {
         case .none:
@@ -72,7 +68,7 @@ enum DoctorDNSCheck {
             do {
                 lines += try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map(String.init)
             } catch {
-                throw DoctorDNSError(description: "trust_anchor_file \(file) cannot be read: \(error.localizedDescription)")
+                throw DoctorDNSError(description: "dns: trust_anchor_file \(file) cannot be read: \(error.localizedDescription)")
             }
         }
         var zones: [String] = []

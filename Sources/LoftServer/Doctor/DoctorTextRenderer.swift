@@ -110,6 +110,7 @@ public enum DoctorTextRenderer {
         let answer = dns.answer ?? ""
         switch dns.validation {
         case .validating: text += "  DNSSEC         yes: \(name) is \(answer)"
+        case .failing where dns.probedName == nil: text += "  DNSSEC         no: \(answer)"
         case .failing: text += "  DNSSEC         no: \(name) is \(answer)"
         case .noTrustAnchor: text += "  DNSSEC         no (no trust anchor)"
         case .unanswered: text += "  DNSSEC         unknown: no answer for \(name) (\(answer))"
