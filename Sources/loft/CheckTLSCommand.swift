@@ -110,7 +110,7 @@ struct CheckTLSCommand: ParsableCommand {
     }
 
     /// Runs the async check on its own runtime and blocks this (main) thread until it is done.
-    private static func wait<Report: Sendable>(_ body: @escaping @Sendable (TLSCheckRuntime) async -> Report) -> Report {
+    static func wait<Report: Sendable>(_ body: @escaping @Sendable (TLSCheckRuntime) async -> Report) -> Report {
         let runtime = TLSCheckRuntime()
         defer { runtime.shutdown() }
         let result = Mutex<Report?>(nil)

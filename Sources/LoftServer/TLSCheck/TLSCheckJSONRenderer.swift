@@ -7,6 +7,11 @@ import TLS
 /// TLS"); a value that does not apply is `null`, never left out.
 public enum TLSCheckJSONRenderer {
     public static func render(_ report: TLSServiceReport) -> String {
+        serialize(object(report))
+    }
+
+    /// The service report as a JSON object, also nested in `loft doctor --json`.
+    static func object(_ report: TLSServiceReport) -> [String: Any] {
         let target = report.target
         let connection = report.connection
         let transcript = connection?.transcript
@@ -31,7 +36,7 @@ public enum TLSCheckJSONRenderer {
         ]
         object.merge(session(connection, now: report.checkedAt)) { $1 }
         object.merge(verdict(report.verdict)) { $1 }
-        return serialize(object)
+        return object
     }
 
     public static func render(_ report: MXCheckReport) -> String {
@@ -259,7 +264,7 @@ public enum TLSCheckJSONRenderer {
         ]
     }
 
-    private static func certificate(_ certificate: TLSCertificateSummary, now: Date) -> [String: Any] {
+    static func certificate(_ certificate: TLSCertificateSummary, now: Date) -> [String: Any] {
         [
             "subject": certificate.subject,
             "issuer": certificate.issuer,
@@ -311,15 +316,15 @@ public enum TLSCheckJSONRenderer {
         }
     }
 
-    private static func nullable(_ value: Any?) -> Any {
+    static func nullable(_ value: Any?) -> Any {
         value ?? NSNull()
     }
 
-    private static func timestamp(_ date: Date) -> String {
+    static func timestamp(_ date: Date) -> String {
         ISO8601DateFormatter().string(from: date)
     }
 
-    private static func serialize(_ object: [String: Any]) -> String {
+    static func serialize(_ object: [String: Any]) -> String {
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         else { return "{}" }
         return String(decoding: data, as: UTF8.self) + "\n"
