@@ -145,6 +145,25 @@ import TestSupport
         #expect(!text.contains("PROBLEM"), "\(text)")
     }
 
+    @Test("a PROXY protocol listener is served by loft but not probed (a probe sends no PROXY header): a warning, exit 0")
+    func proxyListener() async throws {
+        let dns = try Self.dnsServer()
+        defer { dns.stop() }
+        let proxied = try Self.listeners([("imap", "implicit")], extra: "proxy_protocol = true\nproxy_trusted = [\"127.0.0.1\"]\n")
+        let direct = try Self.listeners([("imap", "starttls")])
+        let server = try LoftProcess(listeners: [], extraConfig: proxied.toml + direct.toml + Self.dnsSection(dns))
+        defer { server.cleanUpNow() }
+        try await Self.makeCertificate(server, days: 365)
+        try await server.start(expectedListeners: 2)
+
+        let result = try await Self.doctor(server)
+        let text = result.output
+        #expect(result.status == 0, "\(text)")
+        #expect(text.contains("warning: imap listener 127.0.0.1:\(proxied.ports[0]) is not probed: it expects a PROXY protocol header first"),
+                "\(text)")
+        #expect(!text.contains("PROBLEM"), "\(text)")
+    }
+
     @Test("an SNI certificate whose key belongs to another certificate: exit 1, that entry named, its key_matches false")
     func sniKeyMismatch() async throws {
         let dns = try Self.dnsServer()

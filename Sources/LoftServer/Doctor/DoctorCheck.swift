@@ -171,6 +171,12 @@ public struct DoctorCheck: Sendable {
         case .servedByLoft, .listeningOwnerHidden:
             break
         }
+        // A PROXY listener closes (or waits on) a client that sends no PROXY header, as a probe would.
+        if listener.trustedProxies != nil {
+            report.warnings.append("\(report.label) is not probed: it expects a PROXY protocol header first; "
+                + "check it through the load balancer (loft check-tls BALANCER:PORT --protocol \(listener.protocol.rawValue))")
+            return report
+        }
         // The certificate the server picks for `hostname` (SNI), which the probe sends.
         let hostname = configuration.hostname.lowercased()
         let expected = certificates.first { $0.sniHostname?.lowercased() == hostname } ?? certificates.first { $0.sniHostname == nil }
