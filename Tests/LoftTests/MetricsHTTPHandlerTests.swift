@@ -101,10 +101,13 @@ import Testing
         #expect(!channel.isActive)
     }
 
-    @Test func garbageGetsBadRequest() throws {
+    @Test func garbageGetsBadRequestAndTheConnectionCloses() throws {
         let channel = try makeChannel()
-        let response = try exchange(channel, "\u{1}\u{2}not http at all\r\n\r\n")
+        try channel.writeInbound(ByteBuffer(string: "\u{1}\u{2}not http\r\n\r\n"))
+        var response = ""
+        while case .byteBuffer(let buffer)? = try channel.readOutbound(as: IOData.self) { response += String(buffer: buffer) }
         #expect(response.hasPrefix("HTTP/1.1 400 Bad Request\r\n"), "\(response)")
+        #expect(!channel.isActive)
     }
 
     @Test func aRenderFailureIs500() throws {

@@ -42,6 +42,11 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// A request NIO could not parse (it has answered 400) or a socket error: the connection is done.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
         let path = head.uri.prefix { $0 != "?" }
         guard path == Self.path else {
