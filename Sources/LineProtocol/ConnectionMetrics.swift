@@ -1,4 +1,4 @@
-public import CoreMetrics
+import CoreMetrics
 
 /// The counters a listener's sessions feed, labelled with its protocol (`imap`, `pop3`, `submission`).
 /// Made once per listener, so counting is an atomic increment; with no metrics backend bootstrapped they
@@ -11,16 +11,16 @@ public struct ConnectionMetrics: Sendable {
     private let penaltyHits: Counter
     private let storageErrors: Counter
 
-    public init(protocol name: String, factory: any MetricsFactory = MetricsSystem.factory) {
+    public init(protocol name: String) {
         func login(_ outcome: String) -> Counter {
-            Counter(label: "loft_logins_total", dimensions: [("protocol", name), ("outcome", outcome)], factory: factory)
+            Counter(label: "loft_logins_total", dimensions: [("protocol", name), ("outcome", outcome)])
         }
         loginSucceeded = login("success")
         loginFailed = login("failure")
         loginRefused = login("refused")
         loginTemporaryFailure = login("tempfail")
-        penaltyHits = Counter(label: "loft_auth_penalty_hits_total", dimensions: [("protocol", name)], factory: factory)
-        storageErrors = Counter(label: "loft_storage_errors_total", dimensions: [("service", name)], factory: factory)
+        penaltyHits = Counter(label: "loft_auth_penalty_hits_total", dimensions: [("protocol", name)])
+        storageErrors = Counter(label: "loft_storage_errors_total", dimensions: [("service", name)])
     }
 
     /// A login attempt that waited for its address's failure penalty.
@@ -37,7 +37,7 @@ public struct ConnectionMetrics: Sendable {
         }
     }
 
-    /// A mailbox or message store operation failed under a session (the client got a server-error reply).
+    /// Reading or writing mail failed under a session (logged at error level beside it).
     public func storageFailed() {
         storageErrors.increment()
     }

@@ -1,8 +1,8 @@
-public import CoreMetrics
+import CoreMetrics
 
 /// The delivery counters (`loft_messages_*_total`, `loft_striptls_alerts_total`, the queue's storage errors).
-/// Every instance made with the same factory counts into the same series, so each part of delivery makes
-/// its own; with no metrics backend bootstrapped they count nothing.
+/// Every instance counts into the same series of the bootstrapped backend, so each part of delivery makes its
+/// own; with no metrics backend bootstrapped they count nothing.
 public struct DeliveryMetrics: Sendable {
     /// Per Maildir a message was placed in: submissions and the reports Loft writes to local senders.
     let deliveredLocally: Counter
@@ -18,9 +18,9 @@ public struct DeliveryMetrics: Sendable {
     /// The outbound queue could not read or update its spool.
     let queueStorageErrors: Counter
 
-    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+    public init() {
         func counter(_ name: String, _ dimensions: [(String, String)] = []) -> Counter {
-            Counter(label: name, dimensions: dimensions, factory: factory)
+            Counter(label: name, dimensions: dimensions)
         }
         deliveredLocally = counter("loft_messages_delivered_total", [("destination", "local")])
         deliveredRemotely = counter("loft_messages_delivered_total", [("destination", "remote")])
