@@ -17,7 +17,7 @@ struct ConfigParser {
         let root = TableReader(toml: document, path: "", file: file)
         root.rejectUnknownKeys(known: [
             "hostname", "domain", "data_dir", "user", "tls", "auth", "pop3", "imap", "submission", "delivery", "limits",
-            "listener", "dns", "outbound_tls", "relay", "quota",
+            "listener", "dns", "outbound_tls", "relay", "quota", "metrics",
         ], into: problems)
         let hostname = attempt { try hostName(root, "hostname", required: true) } ?? ""
         let domain = attempt { try hostName(root, "domain", required: false) } ?? hostname
@@ -40,10 +40,12 @@ struct ConfigParser {
         let quota = attempt { try root.table("quota") }.map(parseQuota) ?? QuotaSettings()
         // A broken [tls] is reported for itself; the listeners that need it are not blamed again.
         let listeners = parseListeners(root, hasTLS: root.has("tls"))
+        let metrics = attempt { try root.table("metrics") }.map { parseMetrics($0, listeners: listeners) }
         return LoftConfiguration(
             hostname: hostname, domain: domain, dataDirectory: dataDirectory, user: user,
             tls: tls, auth: auth, pop3: pop3, imap: imap, submission: submission, delivery: delivery, limits: limits,
-            dns: dns, outboundTLS: outboundTLS, relays: relays, quota: quota, listeners: listeners, sourcePath: sourcePath)
+            dns: dns, outboundTLS: outboundTLS, relays: relays, quota: quota, listeners: listeners,
+            metrics: metrics, sourcePath: sourcePath)
     }
 
     /// `read`'s value, or nil with its problem recorded.

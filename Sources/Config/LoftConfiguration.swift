@@ -35,6 +35,8 @@ public struct LoftConfiguration: Sendable, Equatable {
     public var quota: QuotaSettings
     /// The `[[listener]]` entries in file order; never empty in a loaded configuration.
     public var listeners: [ListenerConfiguration]
+    /// The `[metrics]` section: the Prometheus endpoint, or nil for none.
+    public var metrics: MetricsSettings?
     /// The absolute path of the file this was read from; nil for the demo and for values built in code.
     public var sourcePath: String?
 
@@ -55,6 +57,7 @@ public struct LoftConfiguration: Sendable, Equatable {
         relays: [RelaySettings] = [],
         quota: QuotaSettings = QuotaSettings(),
         listeners: [ListenerConfiguration],
+        metrics: MetricsSettings? = nil,
         sourcePath: String? = nil
     ) {
         self.hostname = hostname
@@ -73,6 +76,7 @@ public struct LoftConfiguration: Sendable, Equatable {
         self.relays = relays
         self.quota = quota
         self.listeners = listeners
+        self.metrics = metrics
         self.sourcePath = sourcePath
     }
 

@@ -20,13 +20,15 @@ public final class DeliveryTransaction: Sendable {
     private let spool: Spool
     private let directorySync: DirectorySync
     private let faultHook: CommitFaultHook?
+    private let metrics: DeliveryMetrics
 
     /// The message file in `queue/tmp/`; closed and removed once committed, failed or aborted.
     private let file: Mutex<StreamingMessageFile<DeliveryError>>
 
     init(
         queueID: String, file: StreamingMessageFile<DeliveryError>, maildirs: [String], canonicalMaildirs: [String: String] = [:],
-        spoolEnvelope: SpoolEnvelope?, spool: Spool, directorySync: DirectorySync, faultHook: CommitFaultHook?
+        spoolEnvelope: SpoolEnvelope?, spool: Spool, directorySync: DirectorySync, faultHook: CommitFaultHook?,
+        metrics: DeliveryMetrics
     ) {
         self.queueID = queueID
         self.temporaryPath = file.path
@@ -36,6 +38,7 @@ public final class DeliveryTransaction: Sendable {
         self.spool = spool
         self.directorySync = directorySync
         self.faultHook = faultHook
+        self.metrics = metrics
         self.file = Mutex(file)
     }
 
@@ -114,6 +117,7 @@ public final class DeliveryTransaction: Sendable {
             }
             file.discard()
             for maildir in maildirs { MaildirQuota.record(QuotaUsage(storage: Int64(size), messages: 1), inFolder: maildir) }
+            if !maildirs.isEmpty { metrics.deliveredLocally.increment(by: maildirs.count) }
             return queueID
         }
     }

@@ -28,6 +28,7 @@ public final class SubmissionDelivery: Sendable {
     /// Maildirs already opened (created, path resolved): later deliveries only check that their
     /// `tmp/` still exists instead of a mkdir and readlink per path component.
     private let openedMaildirs = Mutex<[String: String]>([:])
+    private let metrics = DeliveryMetrics()
 
     /// - Parameters:
     ///   - dataDirectory: the server's `data_dir`; `queue/tmp/` under it is created if missing.
@@ -83,7 +84,7 @@ public final class SubmissionDelivery: Sendable {
                 let spoolEnvelope = envelope.remoteRecipients.isEmpty ? nil : SpoolEnvelope(id: id, envelope: envelope)
                 return DeliveryTransaction(
                     queueID: id, file: file, maildirs: maildirs, canonicalMaildirs: canonical, spoolEnvelope: spoolEnvelope,
-                    spool: spool, directorySync: directorySync, faultHook: faultHook)
+                    spool: spool, directorySync: directorySync, faultHook: faultHook, metrics: metrics)
             } catch DeliveryError.system(_, _, EEXIST) where attempt < 10 {
                 attempt += 1
             }

@@ -18,6 +18,8 @@ public struct ConnectionServices: Sendable {
     /// The client's address when the socket's peer is a load balancer that named it (a PROXY
     /// protocol header); nil: the socket's peer is the client.
     public var clientAddress: SocketAddress?
+    /// The listener's login, penalty and storage-error counters; nil counts nothing.
+    public var metrics: ConnectionMetrics?
 
     public init(
         blockingWork: any BlockingWorkRunner, passwordWork: (any BlockingWorkRunner)? = nil,

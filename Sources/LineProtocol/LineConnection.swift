@@ -175,19 +175,23 @@ public final class LineConnection {
         username: String, after delay: Duration, _ check: @escaping @Sendable () -> LoginResult,
         then: @escaping (LoginOutcome) -> Void
     ) {
+        if delay > .zero { services.metrics?.penaltyApplied() }
         checkPassword(after: delay, check) { result in
+            let outcome: LoginOutcome
             switch result {
             case .success(let login):
                 self.logger[metadataKey: "user"] = "\(login)"
                 self.logger.info("login", metadata: ["user": "\(login)", "outcome": "ok"])
-                then(self.loggedIn(as: login) ? .loggedIn(login) : .tooManySessions)
+                outcome = self.loggedIn(as: login) ? .loggedIn(login) : .tooManySessions
             case .failure:
                 self.logger.notice("login", metadata: ["user": "\(username)", "outcome": "failed"])
-                then(.failed)
+                outcome = .failed
             case .temporaryFailure(let why):
                 self.logger.error("login", metadata: ["user": "\(username)", "outcome": "tempfail", "error": "\(why)"])
-                then(.temporaryFailure(why))
+                outcome = .temporaryFailure(why)
             }
+            self.services.metrics?.loginFinished(outcome)
+            then(outcome)
         }
     }
 

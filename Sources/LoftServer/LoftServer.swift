@@ -78,6 +78,8 @@ public final class LoftServer: Sendable {
     public init(configuration: LoftConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
+        // Before anything makes its counters: they bind to the backend bootstrapped at that moment.
+        if configuration.metrics != nil { _ = PrometheusBootstrap.registry }
         self.users = try Self.loadUsers(configuration)
         self.penalty = FailurePenalty(initialDelay: configuration.auth.failureDelay, maximumDelay: configuration.auth.failureDelayMax)
         let aliases = try Self.loadAliases(configuration)
@@ -212,6 +214,18 @@ public final class LoftServer: Sendable {
             logger.info("listening", metadata: metadata)
             bound.append(entry)
         }
+        if let metrics = configuration.metrics {
+            do {
+                let channel = try MetricsEndpoint(outbound: outbound).bind(host: metrics.listen.host, port: metrics.listen.port, group: group)
+                channels.append(channel)
+                let address = ListenAddress(
+                    host: channel.localAddress?.ipAddress ?? metrics.listen.host, port: channel.localAddress?.port ?? metrics.listen.port)
+                logger.info("listening", metadata: ["metrics": "http://\(address)\(MetricsHTTPHandler.path)"])
+            } catch {
+                for channel in channels { try? channel.close().wait() }
+                throw StartupError(description: "metrics.listen: cannot listen on \(metrics.listen): \(error)")
+            }
+        }
         running.withLock { $0.serverChannels = channels }
 
         if let user = configuration.user {
@@ -248,14 +262,17 @@ public final class LoftServer: Sendable {
             // "[::]:110" beside "0.0.0.0:110": the IPv6 socket must not claim IPv4 too.
             bootstrap = bootstrap.serverChannelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 1)
         }
+        let metrics = configuration.metrics == nil ? nil : ListenerMetrics(listener)
         // Counts the connection in and builds its pipeline; `proxiedClient` is the client a PROXY
         // header named, nil when the socket's peer is the client.
         let setUp: @Sendable (any Channel, SocketAddress?, Logger) throws -> Void = { channel, proxiedClient, logger in
             let clientIP = (proxiedClient ?? channel.remoteAddress)?.ipAddress ?? "unknown"
             let refusal = connections.admit(channel, address: clientIP)
+            metrics?.connections.increment()
             let pipeline = channel.pipeline.syncOperations
             if listener.tls == .implicit, let provider {
                 try pipeline.addHandler(TLSServerHandler(context: provider.current))
+                if let metrics { try pipeline.addHandler(TLSHandshakeCounter(metrics)) }
             }
             if let refusal {
                 refusalLog.notice("connection refused", logger, metadata: ["peer": "\(clientIP)", "reason": "\(refusal.reason)"])
@@ -264,9 +281,12 @@ public final class LoftServer: Sendable {
             }
             var services = services
             services.clientAddress = proxiedClient
+            services.metrics = metrics?.sessions
             if listener.tls == .starttls, let provider {
                 services.startTLS = StartTLSUpgrade { pipeline in
-                    try pipeline.addHandler(TLSServerHandler(context: provider.current), position: .first)
+                    let tls = TLSServerHandler(context: provider.current)
+                    try pipeline.addHandler(tls, position: .first)
+                    if let metrics { try pipeline.addHandler(TLSHandshakeCounter(metrics), position: .after(tls)) }
                 }
             }
             try pipeline.addHandler(makeProtocolHandler(services, logger))

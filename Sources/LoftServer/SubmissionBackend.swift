@@ -3,6 +3,7 @@ import Delivery
 import Config
 import Logging
 import MailStore
+import Metrics
 import NIOCore
 import SMTP
 import Synchronization
@@ -24,6 +25,7 @@ final class SubmissionBackend: SMTPBackend {
     private let mailboxChanged: @Sendable (String) -> Void
     /// Tells the outbound queue that an entry was spooled, by its id (set once the queue exists).
     let spooled = Mutex<(@Sendable (String) -> Void)?>(nil)
+    private let counters = SubmissionCounters()
 
     init(
         authenticator: Authenticator, users: PasswdFileUserDatabase, penalty: FailurePenalty,
@@ -145,7 +147,7 @@ final class SubmissionBackend: SMTPBackend {
         return DeliveryWriter(
             transaction: transaction, sessionQueueID: envelope.queueID, logger: logger,
             maildirs: local.map(\.maildirPath), mailboxChanged: mailboxChanged, spooled: spooled,
-            quotaCheck: quotaCheck, reportFull: report)
+            quotaCheck: quotaCheck, reportFull: report, counters: counters)
     }
 
     /// The users a local address reaches: the user itself, or an alias's members.
@@ -205,6 +207,12 @@ private struct Address: Equatable {
     }
 }
 
+/// `loft_messages_accepted_total` and the local bounces of full mailboxes.
+private struct SubmissionCounters: Sendable {
+    let accepted = Counter(label: "loft_messages_accepted_total")
+    let delivery = DeliveryMetrics()
+}
+
 /// One message on its way into Maildirs and the spool.
 private final class DeliveryWriter: SMTPMessageWriter {
     private let transaction: DeliveryTransaction
@@ -215,11 +223,14 @@ private final class DeliveryWriter: SMTPMessageWriter {
     private let spooled: (@Sendable (String) -> Void)?
     private let quotaCheck: SubmissionQuotaCheck?
     private let reportFull: @Sendable ([QuotaBoundRecipient], SubmissionQuotaCheck, String) -> Void
+    private let counters: SubmissionCounters
 
     init(transaction: DeliveryTransaction, sessionQueueID: String, logger: Logger, maildirs: [String],
          mailboxChanged: @escaping @Sendable (String) -> Void, spooled: (@Sendable (String) -> Void)?,
          quotaCheck: SubmissionQuotaCheck?,
-         reportFull: @escaping @Sendable ([QuotaBoundRecipient], SubmissionQuotaCheck, String) -> Void) {
+         reportFull: @escaping @Sendable ([QuotaBoundRecipient], SubmissionQuotaCheck, String) -> Void,
+         counters: SubmissionCounters) {
+        self.counters = counters
         self.spooled = spooled
         self.quotaCheck = quotaCheck
         self.reportFull = reportFull
@@ -239,6 +250,7 @@ private final class DeliveryWriter: SMTPMessageWriter {
         let full = try quotaCheck?.fullRecipients(logger: logger) ?? []
         let skipped = Set(full.map(\.maildirPath))
         let spoolID = try transaction.commit(skipping: skipped)
+        counters.accepted.increment()
         logger.debug("stored", metadata: ["id": "\(sessionQueueID)", "spool_id": "\(spoolID)"])
         for maildir in maildirs where !skipped.contains(maildir) { mailboxChanged(maildir) }  // IDLE sessions hear of it at once
         spooled?(spoolID)
@@ -246,6 +258,7 @@ private final class DeliveryWriter: SMTPMessageWriter {
             logger.notice("mailbox full, reported to the sender", metadata: [
                 "id": "\(sessionQueueID)", "recipients": "\(full.map(\.address).joined(separator: ","))",
             ])
+            counters.delivery.mailboxesFull(full.count)
             reportFull(full, quotaCheck, spoolID)
         }
     }

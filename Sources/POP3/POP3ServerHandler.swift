@@ -182,6 +182,7 @@ public final class POP3Connection: LineProtocolDriver {
         connection.stream({ try transfer.nextChunk() }) { outcome in
             if case .failure(let error) = outcome {
                 connection.logger.error("message could not be read", metadata: ["error": "\(error)"])
+                connection.services.metrics?.storageFailed()
                 if transfer.hasSentAnything {
                     connection.close()  // a response cut off mid-way cannot be repaired
                 } else {
@@ -228,6 +229,7 @@ public final class POP3Connection: LineProtocolDriver {
             guard case .success(let first)? = responses.first else {
                 if case .failure(let error)? = responses.first {
                     connection.logger.error("message could not be read", metadata: ["error": "\(error)"])
+                    connection.services.metrics?.storageFailed()
                 }
                 self.perform(self.session.retrieveFailed(), connection)
                 return
@@ -253,6 +255,7 @@ public final class POP3Connection: LineProtocolDriver {
             case .failure(let error):
                 success = false
                 connection.logger.error("deleting messages failed", metadata: ["error": "\(error)"])
+                connection.services.metrics?.storageFailed()
             }
             self.perform(self.session.deletionsCommitted(success: success), connection)
         }

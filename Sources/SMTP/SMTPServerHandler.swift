@@ -255,6 +255,7 @@ public final class SMTPConnection: LineProtocolDriver {
                 connection.logger.notice("message refused", metadata: ["reason": "\(why)"])
             case .failed(let why):
                 connection.logger.error("message not stored", metadata: ["error": "\(why)"])
+                connection.services.metrics?.storageFailed()
             case .refused(let reply):
                 connection.logger.notice("message refused", metadata: ["reply": "\(reply.encoded)"])
             }

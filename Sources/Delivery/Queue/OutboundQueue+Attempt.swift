@@ -17,6 +17,7 @@ extension OutboundQueue {
             lock = taken
         } catch {
             logger.error("cannot open queue entry", metadata: ["id": "\(id)", "error": "\(error)"])
+            metrics.queueStorageErrors.increment()
             return (clock().addingTimeInterval(RetrySchedule.seconds(settings.maxRetryIntervalOrScan)), 0)
         }
         defer { lock.release() }
@@ -43,11 +44,13 @@ extension OutboundQueue {
                 for: &envelope, previously: before, messagePath: lock.entry.messagePath, at: finished)
             if pending.isEmpty {
                 try await threadPool.runIfActive { try spool.remove(id: id) }
+                metrics.attemptRecorded(before: before, after: envelope.recipients)
                 logger.info("queue entry done", metadata: ["id": "\(id)", "reports": "\(reportsSent)"])
                 return nil
             }
             let updated = envelope
             let stamp = try await threadPool.runIfActive { try spool.update(updated) }
+            metrics.attemptRecorded(before: before, after: envelope.recipients)
             logger.info("queue entry deferred", metadata: [
                 "id": "\(id)", "pending": "\(pending.count)", "attempts": "\(envelope.attempts)",
                 "next_attempt": "\(envelope.nextAttempt.map { ISO8601DateFormatter().string(from: $0) } ?? "-")",
@@ -56,6 +59,7 @@ extension OutboundQueue {
         } catch {
             // Nothing recorded: the attempt is repeated later (deliveries may be repeated, never lost).
             logger.error("cannot record delivery results", metadata: ["id": "\(id)", "error": "\(error)"])
+            metrics.queueStorageErrors.increment()
             return (finished.addingTimeInterval(settings.schedule.delay(afterAttempts: max(envelope.attempts, 1))), 0)
         }
     }

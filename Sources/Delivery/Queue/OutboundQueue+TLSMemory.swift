@@ -29,6 +29,7 @@ extension OutboundQueue {
                 "domain": "\(domain)", "mx": "\(host)", "remote": "\(report.remote)",
                 "pinned": "\(pin.level.name) (\(pin.by))", "now": "\(observed.name)",
             ])
+            metrics.stripTLSAlerts.increment()
             let notice = stripTLSNotice(host: host, domain: domain, remote: report.remote, pin: pin, observed: observed, at: now)
             let (sink, postmaster) = (reports, settings.postmaster)
             do {

@@ -28,9 +28,12 @@ public actor OutboundQueue {
     let clock: @Sendable () -> Date
     /// Domains' MTA-STS policies, cached under `queue/mta-sts/`.
     let mtaSTSPolicies: MTASTSPolicyCache
+    let metrics = DeliveryMetrics()
 
     /// Entries known from the spool: when each is due, and the envelope stamp that was read.
     private var due: [String: (next: Date, stamp: Double)] = [:]
+    /// When each entry of `due` arrived (for the oldest entry's age in the metrics).
+    private var arrivals: [String: Date] = [:]
     private var inFlight: Set<String> = []
     private var connections: [String: Int] = [:]
     private var connectionWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
@@ -100,6 +103,7 @@ public actor OutboundQueue {
     private func added(id: String) {
         guard due[id] == nil, !inFlight.contains(id) else { return }
         due[id] = (clock(), -1)  // the next scan rereads its envelope (the stamp matches nothing)
+        arrivals[id] = clock()
         readyQueueStale = true
         timerFired()
     }
@@ -186,15 +190,20 @@ public actor OutboundQueue {
         let spool = self.spool
         do {
             let stamps = try await threadPool.runIfActive { try spool.envelopeStamps() }
-            for id in due.keys where stamps[id] == nil && !inFlight.contains(id) { due[id] = nil }
+            for id in due.keys where stamps[id] == nil && !inFlight.contains(id) {
+                due[id] = nil
+                arrivals[id] = nil
+            }
             let changed = stamps.filter { due[$0.key]?.stamp != $0.value && !inFlight.contains($0.key) }
             for (id, stamp) in changed {
                 guard let entry = try await threadPool.runIfActive({ try spool.entry(id: id) }) else { continue }
                 due[id] = (entry.envelope.nextAttempt ?? entry.envelope.arrival, stamp)
+                arrivals[id] = entry.envelope.arrival
             }
             if !changed.isEmpty { readyQueueStale = true }
         } catch {
             logger.error("cannot read the outbound queue", metadata: ["error": "\(error)"])
+            metrics.queueStorageErrors.increment()
         }
     }
 
@@ -207,8 +216,14 @@ public actor OutboundQueue {
             due[id] = next
         } else {
             due[id] = nil
+            arrivals[id] = nil
         }
         timerFired()  // a slot is free: look for more work
+    }
+
+    /// How many entries the queue holds and when the oldest of them arrived (nil when it is empty).
+    public func contents() -> (entries: Int, oldestArrival: Date?) {
+        (due.count, arrivals.values.min())
     }
 
     // MARK: Connections per destination

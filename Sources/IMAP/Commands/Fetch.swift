@@ -55,6 +55,7 @@ extension IMAPSession {
                 }
             case .failure(let error):
                 connection.logger.error("FETCH failed", metadata: ["error": "\(error)"])
+                connection.services.metrics?.storageFailed()
                 if job.hasSentAnything {
                     connection.close()  // a response cut off in a literal cannot be repaired
                 } else {

@@ -62,6 +62,7 @@ extension IMAPSession {
                 self.complete(tag, code: "CAPABILITY \(self.capabilities)", "Logged in.")
             case .failure(let error):
                 self.connection?.logger.error("mailboxes not opened", metadata: ["user": "\(login)", "error": "\(error)"])
+                self.connection?.services.metrics?.storageFailed()
                 self.complete(tag, .no, code: "UNAVAILABLE", "Your mailboxes cannot be opened right now; try again later.")
             }
         }

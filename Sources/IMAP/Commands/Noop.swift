@@ -18,6 +18,7 @@ extension IMAPSession {
         blocking { try mailbox.refresh() } then: { outcome in
             if case .failure(let error) = outcome {
                 self.connection?.logger.error("mailbox refresh failed", metadata: ["error": "\(error)"])
+                self.connection?.services.metrics?.storageFailed()
             }
             then()
         }

@@ -365,6 +365,7 @@ public final class IMAPSession: LineProtocolDriver {
             complete(tag, .no, code: "CANNOT", "\(what): \(String(reflecting: name)) is not a valid keyword.")
         default:
             connection?.logger.error("command failed", metadata: ["command": "\(what)", "error": "\(error)"])
+            connection?.services.metrics?.storageFailed()
             if let selection, !Self.isDirectory(selection.mailbox.path + "/cur") {
                 // Renamed or deleted under this session: its numbers mean nothing any more, so
                 // the client must start over (as Dovecot: BYE).

@@ -1,0 +1,91 @@
+import NIOCore
+import NIOHTTP1
+
+/// The Prometheus endpoint on one HTTP/1.1 connection: `GET` (or `HEAD`) `/metrics` answers with the text
+/// exposition format; any other path is 404, any other method on it 405. Requests on a keep-alive
+/// connection are answered in order (NIO's `HTTPServerPipelineHandler` in front holds the next one back).
+/// Not Sendable: use it on its channel's event loop only.
+final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    static let path = "/metrics"
+    /// The Prometheus text format, version 0.0.4.
+    static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    /// Renders the metrics text, completing on the given loop.
+    private let render: @Sendable (any EventLoop) -> EventLoopFuture<ByteBuffer>
+    private var request: HTTPRequestHead?
+
+    init(render: @escaping @Sendable (any EventLoop) -> EventLoopFuture<ByteBuffer>) {
+        self.render = render
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            request = head
+        case .body:
+            break  // GET and HEAD have none; whatever a client sends is read and dropped
+        case .end:
+            guard let head = request else { return }
+            request = nil
+            respond(to: head, context: context)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    /// A request NIO could not parse (it has answered 400) or a socket error: the connection is done.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let path = head.uri.prefix { $0 != "?" }
+        guard path == Self.path else {
+            return send(.notFound, text: "Loft serves only \(Self.path) here.\n", to: head, context: context)
+        }
+        guard head.method == .GET || head.method == .HEAD else {
+            // RFC 9110 §15.5.6: a 405 lists the methods the resource has.
+            return send(.methodNotAllowed, text: "Only GET and HEAD.\n", to: head, context: context, extra: [("Allow", "GET, HEAD")])
+        }
+        render(context.eventLoop).assumeIsolated().whenComplete { result in
+            guard context.channel.isActive else { return }
+            switch result {
+            case .success(let body):
+                self.send(.ok, body: body, contentType: Self.contentType, to: head, context: context)
+            case .failure:
+                self.send(.internalServerError, text: "The metrics could not be gathered.\n", to: head, context: context)
+            }
+        }
+    }
+
+    private func send(
+        _ status: HTTPResponseStatus, text: String, to request: HTTPRequestHead, context: ChannelHandlerContext,
+        extra: [(String, String)] = []
+    ) {
+        send(status, body: context.channel.allocator.buffer(string: text), contentType: "text/plain; charset=utf-8",
+             to: request, context: context, extra: extra)
+    }
+
+    private func send(
+        _ status: HTTPResponseStatus, body: ByteBuffer, contentType: String, to request: HTTPRequestHead,
+        context: ChannelHandlerContext, extra: [(String, String)] = []
+    ) {
+        let keepAlive = request.isKeepAlive
+        var headers = HTTPHeaders([("Content-Type", contentType), ("Content-Length", "\(body.readableBytes)")] + extra)
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
+        // RFC 9110 §9.3.2: HEAD gets the headers GET would, without the content.
+        if request.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+    }
+}
