@@ -21,6 +21,7 @@ let package = Package(
         // text format) only in LoftServer, which serves /metrics.
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Layer 0: C bindings, each imported by exactly one Swift target.
@@ -102,9 +103,19 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
+        // PostgresUsers: the user database in PostgreSQL (postgres-nio's pooled client) behind Auth's
+        // UserDatabase protocol; hashes are verified by Auth as for the passwd-file.
+        .target(name: "PostgresUsers", dependencies: [
+            "Auth", "Config",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+
         // Layer 4
         .target(name: "LoftServer", dependencies: [
             "LineProtocol", "TLS", "Deflate", "ProxyProtocol", "Auth", "MailStore", "Config", "POP3", "SMTP", "IMAP", "Delivery", "DNS",
+            "PostgresUsers",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

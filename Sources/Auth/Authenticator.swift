@@ -1,10 +1,10 @@
 /// Checks a login name and password against the user database and feeds the failure penalty.
 ///
-/// `authenticate` blocks (file `stat`/read and a crypt hash, ~25 ms for yescrypt): run it on a
-/// thread pool. Before calling it, the caller should wait `penalty.delay(for: clientIP)`.
+/// `authenticate` blocks (the user database's lookup and a crypt hash, ~25 ms for yescrypt): run
+/// it on a thread pool. Before calling it, the caller should wait `penalty.delay(for: clientIP)`.
 public final class Authenticator: Sendable {
     /// Where users and their hashes come from.
-    public let users: PasswdFileUserDatabase
+    public let users: any UserDatabase
     /// Records every success and failure per client IP.
     public let penalty: FailurePenalty
 
@@ -13,7 +13,7 @@ public final class Authenticator: Sendable {
     /// Default-cost yescrypt, like `PasswordHash.make`; its password is irrelevant.
     static let dummyHash = "$y$j9T$GnH9JfJEVQhF/wvK7HYPF/$BG9WScxJ1rsg5y7BQBLMsmwE.WHa32.IQ//bIw6iJL/"
 
-    public init(users: PasswdFileUserDatabase, penalty: FailurePenalty) {
+    public init(users: any UserDatabase, penalty: FailurePenalty) {
         self.users = users
         self.penalty = penalty
     }
@@ -21,11 +21,14 @@ public final class Authenticator: Sendable {
     /// Authenticates `login` (as the client typed it) with `password`, and records the outcome
     /// for `clientIP` in the penalty (a temporary failure is not counted against the client).
     public func authenticate(login: String, password: String, clientIP: String) -> AuthResult {
-        guard let user = users.lookup(login) else {
+        let found: UserRecord?
+        do throws(UserDatabaseUnavailable) {
+            found = try users.credentials(login)
+        } catch {
+            return .temporaryFailure("user database unavailable: \(error)")
+        }
+        guard let user = found else {
             _ = PasswordHash.verify(password: password, against: Self.dummyHash)
-            if let problem = users.lastReloadError {
-                return .temporaryFailure("user database unavailable: \(problem)")
-            }
             penalty.recordFailure(ip: clientIP)
             return .failure
         }

@@ -110,8 +110,9 @@ struct ConfigParser {
             if !root.has("auth") { problems.record(root.error("auth.passwd_file", "required, but missing"), missing: true) }
             return auth
         }
-        section.rejectUnknownKeys(known: ["passwd_file", "failure_delay", "failure_delay_max"], into: problems)
-        if let passwdFile = attempt({ try path(section, "passwd_file") }) { auth.passwdFile = passwdFile }
+        section.rejectUnknownKeys(
+            known: ["backend", "passwd_file", "postgresql", "failure_delay", "failure_delay_max"], into: problems)
+        parseUserBackend(section, into: &auth)
         let delay = attempt { try section.duration("failure_delay") }
         let delayMax = attempt { try section.duration("failure_delay_max") }
         if refused(section, "failure_delay", delay) || refused(section, "failure_delay_max", delayMax) { return auth }

@@ -1,4 +1,7 @@
 import Auth
+import NIOPosix
+import POSIXSupport
+import PostgresUsers
 import Config
 import Logging
 import Delivery
@@ -11,18 +14,54 @@ extension LoftServer {
     /// certificate and key) without starting anything; returns the certificate warnings.
     /// - Throws: `StartupError` naming the key and what is wrong, as starting would.
     public static func check(_ configuration: LoftConfiguration) throws -> [String] {
-        _ = try loadUsers(configuration)
+        try checkUsers(configuration)
         _ = try loadAliases(configuration)
         var warnings: [String] = []
         _ = try makeTLSProviders(configuration) { warnings.append($0) }
         return warnings
     }
 
-    static func loadUsers(_ configuration: LoftConfiguration) throws -> PasswdFileUserDatabase {
+    /// What starting needs of the user database: the passwd-file loads, or PostgreSQL's password is at
+    /// hand (the database itself is asked at the first login).
+    static func checkUsers(_ configuration: LoftConfiguration) throws {
+        switch configuration.auth.backend {
+        case .passwdFile: _ = try loadPasswdFile(configuration)
+        case .postgresql(let settings): _ = try postgresPassword(settings)
+        }
+    }
+
+    /// The user database `[auth] backend` names: the passwd-file, loaded now, or PostgreSQL, whose
+    /// pool connects at the first lookup (a database that is down is a temporary failure then, not a
+    /// reason not to start).
+    static func makeUsers(_ configuration: LoftConfiguration, logger: Logger) throws -> any UserDatabase {
+        switch configuration.auth.backend {
+        case .passwdFile:
+            return try loadPasswdFile(configuration)
+        case .postgresql(let settings):
+            var poolLogger = logger
+            poolLogger[metadataKey: "service"] = "postgresql"
+            return PostgresUserDatabase(
+                settings: settings, password: try postgresPassword(settings), defaultDomain: configuration.domain,
+                eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: poolLogger)
+        }
+    }
+
+    static func loadPasswdFile(_ configuration: LoftConfiguration) throws -> PasswdFileUserDatabase {
         do {
             return try PasswdFileUserDatabase(path: configuration.auth.passwdFile, defaultDomain: configuration.domain)
         } catch {
             throw StartupError(description: passwdFileProblem(configuration, error))
+        }
+    }
+
+    /// `auth.postgresql.password`, or the first line of `password_file`.
+    static func postgresPassword(_ settings: PostgresUserSettings) throws -> String? {
+        guard let path = settings.passwordFile else { return settings.password }
+        do {
+            let bytes = try POSIXFile<SystemCallError>.readFile(path).bytes
+            return String(decoding: bytes.prefix { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") }, as: UTF8.self)
+        } catch {
+            throw StartupError(description: "auth.postgresql.password_file: \(error)")
         }
     }
 

@@ -1,4 +1,5 @@
 import Auth
+import PostgresUsers
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -60,7 +61,7 @@ public final class LoftServer: Sendable {
     private let connections: ConnectionRegistry
     private let sessions: SessionCounter
     private let refusalLog = RateLimitedLog()
-    private let users: PasswdFileUserDatabase
+    private let users: any UserDatabase
     private let penalty: FailurePenalty
     private let pop3Backend: MaildirPOP3Backend
     private let imapBackend: MaildirIMAPBackend
@@ -80,7 +81,7 @@ public final class LoftServer: Sendable {
         self.logger = logger
         // Before anything makes its counters: they bind to the backend bootstrapped at that moment.
         if configuration.metrics != nil { _ = PrometheusBootstrap.registry }
-        self.users = try Self.loadUsers(configuration)
+        self.users = try Self.makeUsers(configuration, logger: logger)
         self.penalty = FailurePenalty(initialDelay: configuration.auth.failureDelay, maximumDelay: configuration.auth.failureDelayMax)
         let aliases = try Self.loadAliases(configuration)
         try DataDirectory.prepare(configuration)
@@ -366,7 +367,7 @@ public final class LoftServer: Sendable {
         _ = stopped.wait(timeout: .now() + seconds)
     }
 
-    /// SIGHUP: certificates and the passwd-file are read again. New connections get the new
+    /// SIGHUP: certificates and the passwd-file are read again (PostgreSQL is read on every lookup). New connections get the new
     /// certificate; live ones keep theirs; a broken file keeps the old state and says why.
     public func reload() {
         for (service, provider) in tlsProviders.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
@@ -378,8 +379,9 @@ public final class LoftServer: Sendable {
                 logger.error("certificate reload failed, keeping the old one", metadata: ["protocol": "\(service.rawValue)", "error": "\(error)"])
             }
         }
+        guard let passwdFile = users as? PasswdFileUserDatabase else { return }
         do {
-            try users.reload()
+            try passwdFile.reload()
             logger.info("reloaded passwd-file", metadata: ["path": "\(configuration.auth.passwdFile)"])
         } catch {
             logger.error("passwd-file reload failed, keeping the old one", metadata: ["error": "\(error)"])
@@ -416,6 +418,7 @@ public final class LoftServer: Sendable {
         try? queuePool.syncShutdownGracefully()
         try? diskPool.syncShutdownGracefully()
         try? passwordPool.syncShutdownGracefully()
+        (users as? PostgresUserDatabase)?.shutdown()
         try? group.syncShutdownGracefully()
         logger.info("stopped")
     }

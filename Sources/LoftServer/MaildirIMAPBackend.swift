@@ -9,7 +9,7 @@ import MailStore
 /// and the server's one `MailboxRegistry`, shared with POP3 and delivery, for open mailboxes.
 final class MaildirIMAPBackend: IMAPBackend {
     private let authenticator: Authenticator
-    private let users: PasswdFileUserDatabase
+    private let users: any UserDatabase
     private let penalty: FailurePenalty
     private let locator: MaildirLocator
     private let registry: MailboxRegistry
@@ -17,7 +17,7 @@ final class MaildirIMAPBackend: IMAPBackend {
     private let quota: QuotaSettings
     private let logger: Logger?
 
-    init(authenticator: Authenticator, users: PasswdFileUserDatabase, penalty: FailurePenalty, locator: MaildirLocator,
+    init(authenticator: Authenticator, users: any UserDatabase, penalty: FailurePenalty, locator: MaildirLocator,
          registry: MailboxRegistry, folderLimits: MailboxStore.Limits, quota: QuotaSettings = QuotaSettings(),
          logger: Logger? = nil) {
         self.folderLimits = folderLimits
@@ -39,7 +39,7 @@ final class MaildirIMAPBackend: IMAPBackend {
     }
 
     func openAccount(login: String) throws -> IMAPAccount {
-        guard let user = users.lookup(login) else { throw UserRemoved(login: login) }
+        guard let user = try users.user(login) else { throw UserRemoved(login: login) }
         let root = try locator.path(forUser: user.login, home: user.home)
         return IMAPAccount(
             login: user.login, folders: try MailboxStore.open(root: root, limits: folderLimits), registry: registry,
@@ -47,7 +47,7 @@ final class MaildirIMAPBackend: IMAPBackend {
             quota: UserQuota.limits(extraFields: user.extraFields, defaults: quota, login: user.login, logger: logger))
     }
 
-    /// The passwd-file extra field `imap_withhold_capabilities=QRESYNC,CONDSTORE`: extensions this
+    /// The user database's extra field `imap_withhold_capabilities=QRESYNC,CONDSTORE`: extensions this
     /// user is not offered (as a listener's `withhold_capabilities`; names Loft cannot withhold are ignored).
     static func withheldCapabilities(_ extraFields: [String]) -> Set<String> {
         let prefix = "imap_withhold_capabilities="
@@ -57,8 +57,8 @@ final class MaildirIMAPBackend: IMAPBackend {
     }
 }
 
-/// The user logged in, but the passwd-file was reloaded without them before their mail opened.
+/// The user logged in, but the user database lost them before their mail opened.
 struct UserRemoved: Error, CustomStringConvertible {
     var login: String
-    var description: String { "user \(login) is no longer in the passwd-file" }
+    var description: String { "user \(login) is no longer in the user database" }
 }

@@ -8,14 +8,14 @@ import Synchronization
 /// checked first) and across processes sharing the store (`MaildropLock`).
 final class MaildirPOP3Backend: POP3Backend {
     private let authenticator: Authenticator
-    private let users: PasswdFileUserDatabase
+    private let users: any UserDatabase
     private let penalty: FailurePenalty
     private let locator: MaildirLocator
     private let lockedLogins = Mutex<Set<String>>([])
     /// Tells open mailboxes (IMAP live sync) that a Maildir lost messages.
     private let mailboxChanged: @Sendable (String) -> Void
 
-    init(authenticator: Authenticator, users: PasswdFileUserDatabase, penalty: FailurePenalty, dataDirectory: String,
+    init(authenticator: Authenticator, users: any UserDatabase, penalty: FailurePenalty, dataDirectory: String,
          mailboxChanged: @escaping @Sendable (String) -> Void) {
         self.mailboxChanged = mailboxChanged
         self.authenticator = authenticator
@@ -33,7 +33,9 @@ final class MaildirPOP3Backend: POP3Backend {
     }
 
     func openMaildrop(login: String) throws(POP3MaildropError) -> any POP3Maildrop {
-        guard let user = users.lookup(login) else { throw .unavailable("user \(login) is no longer in the passwd-file") }
+        let found: UserRecord?
+        do throws(UserDatabaseUnavailable) { found = try users.user(login) } catch { throw .unavailable("\(error)") }
+        guard let user = found else { throw .unavailable("user \(login) is no longer in the user database") }
         let acquired = lockedLogins.withLock { $0.insert(user.login).inserted }
         guard acquired else { throw .inUse }
         let release: @Sendable () -> Void = { [self] in

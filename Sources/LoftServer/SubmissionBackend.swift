@@ -12,7 +12,7 @@ import Synchronization
 /// as whom, and `Delivery` for durable fan-out to local Maildirs and the outbound spool.
 final class SubmissionBackend: SMTPBackend {
     private let authenticator: Authenticator
-    private let users: PasswdFileUserDatabase
+    private let users: any UserDatabase
     private let penalty: FailurePenalty
     private let aliases: AliasTable?
     private let delivery: SubmissionDelivery
@@ -28,7 +28,7 @@ final class SubmissionBackend: SMTPBackend {
     private let counters = SubmissionCounters()
 
     init(
-        authenticator: Authenticator, users: PasswdFileUserDatabase, penalty: FailurePenalty,
+        authenticator: Authenticator, users: any UserDatabase, penalty: FailurePenalty,
         aliases: AliasTable?, delivery: SubmissionDelivery, localDomains: [String], logger: Logger,
         quota: QuotaSettings = QuotaSettings(), hostname: String = "localhost",
         mailboxChanged: @escaping @Sendable (String) -> Void
@@ -54,14 +54,18 @@ final class SubmissionBackend: SMTPBackend {
     }
 
     /// RFC 6409 §6.1: the sender must be the user's own address or an alias that maps to it.
-    /// A "no" is only final when the aliases and passwd files on disk are the versions loaded: while one
-    /// cannot be (re)loaded (gone for a moment, unreadable, broken), an alias added to it is unknown, so
-    /// the answer is a temporary failure the client retries.
+    /// A "no" is only final when the aliases file on disk is the version loaded and the user database
+    /// answered: while either cannot be read (gone for a moment, unreadable, broken, database down), an
+    /// address added to it is unknown, so the answer is a temporary failure the client retries.
     func checkSender(_ address: String, login: String) -> SMTPSenderCheck {
-        if users.lookup(address)?.login == login { return .allowed }
+        let owner: Result<UserRecord?, UserDatabaseUnavailable> = Result { () throws(UserDatabaseUnavailable) in
+            try users.user(address)
+        }
+        if case .success(let user) = owner, user?.login == login { return .allowed }
         let sender = Address(address)
         if aliases?.aliases(of: login).contains(where: { Address($0) == sender }) == true { return .allowed }
-        let problem: (any Error)? = aliases?.lastReloadError ?? users.lastReloadError
+        var problem: (any Error)? = aliases?.lastReloadError
+        if case .failure(let error) = owner { problem = problem ?? error }
         if let problem {
             logger.warning("sender check undecided", metadata: ["from": "\(address)", "problem": "\(problem)"])
             return .unavailable("the address list cannot be read, try again later")
@@ -72,7 +76,12 @@ final class SubmissionBackend: SMTPBackend {
     func checkRecipient(_ address: String) -> SMTPRecipientCheck {
         let recipient = Address(address)
         guard localDomains.contains(recipient.domain) else { return .remote }
-        return localUsers(for: address).isEmpty ? .unknownLocal : .local
+        do {
+            return try localUsers(for: address).isEmpty ? .unknownLocal : .local
+        } catch {
+            logger.error("recipient check undecided", metadata: ["to": "\(address)", "error": "\(error)"])
+            return .unavailable("the user database cannot be read, try again later")
+        }
     }
 
     /// RFC 1870 §6 / RFC 3463 §3.3: a local address whose every mailbox is over quota, or would be with the
@@ -80,8 +89,9 @@ final class SubmissionBackend: SMTPBackend {
     func checkRecipient(_ address: String, declaredSize: Int?) -> SMTPRecipientCheck {
         let check = checkRecipient(address)
         guard check == .local else { return check }
-        let bound = localUsers(for: address).compactMap { quotaBound(address, $0, notify: nil, orcpt: nil) }
-        guard !bound.isEmpty, bound.count == localUsers(for: address).count else { return check }
+        guard let mailboxes = try? localUsers(for: address) else { return check }
+        let bound = mailboxes.compactMap { quotaBound(address, $0, notify: nil, orcpt: nil) }
+        guard !bound.isEmpty, bound.count == mailboxes.count else { return check }
         // Without SIZE, a mailbox is full when not one more byte fits.
         let size = Int64(max(declaredSize ?? 1, 1))
         return bound.allSatisfy { $0.isFull(adding: size, logger: logger) } ? .mailboxFull : check
@@ -93,7 +103,7 @@ final class SubmissionBackend: SMTPBackend {
         guard !limits.isUnlimited,
               let path = try? delivery.localRecipient(address, user: user.login, home: user.home).maildirPath else { return nil }
         // An alias's member is reported under the member's own address, the alias as the original recipient.
-        let member = users.lookup(address)?.login == user.login ? nil
+        let member = (try? users.user(address))?.login == user.login ? nil
             : (user.login.contains("@") ? user.login : user.login + "@" + Address(address).domain)
         return QuotaBoundRecipient(address: member ?? address, maildirPath: path, limits: limits, notify: notify,
                                    originalRecipient: orcpt ?? member.map { _ in "rfc822;" + address })
@@ -105,7 +115,7 @@ final class SubmissionBackend: SMTPBackend {
         var bound: [QuotaBoundRecipient] = []
         for recipient in envelope.recipients {
             if localDomains.contains(Address(recipient.address).domain) {
-                for user in localUsers(for: recipient.address) {
+                for user in try localUsers(for: recipient.address) {
                     local.append(try delivery.localRecipient(recipient.address, user: user.login, home: user.home))
                     let notify = recipient.notify?.compactMap { DSNNotify(rawValue: $0.uppercased()) }
                     if let entry = quotaBound(recipient.address, user, notify: notify, orcpt: recipient.originalRecipient) {
@@ -151,10 +161,15 @@ final class SubmissionBackend: SMTPBackend {
     }
 
     /// The users a local address reaches: the user itself, or an alias's members.
-    private func localUsers(for address: String) -> [UserRecord] {
-        if let user = users.lookup(address) { return [user] }
+    /// - Throws: `UserDatabaseUnavailable` when the user database cannot answer.
+    private func localUsers(for address: String) throws(UserDatabaseUnavailable) -> [UserRecord] {
+        if let user = try users.user(address) { return [user] }
         guard let members = aliases?.expand(address) else { return [] }
-        return members.compactMap { users.lookup($0) }
+        var found: [UserRecord] = []
+        for member in members {
+            if let user = try users.user(member) { found.append(user) }
+        }
+        return found
     }
 }
 
@@ -166,7 +181,7 @@ extension SubmissionBackend: DeliveryReportSink {
         var local: [LocalRecipient] = []
         var remote: [RemoteRecipient] = []
         if localDomains.contains(Address(recipient).domain) {
-            for user in localUsers(for: recipient) {
+            for user in try localUsers(for: recipient) {
                 local.append(try delivery.localRecipient(recipient, user: user.login, home: user.home))
             }
             guard !local.isEmpty else {

@@ -7,7 +7,8 @@ import LoftServer
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
-        abstract: "Manage the users in the passwd-file. The running server sees changes without a restart.",
+        abstract: "Manage the users in the passwd-file (with [auth] backend = \"postgresql\", manage them in the database). "
+            + "The running server sees changes without a restart.",
         subcommands: [Add.self, Passwd.self, Del.self, List.self]
     )
 
@@ -27,6 +28,12 @@ struct UserCommand: ParsableCommand {
     /// the demo user, as `loft serve` would) when it does not exist yet; the other commands say how to get one.
     static func load(_ option: ConfigOption, creating: Bool = false) throws -> PasswdFile {
         let configuration = try configuration(option)
+        if case .postgresql(let settings) = configuration.auth.backend {
+            throw Failure(
+                "users are in PostgreSQL (database \"\(settings.database)\"), not in a passwd-file: [auth] backend = "
+                    + "\"postgresql\" in \(option.path ?? "the config"); add, change and remove them in the database "
+                    + "(schema: etc/loft-users.sql; a hash from `mkpasswd -m yescrypt`)")
+        }
         let path = configuration.auth.passwdFile
         if option.path == nil {
             if creating {

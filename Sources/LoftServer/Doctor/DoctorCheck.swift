@@ -54,10 +54,10 @@ public struct DoctorCheck: Sendable {
 
     // MARK: What loft serve loads
 
-    /// The passwd-file and aliases, loaded as at start-up (certificates have a section of their own).
+    /// The user database and aliases, loaded as at start-up (certificates have a section of their own).
     static func startupProblems(_ configuration: LoftConfiguration) -> [String] {
         var problems: [String] = []
-        do { _ = try LoftServer.loadUsers(configuration) } catch { problems.append("\(error)") }
+        do { try LoftServer.checkUsers(configuration) } catch { problems.append("\(error)") }
         do { _ = try LoftServer.loadAliases(configuration) } catch { problems.append("\(error)") }
         return problems
     }

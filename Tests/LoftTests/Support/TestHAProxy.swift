@@ -85,7 +85,7 @@ final class TestHAProxy: @unchecked Sendable {
     }
 
     /// A port nobody listens on now (the kernel's pick for port 0).
-    private static func freePort() throws -> Int {
+    static func freePort() throws -> Int {
         guard let port = bindProbe(port: 0).port else { throw Failure("cannot bind 127.0.0.1:0") }
         return port
     }
