@@ -199,7 +199,14 @@ import Testing
         #expect(server.log.contains("user database unavailable"), "\(server.log.suffix(3000))")
 
         try database.start()
-        let back = try await Self.logins(server, [("alice", "alice", LoftProcess.password)])
+        // The pool reconnects with a backoff: logins work again within seconds, not at the first instant.
+        var back = try await Self.logins(server, [("alice", "alice", LoftProcess.password)])
+        let deadline = ContinuousClock.now + .seconds(30)
+        while back["alice_imap"]?.ok != true || back["alice_pop3"]?.typ.hasPrefix("+OK") != true
+            || back["alice_smtp"]?.typ.hasPrefix("235 ") != true, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .seconds(1))
+            back = try await Self.logins(server, [("alice", "alice", LoftProcess.password)])
+        }
         #expect(back["alice_imap"]?.ok == true, "\(String(describing: back["alice_imap"]))")
         #expect(back["alice_pop3"]?.typ.hasPrefix("+OK") == true, "\(String(describing: back["alice_pop3"]))")
         #expect(back["alice_smtp"]?.typ.hasPrefix("235 ") == true, "\(String(describing: back["alice_smtp"]))")
