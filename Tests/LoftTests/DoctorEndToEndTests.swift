@@ -44,6 +44,38 @@ import TestSupport
         return (toml, ports)
     }
 
+    /// nsd with the signed anchor zone (`corrupt`: every signature broken), a config with `entries` on fixed
+    /// ports and the `[dns]` section pointing at it (and `extraConfig`), and a self-signed certificate for a year.
+    struct Stack {
+        let dns: TestDNSServer
+        let listeners: (toml: String, ports: [Int])
+        let server: LoftProcess
+
+        func cleanUp() {
+            server.cleanUpNow()
+            dns.stop()
+        }
+    }
+
+    static func stack(_ entries: [(String, String)], corrupt: Bool = false, extraConfig: String = "") async throws -> Stack {
+        let dns = try dnsServer(corrupt: corrupt)
+        do {
+            let listeners = try Self.listeners(entries)
+            let server = try LoftProcess(listeners: [], extraConfig: listeners.toml + dnsSection(dns) + extraConfig)
+            let stack = Stack(dns: dns, listeners: listeners, server: server)
+            do {
+                try await makeCertificate(server, days: 365)
+            } catch {
+                stack.cleanUp()
+                throw error
+            }
+            return stack
+        } catch {
+            dns.stop()
+            throw error
+        }
+    }
+
     /// A certificate for `name` valid `days` days, self-signed, over the server's files.
     static func makeCertificate(_ server: LoftProcess, name: String = "mail.example.org", days: Int) async throws {
         let result = try await Subprocess.run("openssl", [
@@ -56,12 +88,9 @@ import TestSupport
 
     @Test("a running loft with six listeners: each reported with its TLS mode, served by loft, probed OK; exit 0; JSON has them all")
     func runningServer() async throws {
-        let dns = try Self.dnsServer()
-        defer { dns.stop() }
-        let listeners = try Self.listeners(Self.sixListeners)
-        let server = try LoftProcess(listeners: [], extraConfig: listeners.toml + Self.dnsSection(dns))
-        defer { server.cleanUpNow() }
-        try await Self.makeCertificate(server, days: 365)
+        let stack = try await Self.stack(Self.sixListeners)
+        defer { stack.cleanUp() }
+        let (listeners, server) = (stack.listeners, stack.server)
         try await server.start(expectedListeners: 6)
         let pid = try #require(server.process?.processIdentifier)
 
@@ -108,12 +137,9 @@ import TestSupport
 
     @Test("certificate files replaced while loft runs: the probe sees the old one served and says to reload")
     func staleCertificate() async throws {
-        let dns = try Self.dnsServer()
-        defer { dns.stop() }
-        let listeners = try Self.listeners([("imap", "implicit")])
-        let server = try LoftProcess(listeners: [], extraConfig: listeners.toml + Self.dnsSection(dns))
-        defer { server.cleanUpNow() }
-        try await Self.makeCertificate(server, days: 365)
+        let stack = try await Self.stack([("imap", "implicit")])
+        defer { stack.cleanUp() }
+        let (listeners, server) = (stack.listeners, stack.server)
         try await server.start(expectedListeners: 1)
         let before = try await Self.doctor(server)
         #expect(before.status == 0 && !before.output.contains("other than the configured one"), "\(before.output)")
@@ -127,12 +153,9 @@ import TestSupport
 
     @Test("a plaintext (tls = none) listener next to a STARTTLS one: the greeting probed, a warning, exit 0")
     func plaintextListener() async throws {
-        let dns = try Self.dnsServer()
-        defer { dns.stop() }
-        let listeners = try Self.listeners([("pop3", "none"), ("imap", "starttls")])
-        let server = try LoftProcess(listeners: [], extraConfig: listeners.toml + Self.dnsSection(dns))
-        defer { server.cleanUpNow() }
-        try await Self.makeCertificate(server, days: 365)
+        let stack = try await Self.stack([("pop3", "none"), ("imap", "starttls")])
+        defer { stack.cleanUp() }
+        let (listeners, server) = (stack.listeners, stack.server)
         try await server.start(expectedListeners: 2)
 
         let result = try await Self.doctor(server)
@@ -258,12 +281,9 @@ import TestSupport
 
     @Test("a listener's port held by another program: exit 1, the program and its pid named")
     func portTakenByAnotherProgram() async throws {
-        let dns = try Self.dnsServer()
-        defer { dns.stop() }
-        let listeners = try Self.listeners([("imap", "implicit")])
-        let server = try LoftProcess(listeners: [], extraConfig: listeners.toml + Self.dnsSection(dns))
-        defer { server.cleanUpNow() }
-        try await Self.makeCertificate(server, days: 365)
+        let stack = try await Self.stack([("imap", "implicit")])
+        defer { stack.cleanUp() }
+        let (listeners, server) = (stack.listeners, stack.server)
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         holder.arguments = ["python3", "-c", """
@@ -293,12 +313,9 @@ import TestSupport
 
     @Test("a missing private key file: exit 1, the file named and what to do")
     func missingKey() async throws {
-        let dns = try Self.dnsServer()
-        defer { dns.stop() }
-        let listeners = try Self.listeners([("pop3", "implicit")])
-        let server = try LoftProcess(listeners: [], extraConfig: listeners.toml + Self.dnsSection(dns))
-        defer { server.cleanUpNow() }
-        try await Self.makeCertificate(server, days: 365)
+        let stack = try await Self.stack([("pop3", "implicit")])
+        defer { stack.cleanUp() }
+        let server = stack.server
         try FileManager.default.removeItem(atPath: server.certificateKeyPath)
 
         let result = try await Self.doctor(server)
@@ -313,12 +330,9 @@ import TestSupport
     @Test("data_dir not writable by the run user (user = nobody, doctor run as root): exit 1 with the owner, mode and fix",
           .enabled(if: geteuid() == 0))
     func dataDirectoryNotWritable() async throws {
-        let dns = try Self.dnsServer()
-        defer { dns.stop() }
-        let listeners = try Self.listeners([("pop3", "implicit")])
-        let server = try LoftProcess(listeners: [], extraConfig: listeners.toml + Self.dnsSection(dns))
-        defer { server.cleanUpNow() }
-        try await Self.makeCertificate(server, days: 365)
+        let stack = try await Self.stack([("pop3", "implicit")])
+        defer { stack.cleanUp() }
+        let server = stack.server
         let data = server.directory.appendingPathComponent("data").path
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let config = try String(contentsOfFile: server.configPath, encoding: .utf8)
@@ -334,13 +348,10 @@ import TestSupport
 
     @Test("DNSSEC failing (every signature of the anchored zone broken) with a dane-only policy: exit 1, both named")
     func dnssecBogus() async throws {
-        let dns = try Self.dnsServer(corrupt: true)
-        defer { dns.stop() }
-        let listeners = try Self.listeners([("pop3", "implicit")])
         let policy = "\n[outbound_tls]\n[[outbound_tls.policy]]\ndomain = \"example.net\"\nlevel = \"dane-only\"\n"
-        let server = try LoftProcess(listeners: [], extraConfig: listeners.toml + Self.dnsSection(dns) + policy)
-        defer { server.cleanUpNow() }
-        try await Self.makeCertificate(server, days: 365)
+        let stack = try await Self.stack([("pop3", "implicit")], corrupt: true, extraConfig: policy)
+        defer { stack.cleanUp() }
+        let server = stack.server
 
         let result = try await Self.doctor(server)
         #expect(result.status == 1, "\(result.output)")
