@@ -142,9 +142,11 @@ public final class MailboxStore: Sendable {
         }
         let subscribed = Set(try subscriptions())
         let uses = try specialUses()
+        // Whatever is an ancestor of some name has children: one pass, not a scan of every name per name.
+        let parents = Set(all.keys.flatMap(\.ancestors))
         return all.keys.sorted().map { name in
             MailboxInfo(name: name, isSelectable: name.isInbox || folders[name] == true, exists: all[name] == true,
-                        hasChildren: all.keys.contains { $0.isInferior(to: name) },
+                        hasChildren: parents.contains(name),
                         specialUse: uses[name], isSubscribed: subscribed.contains(name))
         }
     }
