@@ -92,19 +92,6 @@ import Testing
         r.cmd("s", "SELECT INBOX")
         r.send("i IDLE\r\n")
         out["idle"] = raw([r.line()])
-        def wait_for(pattern, timeout=10):
-            # Reads what the server pushes until the wanted line (a generous bound, not a speed check).
-            lines, deadline = [], time.time() + timeout
-            try:
-                while time.time() < deadline:
-                    r.sock.settimeout(max(0.1, deadline - time.time()))
-                    line = r.line()
-                    lines.append(line)
-                    if re.search(pattern, line):
-                        return {"typ": "found", "lines": lines, "data": []}
-            except (socket.timeout, ssl.SSLError, OSError) as e:
-                lines.append("timeout: %r" % e)
-            return {"typ": "missing", "lines": lines, "data": []}
         def finish():
             done()
             sys.exit(0)
@@ -112,7 +99,7 @@ import Testing
         other = connect("ssl", port); login(other)
         other.append("INBOX", None, None, b"Subject: from another session\r\n\r\nhi\r\n")
         other.logout()
-        out["after_append"] = wait_for(r"^\* 2 EXISTS$")
+        out["after_append"] = r.wait_for(r"^\* 2 EXISTS$")
         if out["after_append"]["typ"] != "found": finish()
 
         s = smtplib.SMTP("127.0.0.1", submission, timeout=20)
@@ -120,7 +107,7 @@ import Testing
         s.login("alice", password)
         s.sendmail("alice@example.org", ["alice@example.org"], b"From: alice@example.org\r\nTo: alice@example.org\r\nSubject: submitted\r\n\r\nhello\r\n")
         s.quit()
-        out["after_submission"] = wait_for(r"^\* 3 EXISTS$")
+        out["after_submission"] = r.wait_for(r"^\* 3 EXISTS$")
         if out["after_submission"]["typ"] != "found": finish()
 
         p = poplib.POP3_SSL("127.0.0.1", pop3, context=tls_context(), timeout=20)
@@ -129,7 +116,7 @@ import Testing
         out["pop3_count"] = value(p.stat()[0])
         out["pop3_dele"] = value(p.dele(1).decode())
         out["pop3_quit"] = value(p.quit().decode())
-        out["after_pop3"] = wait_for(r"^\* 1 EXPUNGE$")
+        out["after_pop3"] = r.wait_for(r"^\* 1 EXPUNGE$")
         if out["after_pop3"]["typ"] != "found": finish()
 
         r.sock.settimeout(20)

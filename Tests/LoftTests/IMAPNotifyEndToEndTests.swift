@@ -19,26 +19,13 @@ import Testing
         # RFC 5465 section 5: MessageNew without MessageExpunge is BAD.
         out["half"] = raw(a.cmd("h", "NOTIFY SET (INBOXES (MessageNew))"))
         out["notify"] = raw(a.cmd("n", "NOTIFY SET STATUS (SELECTED (MessageNew MessageExpunge)) (INBOXES (MessageNew MessageExpunge)) (SUBSCRIBED (MessageNew MessageExpunge MailboxName))"))
-        def wait_for(pattern, timeout=10):
-            # Reads what the server pushes until the wanted line (a generous bound, not a speed check).
-            lines, deadline = [], time.time() + timeout
-            try:
-                while time.time() < deadline:
-                    a.sock.settimeout(max(0.1, deadline - time.time()))
-                    line = a.line()
-                    lines.append(line)
-                    if re.search(pattern, line):
-                        return {"typ": "found", "lines": lines, "data": []}
-            except (socket.timeout, ssl.SSLError, OSError) as e:
-                lines.append("timeout: %r" % e)
-            return {"typ": "missing", "lines": lines, "data": []}
         def finish():
             done()
             sys.exit(0)
 
         b = connect("ssl", implicit); login(b)
         b.append("Archive", None, None, b"Subject: into the selected mailbox\r\n\r\nhi\r\n")
-        out["after_append"] = wait_for(r"^\* 1 EXISTS$")
+        out["after_append"] = a.wait_for(r"^\* 1 EXISTS$")
         if out["after_append"]["typ"] != "found": finish()
 
         s = smtplib.SMTP("127.0.0.1", submission, timeout=20)
@@ -46,7 +33,7 @@ import Testing
         s.login("alice", password)
         s.sendmail("alice@example.org", ["alice@example.org"], b"From: alice@example.org\r\nTo: alice@example.org\r\nSubject: submitted\r\n\r\nhello\r\n")
         s.quit()
-        out["after_submission"] = wait_for(r'^\* STATUS "INBOX" \(MESSAGES 1 UIDNEXT 2 UIDVALIDITY \d+\)$')
+        out["after_submission"] = a.wait_for(r'^\* STATUS "INBOX" \(MESSAGES 1 UIDNEXT 2 UIDVALIDITY \d+\)$')
         if out["after_submission"]["typ"] != "found": finish()
 
         out["create"] = call(b, "create", "Lists")
@@ -57,13 +44,13 @@ import Testing
         for attempt in range(20):
             b.append("Lists", None, None, b"Subject: to a subscribed folder\r\n\r\nhi\r\n")
             appended += 1
-            out["after_lists"] = wait_for(r'^\* STATUS "Lists" \(MESSAGES \d+ UIDNEXT \d+ UIDVALIDITY \d+\)$', timeout=5)
+            out["after_lists"] = a.wait_for(r'^\* STATUS "Lists" \(MESSAGES \d+ UIDNEXT \d+ UIDVALIDITY \d+\)$', timeout=5)
             if out["after_lists"]["typ"] == "found":
                 break
         out["appended"] = value(appended)
         if out["after_lists"]["typ"] != "found": finish()
         out["rename"] = call(b, "rename", "Lists", "Lists2")
-        out["after_rename"] = wait_for(r'^\* LIST \(.*\\Subscribed\) "\." "Lists2" \("OLDNAME" \("Lists"\)\)$')
+        out["after_rename"] = a.wait_for(r'^\* LIST \(.*\\Subscribed\) "\." "Lists2" \("OLDNAME" \("Lists"\)\)$')
         b.logout()
 
         a.sock.settimeout(20)

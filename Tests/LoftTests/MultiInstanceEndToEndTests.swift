@@ -54,11 +54,7 @@ import Testing
         b.send("i IDLE\r\n")
         out["idle"] = raw([b.line()])
         submit(a_submission, False, "first")
-        b.sock.settimeout(30)
-        lines = []
-        while not lines or not re.match(r"^\* \d+ EXISTS$", lines[-1]):
-            lines.append(b.line())
-        out["pushed"] = raw(lines)
+        out["pushed"] = b.wait_for(r"^\* \d+ EXISTS$", timeout=30)
         b.send("DONE\r\n")
         out["done"] = raw(b.until("i"))
         b.close()

@@ -12,7 +12,8 @@ enum PythonIMAP {
     ///   during the call (CRLF cut), and imaplib's data with literals flattened; all bytes as
     ///   Latin-1 text so nothing is lost. `out[key] = ...` collects results, `done()` prints them.
     /// - `Raw(port, mode)`: a socket client ("ssl", "starttls" (STARTTLS done) or "plain"); `cmd(tag, text)` sends one line and returns the
-    ///   response lines up to the tagged one (literals inlined after their `{n}` line).
+    ///   response lines up to the tagged one (literals inlined after their `{n}` line); `wait_for(pattern)`
+    ///   reads pushed lines until one matches.
     static let prelude = """
     import imaplib, ssl, socket, sys, json, time, base64, re, os, random
     def tls_context():
@@ -98,6 +99,20 @@ enum PythonIMAP {
         def cmd(self, tag, command):
             self.send(tag + " " + command + "\\r\\n")
             return self.until(tag)
+        def wait_for(self, pattern, timeout=10):
+            # Reads what the server pushes until a line matches `pattern` (a generous bound, not a speed
+            # check); "found" or "missing" with the lines read, as `raw` records them.
+            lines, deadline = [], time.time() + timeout
+            try:
+                while time.time() < deadline:
+                    self.sock.settimeout(max(0.1, deadline - time.time()))
+                    line = self.line()
+                    lines.append(line)
+                    if re.search(pattern, line):
+                        return {"typ": "found", "lines": lines, "data": []}
+            except (socket.timeout, ssl.SSLError, OSError) as e:
+                lines.append("timeout: %r" % e)
+            return {"typ": "missing", "lines": lines, "data": []}
         def login(self, tag="L"):
             return self.cmd(tag, "LOGIN alice " + json.dumps(\(LoftProcess.password.debugDescription)))
         def close(self):
