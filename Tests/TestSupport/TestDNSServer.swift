@@ -58,7 +58,7 @@ public final class TestDNSServer: @unchecked Sendable {
             var lastFailure: (any Error)?
             var started: (port: Int, process: ChildProcess)?
             for _ in 0..<(port == nil ? 5 : 1) {
-                let candidate = try port ?? Self.freePort()
+                let candidate = try port ?? FreePort.loopback(udp: true)
                 do {
                     started = (candidate, try Self.startNSD(files: files, port: candidate))
                     break
@@ -187,38 +187,6 @@ public final class TestDNSServer: @unchecked Sendable {
             if fields.count == 11 && fields[3] == "SOA" { return Int(fields[6]) }
         }
         return nil
-    }
-
-    // MARK: - Port
-
-    /// A port free on 127.0.0.1 for both TCP and UDP at the time of asking.
-    private static func freePort() throws -> Int {
-        for _ in 0..<20 {
-            let tcp = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard tcp >= 0 else { break }
-            defer { close(tcp) }
-            guard let port = bindLoopback(tcp, port: 0) else { continue }
-            let udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-            guard udp >= 0 else { break }
-            defer { close(udp) }
-            if bindLoopback(udp, port: port) != nil { return port }
-        }
-        throw Failure(description: "no free port on 127.0.0.1")
-    }
-
-    /// Binds `fd` to 127.0.0.1:`port`; the port it got, or nil.
-    private static func bindLoopback(_ fd: Int32, port: Int) -> Int? {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = in_addr_t(UInt32(0x7F00_0001).bigEndian)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                Glibc.bind(fd, socketAddress, length) == 0 && getsockname(fd, socketAddress, &length) == 0
-            }
-        }
-        return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
     }
 }
 

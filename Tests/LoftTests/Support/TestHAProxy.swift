@@ -81,32 +81,10 @@ final class TestHAProxy: @unchecked Sendable {
     /// Whether something listens on 127.0.0.1:`port`, found by failing to bind it (a probe
     /// connection would reach Loft through the proxy).
     private static func isListening(_ port: Int) -> Bool {
-        bindProbe(port: port).error == EADDRINUSE
+        !FreePort.bindable(port)
     }
 
-    /// A port nobody listens on now (the kernel's pick for port 0).
     static func freePort() throws -> Int {
-        guard let port = bindProbe(port: 0).port else { throw Failure("cannot bind 127.0.0.1:0") }
-        return port
-    }
-
-    /// Binds a TCP socket to 127.0.0.1:`port` and closes it: the port it got, or bind's errno.
-    private static func bindProbe(port: Int) -> (port: Int?, error: Int32) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return (nil, errno) }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { return (nil, errno) }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return (Int(UInt16(bigEndian: address.sin_port)), 0)
+        try FreePort.loopback()
     }
 }

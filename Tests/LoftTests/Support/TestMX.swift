@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A receiving SMTP server for outbound tests: Debian's aiosmtpd (under /usr/bin/python3, where the
 /// `python3-aiosmtpd` package lives) on one loopback address, with STARTTLS when given a certificate, and
@@ -106,22 +107,9 @@ final class TestMX: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// A free TCP port on 127.0.0.1 (bound and released; the test binds it again at once).
+    /// A free TCP port on 127.0.0.1 (see `FreePort`: outside the kernel's range for port 0).
     static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound else { throw Failure("no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        try FreePort.loopback()
     }
 
     static let script = #"""
