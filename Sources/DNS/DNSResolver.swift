@@ -56,6 +56,13 @@ public final class DNSResolver: Sendable {
         try lookup("_\(port)._tcp.\(DomainName.normalized(host))", type: .tlsa, parse: RDataParser.tlsa)
     }
 
+    /// SRV records of `name` (`_service._tcp.domain`, RFC 2782), ordered by priority, then weight, port and target.
+    public func srv(_ name: String) throws -> DNSAnswer<SRVRecord> {
+        var answer = try lookup(name, type: .srv, parse: RDataParser.srv)
+        answer.records.sort { ($0.priority, $0.weight, $0.port, $0.target) < ($1.priority, $1.weight, $1.port, $1.target) }
+        return answer
+    }
+
     /// TXT records of `name`, each record's character-strings joined (RFC 7208 §3.3).
     public func txt(_ name: String) throws -> DNSAnswer<String> {
         try lookup(name, type: .txt, parse: RDataParser.txt)
@@ -64,7 +71,7 @@ public final class DNSResolver: Sendable {
     // MARK: - One query
 
     private enum RecordType: Int32 {
-        case a = 1, mx = 15, txt = 16, aaaa = 28, tlsa = 52
+        case a = 1, mx = 15, txt = 16, aaaa = 28, srv = 33, tlsa = 52
 
         var name: String {
             switch self {
@@ -72,6 +79,7 @@ public final class DNSResolver: Sendable {
             case .mx: return "MX"
             case .txt: return "TXT"
             case .aaaa: return "AAAA"
+            case .srv: return "SRV"
             case .tlsa: return "TLSA"
             }
         }

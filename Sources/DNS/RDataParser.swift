@@ -21,6 +21,14 @@ enum RDataParser {
         return MXRecord(preference: preference, host: host)
     }
 
+    /// RFC 2782: PRIORITY, WEIGHT, PORT (16 bits each), then TARGET (a domain name), nothing after it.
+    static func srv(_ rdata: [UInt8]) -> SRVRecord? {
+        guard rdata.count >= 7 else { return nil }
+        func field(_ offset: Int) -> UInt16 { UInt16(rdata[offset]) << 8 | UInt16(rdata[offset + 1]) }
+        guard let (target, end) = domainName(in: rdata, at: 6), end == rdata.count else { return nil }
+        return SRVRecord(priority: field(0), weight: field(2), port: field(4), target: target)
+    }
+
     /// RFC 6698 §2.1: usage, selector, matching type (one byte each), then the association data.
     static func tlsa(_ rdata: [UInt8]) -> TLSARecord? {
         guard rdata.count >= 3 else { return nil }

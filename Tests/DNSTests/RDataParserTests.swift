@@ -23,6 +23,15 @@ import Testing
         #expect(RDataParser.mx(rdata) == nil)
     }
 
+    @Test func srvReadsItsFieldsAndTarget() {
+        #expect(RDataParser.srv([0, 5, 0, 1, 0x03, 0xE1] + mx1)
+                == SRVRecord(priority: 5, weight: 1, port: 993, target: "mx1.example.test"))
+        // RFC 6186 §4: target "." says the service is not offered.
+        #expect(RDataParser.srv([0, 0, 0, 0, 0, 0, 0]) == SRVRecord(priority: 0, weight: 0, port: 0, target: ""))
+        #expect(RDataParser.srv([0, 5, 0, 1, 0x03]) == nil)
+        #expect(RDataParser.srv([0, 5, 0, 1, 0x03, 0xE1] + mx1 + [0]) == nil)
+    }
+
     @Test func namesOver255OctetsAreRefused() {
         let label: [UInt8] = [63] + [UInt8](repeating: 0x61, count: 63)
         let longName = label + label + label + label + [0]  // 257 octets
