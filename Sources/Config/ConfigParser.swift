@@ -77,8 +77,9 @@ struct ConfigParser {
     // MARK: - Sections
 
     private func parseTLS(_ section: TableReader) -> TLSSettings? {
-        section.rejectUnknownKeys(known: ["certificate", "private_key", "min_version", "sni"], into: problems)
+        section.rejectUnknownKeys(known: ["certificate", "private_key", "min_version", "sni", "next_key"], into: problems)
         let certificate = attempt { try path(section, "certificate") }
+        let nextKey = section.has("next_key") ? attempt { try path(section, "next_key") } : nil
         let privateKey = attempt { try path(section, "private_key") }
         let minVersion = attempt { try section.choice("min_version", of: TLSSettings.MinimumVersion.self) }
             ?? TLSSettings.defaultMinVersion
@@ -101,7 +102,7 @@ struct ConfigParser {
             }
         }
         guard let certificate, let privateKey else { return nil }
-        return TLSSettings(certificate: certificate, privateKey: privateKey, minVersion: minVersion, sni: sni)
+        return TLSSettings(certificate: certificate, privateKey: privateKey, minVersion: minVersion, sni: sni, nextKey: nextKey)
     }
 
     private func parseAuth(_ root: TableReader) -> AuthSettings {

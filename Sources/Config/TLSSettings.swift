@@ -20,16 +20,21 @@ public struct TLSSettings: Sendable, Equatable {
     public var minVersion: MinimumVersion
     /// More certificates, chosen by the SNI name the client sends (`[[tls.sni]]`).
     public var sni: [SNICertificate]
+    /// A PEM private key staged for the next certificate (`next_key`), so its TLSA record can be published
+    /// before the switch (RFC 7671 §8.1); `loft dns` prints it. Not used for TLS.
+    public var nextKey: String?
 
     public init(
         certificate: String,
         privateKey: String,
         minVersion: MinimumVersion = TLSSettings.defaultMinVersion,
-        sni: [SNICertificate] = []
+        sni: [SNICertificate] = [],
+        nextKey: String? = nil
     ) {
         self.certificate = certificate
         self.privateKey = privateKey
         self.minVersion = minVersion
         self.sni = sni
+        self.nextKey = nextKey
     }
 }

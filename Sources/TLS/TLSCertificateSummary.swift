@@ -43,6 +43,16 @@ public struct TLSCertificateSummary: Sendable, Equatable {
         return certificates.map { TLSCertificateSummary(certificate: $0) }
     }
 
+    /// The SHA-256 of the SubjectPublicKeyInfo of the private key in a PEM file, in hex: the data of a
+    /// `3 1 1` TLSA record for a certificate not yet issued on that key (a staged key, RFC 7671 §8.1).
+    /// Blocking (reads the file).
+    /// - Throws: `TLSError` naming the file when it is missing or holds no usable private key.
+    public static func publicKeySHA256(privateKeyFile path: String) throws -> String {
+        let key = try PEMFiles.privateKey(at: path)
+        defer { EVP_PKEY_free(key) }
+        return hex(sha256(der(key, i2d_PUBKEY)))
+    }
+
     /// Summarises an `X509*` (borrowed, not freed).
     init(certificate: OpaquePointer) {
         let validity = PEMFiles.validity(of: certificate)
