@@ -291,4 +291,32 @@ import Testing
         #expect(found["second"] as? String == "HTTP/1.1 503 Service Unavailable")
         #expect(found["slow"] as? String == "")
     }
+
+    @Test("behind a load balancer: the PROXY header comes before the TLS handshake, then HTTPS as usual")
+    func proxyProtocol() async throws {
+        let ca = try TestCertificateAuthority()
+        defer { ca.remove() }
+        let proxied = "\n[[listener]]\nprotocol = \"https\"\naddress = \"127.0.0.1:0\"\ntls = \"implicit\"\n"
+            + "proxy_protocol = true\nproxy_trusted = [\"127.0.0.1\"]\n"
+        let server = try LoftProcess(listeners: [], extraConfig: proxied)
+        defer { server.cleanUpNow() }
+        let certificate = try ca.issue(dnsNames: ["mta-sts.example.org"], ipAddresses: ["127.0.0.1"])
+        try FileManager.default.copyItem(atPath: certificate.chainPath, toPath: server.certificatePath)
+        try FileManager.default.copyItem(atPath: certificate.privateKeyPath, toPath: server.certificateKeyPath)
+        try await server.start(expectedListeners: 1)
+        let found = try await Self.run(#"""
+            sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+            sock.sendall(b"PROXY TCP4 192.0.2.7 127.0.0.1 40000 443\r\n")
+            tls = context().wrap_socket(sock, server_hostname="mta-sts.example.org")
+            tls.sendall(b"GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.example.org\r\nConnection: close\r\n\r\n")
+            reply = b""
+            while True:
+                chunk = tls.recv(4096)
+                if not chunk: break
+                reply += chunk
+            print(json.dumps({"status": reply.split(b"\r\n", 1)[0].decode(), "body": reply.split(b"\r\n\r\n", 1)[1].decode()}))
+            """#, ca, server)
+        #expect(found["status"] as? String == "HTTP/1.1 200 OK")
+        #expect(found["body"] as? String == MTASTSPublishedPolicy(settings: MTASTSSettings(), hostname: "mail.example.org").text)
+    }
 }

@@ -2,16 +2,11 @@ import Delivery
 import NIOHTTP1
 
 /// One answer of the HTTPS listener, before it is written.
-struct HTTPSResponse: Sendable, Equatable {
+struct HTTPSResponse: Sendable {
     var status: HTTPResponseStatus
     var contentType: String
     var body: [UInt8]
     var headers: [(String, String)] = []
-
-    static func == (lhs: HTTPSResponse, rhs: HTTPSResponse) -> Bool {
-        lhs.status == rhs.status && lhs.contentType == rhs.contentType && lhs.body == rhs.body
-            && lhs.headers.elementsEqual(rhs.headers) { $0 == $1 }
-    }
 
     static func text(_ status: HTTPResponseStatus, _ text: String, headers: [(String, String)] = []) -> HTTPSResponse {
         HTTPSResponse(status: status, contentType: "text/plain; charset=utf-8", body: Array(text.utf8), headers: headers)
