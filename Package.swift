@@ -89,7 +89,7 @@ let package = Package(
         ], swiftSettings: strict),
         // Delivery: local fan-out, the spool, and the outbound queue with its SMTP client and TLS policy.
         .target(name: "Delivery", dependencies: [
-            "MailStore", "POSIXSupport", "LineProtocol", "TLS", "DNS",
+            "MailStore", "POSIXSupport", "LineProtocol", "TLS", "DNS", "Config",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -194,7 +194,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .testTarget(name: "DeliveryTests", dependencies: [
-            "Delivery", "MailStore", "TLS", "DNS", "TestSupport",
+            "Delivery", "MailStore", "TLS", "DNS", "Config", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

@@ -17,7 +17,7 @@ struct ConfigParser {
         let root = TableReader(toml: document, path: "", file: file)
         root.rejectUnknownKeys(known: [
             "hostname", "domain", "data_dir", "user", "tls", "auth", "pop3", "imap", "submission", "delivery", "limits",
-            "listener", "dns", "outbound_tls", "relay", "quota", "metrics",
+            "listener", "dns", "outbound_tls", "relay", "quota", "metrics", "mta_sts",
         ], into: problems)
         let hostname = attempt { try hostName(root, "hostname", required: true) } ?? ""
         let domain = attempt { try hostName(root, "domain", required: false) } ?? hostname
@@ -41,11 +41,12 @@ struct ConfigParser {
         // A broken [tls] is reported for itself; the listeners that need it are not blamed again.
         let listeners = parseListeners(root, hasTLS: root.has("tls"))
         let metrics = attempt { try root.table("metrics") }.map { parseMetrics($0, listeners: listeners) }
+        let mtaSTS = attempt { try root.table("mta_sts") }.map { parseMTASTS($0) } ?? MTASTSSettings()
         return LoftConfiguration(
             hostname: hostname, domain: domain, dataDirectory: dataDirectory, user: user,
             tls: tls, auth: auth, pop3: pop3, imap: imap, submission: submission, delivery: delivery, limits: limits,
             dns: dns, outboundTLS: outboundTLS, relays: relays, quota: quota, listeners: listeners,
-            metrics: metrics, sourcePath: sourcePath)
+            metrics: metrics, mtaSTS: mtaSTS, sourcePath: sourcePath)
     }
 
     /// `read`'s value, or nil with its problem recorded.
@@ -380,7 +381,14 @@ struct ConfigParser {
             if let tlsMode, tlsMode != .none, !hasTLS {
                 problems.record(entry.error("tls", "\"\(tlsMode.rawValue)\" needs a [tls] certificate and private_key"))
             }
+            if service == .https, let tlsMode, tlsMode != .implicit {
+                problems.record(entry.error(
+                    "tls", "an https listener needs tls = \"implicit\" (HTTPS is TLS from the first byte), got \"\(tlsMode.rawValue)\""))
+            }
             let plaintext = attempt { try entry.bool("allow_plaintext_auth") } ?? false
+            if service == .https, entry.has("allow_plaintext_auth") {
+                problems.record(entry.error("allow_plaintext_auth", "an https listener takes no passwords; remove the key"))
+            }
             let withheld = withheldCapabilities(entry, service: service)
             let trustedProxies = trustedProxies(entry)
             if let service, let address, let tlsMode {

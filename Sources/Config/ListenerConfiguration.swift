@@ -1,10 +1,12 @@
 /// One `[[listener]]`: a protocol served on an address with its own TLS mode.
 public struct ListenerConfiguration: Sendable, Equatable {
-    /// The service a listener speaks (`protocol = "pop3" | "imap" | "submission"`).
+    /// The service a listener speaks (`protocol = "pop3" | "imap" | "submission" | "https"`).
     public enum ServiceProtocol: String, Sendable, Equatable, CaseIterable {
         case pop3
         case imap
         case submission
+        /// HTTP/1.1 over implicit TLS: MTA-STS policies and mail-client autoconfiguration documents.
+        case https
     }
 
     /// How TLS is used on a listener (`tls = "starttls" | "implicit" | "none"`).

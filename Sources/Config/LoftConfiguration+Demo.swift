@@ -21,6 +21,7 @@ extension LoftConfiguration {
                 ListenerConfiguration(protocol: .submission, address: loopback(1465), tls: .implicit),
                 ListenerConfiguration(protocol: .imap, address: loopback(1143), tls: .starttls),
                 ListenerConfiguration(protocol: .imap, address: loopback(1993), tls: .implicit),
+                ListenerConfiguration(protocol: .https, address: loopback(1443), tls: .implicit),
             ])
     }
 }

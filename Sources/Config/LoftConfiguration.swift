@@ -37,6 +37,8 @@ public struct LoftConfiguration: Sendable, Equatable {
     public var listeners: [ListenerConfiguration]
     /// The `[metrics]` section: the Prometheus endpoint, or nil for none.
     public var metrics: MetricsSettings?
+    /// The `[mta_sts]` section: the MTA-STS policy an https listener serves for each local domain.
+    public var mtaSTS: MTASTSSettings
     /// The absolute path of the file this was read from; nil for the demo and for values built in code.
     public var sourcePath: String?
 
@@ -58,6 +60,7 @@ public struct LoftConfiguration: Sendable, Equatable {
         quota: QuotaSettings = QuotaSettings(),
         listeners: [ListenerConfiguration],
         metrics: MetricsSettings? = nil,
+        mtaSTS: MTASTSSettings = MTASTSSettings(),
         sourcePath: String? = nil
     ) {
         self.hostname = hostname
@@ -77,6 +80,7 @@ public struct LoftConfiguration: Sendable, Equatable {
         self.quota = quota
         self.listeners = listeners
         self.metrics = metrics
+        self.mtaSTS = mtaSTS
         self.sourcePath = sourcePath
     }
 

@@ -198,10 +198,12 @@ public final class LoftServer: Sendable {
 
         var bound: [BoundListener] = []
         var channels: [any Channel] = []
-        for listener in configuration.listeners {
+        // The mail listeners first: an https listener's documents name the ports they were bound to.
+        let listeners = configuration.listeners.filter { $0.protocol != .https } + configuration.listeners.filter { $0.protocol == .https }
+        for listener in listeners {
             let channel: any Channel
             do {
-                channel = try bind(listener, services: services)
+                channel = try bind(listener, services: services, mailListeners: bound)
             } catch {
                 for channel in channels { try? channel.close().wait() }
                 throw StartupError(description: ListenFailure.message(listener, error, demo: configuration.sourcePath == nil))
@@ -239,7 +241,7 @@ public final class LoftServer: Sendable {
         return bound
     }
 
-    private func bind(_ listener: ListenerConfiguration, services: ConnectionServices) throws -> any Channel {
+    private func bind(_ listener: ListenerConfiguration, services: ConnectionServices, mailListeners: [BoundListener]) throws -> any Channel {
         let provider = listener.tls == .none ? nil : tlsProviders[listener.protocol]
         var listenerServices = services
         if listener.protocol == .imap, let compressionSlots {
@@ -247,7 +249,7 @@ public final class LoftServer: Sendable {
         }
         let services = listenerServices
         let connections = self.connections
-        let makeProtocolHandler = protocolHandlerFactory(for: listener)
+        let makeProtocolHandler = protocolHandlerFactory(for: listener, mailListeners: mailListeners)
         let refusalLine = listener.protocol.refusal(hostname: configuration.hostname)
         let refusalLog = self.refusalLog
         let baseLogger = logger
@@ -325,9 +327,16 @@ public final class LoftServer: Sendable {
 
     /// Builds the handler that speaks the listener's protocol on each new connection.
     private func protocolHandlerFactory(
-        for listener: ListenerConfiguration
+        for listener: ListenerConfiguration, mailListeners: [BoundListener]
     ) -> @Sendable (ConnectionServices, Logger) -> any ChannelHandler {
         switch listener.protocol {
+        case .https:
+            let configuration = self.configuration
+            let settings = MailClientSettings(
+                hostname: configuration.hostname, localDomains: configuration.delivery.localDomains + [configuration.domain],
+                listeners: mailListeners.map { ($0.configuration, port: $0.port) })
+            let router = HTTPSRouter(settings: settings, policy: MTASTSPublishedPolicy(settings: configuration.mtaSTS, hostname: configuration.hostname))
+            return { _, _ in HTTPSRequestHandler(router: router) }
         case .pop3:
             let configuration = POP3Session.Configuration(
                 tlsMode: listener.tls.lineMode, allowPlaintextAuth: listener.allowPlaintextAuth, limits: configuration.pop3Limits)
@@ -431,6 +440,7 @@ extension ListenerConfiguration.ServiceProtocol {
         case .pop3: "pop3"
         case .imap: "imap"
         case .submission: "smtp"
+        case .https: "http/1.1"
         }
     }
 }
@@ -442,6 +452,8 @@ extension ListenerConfiguration.ServiceProtocol {
         case .pop3: "-ERR [SYS/TEMP] Too many connections, try again later."
         case .imap: "* BYE [UNAVAILABLE] Too many connections, try again later."
         case .submission: "421 4.7.0 \(hostname) Too many connections, try again later"
+        // The handler ends the line with CRLF, which ends the head: a 503 without content.
+        case .https: "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 60\r\nContent-Length: 0\r\nConnection: close\r\n"
         }
     }
 }

@@ -129,7 +129,7 @@ struct ConfigRefusalTests {
                 path: "/etc/loft/loft.toml",
                 #"/etc/loft/loft.toml: tls.min_version: must be "1.2" or "1.3", got "1.1""#),
         Refusal("unknown protocol", replacing: "protocol = \"pop3\"", with: "protocol = \"smtp\"",
-                #"loft.toml: listener[0].protocol: must be "pop3", "imap" or "submission", got "smtp""#),
+                #"loft.toml: listener[0].protocol: must be "pop3", "imap", "submission" or "https", got "smtp""#),
         Refusal("unknown tls mode", replacing: "tls = \"none\"", with: "tls = \"ssl\"",
                 #"loft.toml: listener[0].tls: must be "starttls", "implicit" or "none", got "ssl""#),
         Refusal("implicit TLS without [tls]", replacing: "tls = \"none\"", with: "tls = \"implicit\"",

@@ -98,9 +98,10 @@ struct SampleConfigurationTests {
         #expect(config.tls?.minVersion == .tls12)
         #expect(config.auth.passwdFile == "/home/alice/loft-data/passwd")
         #expect(config.listeners.map(\.address.description)
-            == ["127.0.0.1:1110", "127.0.0.1:1995", "127.0.0.1:1587", "127.0.0.1:1465", "127.0.0.1:1143", "127.0.0.1:1993"])
-        #expect(config.listeners.map(\.protocol) == [.pop3, .pop3, .submission, .submission, .imap, .imap])
-        #expect(config.listeners.map(\.tls) == [.starttls, .implicit, .starttls, .implicit, .starttls, .implicit])
+            == ["127.0.0.1:1110", "127.0.0.1:1995", "127.0.0.1:1587", "127.0.0.1:1465", "127.0.0.1:1143", "127.0.0.1:1993",
+                "127.0.0.1:1443"])
+        #expect(config.listeners.map(\.protocol) == [.pop3, .pop3, .submission, .submission, .imap, .imap, .https])
+        #expect(config.listeners.map(\.tls) == [.starttls, .implicit, .starttls, .implicit, .starttls, .implicit, .implicit])
         #expect(config.submission == SubmissionSettings())
         #expect(config.delivery.localDomains == ["localhost"])
         #expect(config.listeners.allSatisfy { !$0.allowPlaintextAuth })

@@ -187,6 +187,21 @@ import TestSupport
         #expect(!text.contains("PROBLEM"), "\(text)")
     }
 
+    @Test("an https listener is served by loft but not probed (the probes speak mail protocols): a warning, exit 0")
+    func httpsListener() async throws {
+        let stack = try await Self.stack([("https", "implicit"), ("imap", "implicit")])
+        defer { stack.cleanUp() }
+        try await stack.server.start(expectedListeners: 2)
+
+        let result = try await Self.doctor(stack.server)
+        let text = result.output
+        #expect(result.status == 0, "\(text)")
+        #expect(text.contains("warning: https listener 127.0.0.1:\(stack.listeners.ports[0]) is not probed: doctor checks the mail protocols"),
+                "\(text)")
+        #expect(text.contains("imap listener 127.0.0.1:\(stack.listeners.ports[1])\n  TLS       implicit TLS"), "\(text)")
+        #expect(!text.contains("PROBLEM"), "\(text)")
+    }
+
     @Test("an SNI certificate whose key belongs to another certificate: exit 1, that entry named, its key_matches false")
     func sniKeyMismatch() async throws {
         let dns = try Self.dnsServer()

@@ -171,6 +171,12 @@ public struct DoctorCheck: Sendable {
         case .servedByLoft, .listeningOwnerHidden:
             break
         }
+        // The probes speak the mail protocols (greeting, capabilities, STARTTLS); HTTPS has none of that.
+        if listener.protocol == .https {
+            report.warnings.append("\(report.label) is not probed: doctor checks the mail protocols; check it with "
+                + "curl https://mta-sts.\(configuration.domain)/.well-known/mta-sts.txt (from where senders connect)")
+            return report
+        }
         // A PROXY listener closes (or waits on) a client that sends no PROXY header, as a probe would.
         if listener.trustedProxies != nil {
             report.warnings.append("\(report.label) is not probed: it expects a PROXY protocol header first; "

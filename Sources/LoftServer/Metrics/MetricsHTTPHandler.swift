@@ -60,7 +60,7 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard context.channel.isActive else { return }
             switch result {
             case .success(let body):
-                self.send(.ok, body: body, contentType: Self.contentType, to: head, context: context)
+                HTTPResponseWriter.write(.ok, body: body, contentType: Self.contentType, to: head, context: context)
             case .failure:
                 self.send(.internalServerError, text: "The metrics could not be gathered.\n", to: head, context: context)
             }
@@ -71,21 +71,8 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         _ status: HTTPResponseStatus, text: String, to request: HTTPRequestHead, context: ChannelHandlerContext,
         extra: [(String, String)] = []
     ) {
-        send(status, body: context.channel.allocator.buffer(string: text), contentType: "text/plain; charset=utf-8",
-             to: request, context: context, extra: extra)
-    }
-
-    private func send(
-        _ status: HTTPResponseStatus, body: ByteBuffer, contentType: String, to request: HTTPRequestHead,
-        context: ChannelHandlerContext, extra: [(String, String)] = []
-    ) {
-        let keepAlive = request.isKeepAlive
-        var headers = HTTPHeaders([("Content-Type", contentType), ("Content-Length", "\(body.readableBytes)")] + extra)
-        if !keepAlive { headers.add(name: "Connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
-        // RFC 9110 §9.3.2: HEAD gets the headers GET would, without the content.
-        if request.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+        HTTPResponseWriter.write(
+            status, body: context.channel.allocator.buffer(string: text), contentType: "text/plain; charset=utf-8",
+            headers: extra, to: request, context: context)
     }
 }

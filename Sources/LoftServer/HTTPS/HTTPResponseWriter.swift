@@ -1,0 +1,22 @@
+import NIOCore
+import NIOHTTP1
+
+/// Writes one whole HTTP/1.1 response on a server pipeline (`configureHTTPServerPipeline`), for the
+/// metrics endpoint and the HTTPS listener alike: `Content-Type`, `Content-Length`, no content for a HEAD
+/// (RFC 9110 §9.3.2), and the connection closed after it unless the request keeps it alive.
+enum HTTPResponseWriter {
+    /// - Parameter close: close after this response even on a keep-alive connection.
+    static func write(
+        _ status: HTTPResponseStatus, body: ByteBuffer, contentType: String, headers extra: [(String, String)] = [],
+        to request: HTTPRequestHead, close: Bool = false, context: ChannelHandlerContext
+    ) {
+        let keepAlive = request.isKeepAlive && !close
+        var headers = HTTPHeaders([("Content-Type", contentType), ("Content-Length", "\(body.readableBytes)")] + extra)
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        let head = HTTPResponseHead(version: request.version, status: status, headers: headers)
+        context.write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
+        if request.method != .HEAD { context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(body))), promise: nil) }
+        let written = context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)))
+        if !keepAlive { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+    }
+}
