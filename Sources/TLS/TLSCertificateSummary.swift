@@ -50,7 +50,7 @@ public struct TLSCertificateSummary: Sendable, Equatable {
     public static func publicKeySHA256(privateKeyFile path: String) throws -> String {
         let key = try PEMFiles.privateKey(at: path)
         defer { EVP_PKEY_free(key) }
-        return hex(sha256(der(key, i2d_PUBKEY)))
+        return SHA256Digest.hex(SHA256Digest.digest(der(key, i2d_PUBKEY)))
     }
 
     /// Summarises an `X509*` (borrowed, not freed).

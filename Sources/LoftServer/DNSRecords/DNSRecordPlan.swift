@@ -1,4 +1,5 @@
 import Config
+import Delivery
 
 /// One DNS record a domain needs for this Loft, as `loft dns` prints it and `loft dns --check` looks for it.
 public struct PlannedRecord: Sendable, Equatable {
@@ -99,6 +100,21 @@ public enum DNSRecordPlan {
             name: "_smtp._tls.\(domain)", expectation: .tags(version: "v=TLSRPTv1", required: [.init("rua", postmaster)]),
             data: quoted(tlsRPT),
             purpose: "TLS-RPT (RFC 8460): sending servers report TLS failures with \(domain) to postmaster@\(domain)."))
+
+        // The policy and the autoconfig documents are served only by an https listener (port 443).
+        if configuration.listeners.contains(where: { $0.protocol == .https }) {
+            let policy = MTASTSPublishedPolicy(settings: configuration.mtaSTS, hostname: host)
+            records.append(PlannedRecord(
+                name: "_mta-sts.\(domain)", expectation: .tags(version: "v=STSv1", required: [.init("id", policy.id)]),
+                data: quoted(policy.record),
+                purpose: "MTA-STS (RFC 8461): the id of the policy served now (mode \(policy.policy.mode.rawValue)); it changes with the policy."))
+            records.append(PlannedRecord(
+                name: "mta-sts.\(domain)", expectation: .alias(of: host), data: "\(host).",
+                purpose: "Sending servers fetch the MTA-STS policy from https://mta-sts.\(domain)/ (this server's https listener)."))
+            records.append(PlannedRecord(
+                name: "autoconfig.\(domain)", expectation: .alias(of: host), data: "\(host).",
+                purpose: "Thunderbird fetches its account settings from https://autoconfig.\(domain)/ (this server's https listener)."))
+        }
 
         if let current = keys.certificateKeySHA256 {
             records.append(PlannedRecord(
