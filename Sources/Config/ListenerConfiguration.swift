@@ -1,10 +1,12 @@
 /// One `[[listener]]`: a protocol served on an address with its own TLS mode.
 public struct ListenerConfiguration: Sendable, Equatable {
-    /// The service a listener speaks (`protocol = "pop3" | "imap" | "submission"`).
+    /// The service a listener speaks (`protocol = "pop3" | "imap" | "submission" | "http"`).
     public enum ServiceProtocol: String, Sendable, Equatable, CaseIterable {
         case pop3
         case imap
         case submission
+        /// Port 80: ACME http-01 challenges (RFC 8555 §8.3); every other request is redirected to HTTPS.
+        case http
     }
 
     /// How TLS is used on a listener (`tls = "starttls" | "implicit" | "none"`).

@@ -20,16 +20,21 @@ public struct TLSSettings: Sendable, Equatable {
     public var minVersion: MinimumVersion
     /// More certificates, chosen by the SNI name the client sends (`[[tls.sni]]`).
     public var sni: [SNICertificate]
+    /// `[tls.acme]`: certificates from an ACME CA. When set, `certificate` and `private_key` are either the
+    /// ACME files (no static default configured) or `sni` has an entry with the ACME files per ACME name.
+    public var acme: ACMESettings?
 
     public init(
         certificate: String,
         privateKey: String,
         minVersion: MinimumVersion = TLSSettings.defaultMinVersion,
-        sni: [SNICertificate] = []
+        sni: [SNICertificate] = [],
+        acme: ACMESettings? = nil
     ) {
         self.certificate = certificate
         self.privateKey = privateKey
         self.minVersion = minVersion
         self.sni = sni
+        self.acme = acme
     }
 }

@@ -38,7 +38,8 @@ public struct DoctorCheck: Sendable {
         let dataDirectory = (try? await runtime.blocking { Self.dataDirectory(configuration) })
             ?? DoctorDataDirectory(path: configuration.dataDirectory, checkedAs: nil, problems: [], warnings: [])
         var listeners: [DoctorListener] = []
-        for listener in configuration.listeners {
+        // An http listener (ACME http-01) speaks no mail protocol to probe.
+        for listener in configuration.listeners where listener.protocol != .http {
             let state = (try? await runtime.blocking { Self.portState(listener.address.port) }) ?? .free
             listeners.append(await self.listener(listener, port: state, certificates: certificates, runtime: runtime))
         }

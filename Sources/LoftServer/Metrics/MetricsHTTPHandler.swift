@@ -5,7 +5,7 @@ import NIOHTTP1
 /// exposition format; any other path is 404, any other method on it 405. Requests on a keep-alive
 /// connection are answered in order (NIO's `HTTPServerPipelineHandler` in front holds the next one back).
 /// Not Sendable: use it on its channel's event loop only.
-final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class MetricsHTTPHandler: HTTPResponseWriting, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -65,27 +65,5 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 self.send(.internalServerError, text: "The metrics could not be gathered.\n", to: head, context: context)
             }
         }
-    }
-
-    private func send(
-        _ status: HTTPResponseStatus, text: String, to request: HTTPRequestHead, context: ChannelHandlerContext,
-        extra: [(String, String)] = []
-    ) {
-        send(status, body: context.channel.allocator.buffer(string: text), contentType: "text/plain; charset=utf-8",
-             to: request, context: context, extra: extra)
-    }
-
-    private func send(
-        _ status: HTTPResponseStatus, body: ByteBuffer, contentType: String, to request: HTTPRequestHead,
-        context: ChannelHandlerContext, extra: [(String, String)] = []
-    ) {
-        let keepAlive = request.isKeepAlive
-        var headers = HTTPHeaders([("Content-Type", contentType), ("Content-Length", "\(body.readableBytes)")] + extra)
-        if !keepAlive { headers.add(name: "Connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
-        // RFC 9110 §9.3.2: HEAD gets the headers GET would, without the content.
-        if request.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
     }
 }
