@@ -1,7 +1,24 @@
-import Foundation
+public import Foundation
 public import Logging
 public import NIOPosix
+import Synchronization
 public import TLS
+
+/// The notAfter of the ACME certificate in use (nil while there is only the temporary one), for the
+/// metrics endpoint. Thread-safe.
+public final class ACMECertificateStatus: Sendable {
+    private let notAfter = Mutex<Date?>(nil)
+
+    public init() {}
+
+    public var currentNotAfter: Date? {
+        notAfter.withLock { $0 }
+    }
+
+    func record(_ leaf: TLSCertificateSummary?) {
+        notAfter.withLock { $0 = leaf.flatMap { $0.subject == $0.issuer ? nil : $0.notAfter } }
+    }
+}
 
 /// Keeps the ACME certificate current: obtains it when there is none (or only the temporary self-signed
 /// one), renews it two thirds into its lifetime, retries failures with exponential backoff, logs loudly
@@ -14,17 +31,19 @@ public struct ACMECertificateManager: Sendable {
     let responder: any ACMEChallengeResponder
     let threadPool: NIOThreadPool
     let logger: Logger
+    let status: ACMECertificateStatus
     let installed: @Sendable (TLSCertificateSummary) async -> Void
 
     public init(request: ACMEOrderRequest, store: ACMECertificateStore, issuer: ACMEIssuer,
                 responder: any ACMEChallengeResponder, threadPool: NIOThreadPool, logger: Logger,
-                installed: @escaping @Sendable (TLSCertificateSummary) async -> Void) {
+                status: ACMECertificateStatus, installed: @escaping @Sendable (TLSCertificateSummary) async -> Void) {
         self.request = request
         self.store = store
         self.issuer = issuer
         self.responder = responder
         self.threadPool = threadPool
         self.logger = logger
+        self.status = status
         self.installed = installed
     }
 
@@ -35,6 +54,7 @@ public struct ACMECertificateManager: Sendable {
         while !Task.isCancelled {
             let store = self.store
             let leaf = try? await threadPool.runIfActive { store.currentLeaf() }
+            status.record(leaf)
             let now = Date()
             if let leaf, leaf.subject != leaf.issuer, ACMERenewalSchedule.isNearExpiry(leaf, now: now),
                lastWarning.map({ now.timeIntervalSince($0) >= 86400 }) ?? true {

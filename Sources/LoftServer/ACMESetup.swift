@@ -70,7 +70,7 @@ enum ACMESetup {
     /// The manager that keeps the certificate current; `reload` puts a new one on every listener.
     static func makeManager(
         _ acme: ACMESettings, challenges: TLSALPNChallenges, http01: HTTP01Challenges, group: any EventLoopGroup,
-        threadPool: NIOThreadPool, logger: Logger, reload: @escaping @Sendable () async -> Void
+        threadPool: NIOThreadPool, logger: Logger, status: ACMECertificateStatus, reload: @escaping @Sendable () async -> Void
     ) throws -> ACMECertificateManager {
         let tlsContext: TLSClientContext
         do {
@@ -87,7 +87,8 @@ enum ACMESetup {
             keyType: acme.keyType == .rsa2048 ? .rsa2048 : .ecdsaP256)
         let issuer = ACMEIssuer(http: ACMEHTTPClient(tlsContext: tlsContext, group: group), threadPool: threadPool, logger: logger)
         return ACMECertificateManager(
-            request: request, store: store(acme), issuer: issuer, responder: responder, threadPool: threadPool, logger: logger
+            request: request, store: store(acme), issuer: issuer, responder: responder, threadPool: threadPool, logger: logger,
+            status: status
         ) { _ in await reload() }
     }
 }

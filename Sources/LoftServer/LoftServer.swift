@@ -79,6 +79,8 @@ public final class LoftServer: Sendable {
     /// The http-01 key authorizations the `http` listeners serve.
     private let http01: HTTP01Challenges
     private let acmeTask = Mutex<Task<Void, Never>?>(nil)
+    /// The ACME certificate's expiry, for the metrics endpoint.
+    private let acmeStatus = ACMECertificateStatus()
     private let running = Mutex<Running>(Running(serverChannels: []))
 
     /// Loads users and certificates (blocking, before any event loop work) and checks them.
@@ -156,7 +158,8 @@ public final class LoftServer: Sendable {
             serviceLogger[metadataKey: "service"] = "acme"
             let acmeLogger = serviceLogger, pool = diskPool
             self.acmeManager = try ACMESetup.makeManager(
-                acme, challenges: challenges, http01: http01, group: group, threadPool: pool, logger: acmeLogger
+                acme, challenges: challenges, http01: http01, group: group, threadPool: pool, logger: acmeLogger,
+                status: acmeStatus
             ) {
                 // Every listener takes the new certificate for new connections; live ones keep theirs.
                 await Self.reloadCertificates(tlsProviders, pool: pool, logger: acmeLogger)
@@ -245,7 +248,7 @@ public final class LoftServer: Sendable {
         }
         if let metrics = configuration.metrics {
             do {
-                let channel = try MetricsEndpoint(outbound: outbound).bind(host: metrics.listen.host, port: metrics.listen.port, group: group)
+                let channel = try MetricsEndpoint(outbound: outbound, acme: acmeManager == nil ? nil : acmeStatus).bind(host: metrics.listen.host, port: metrics.listen.port, group: group)
                 channels.append(channel)
                 let address = ListenAddress(
                     host: channel.localAddress?.ipAddress ?? metrics.listen.host, port: channel.localAddress?.port ?? metrics.listen.port)

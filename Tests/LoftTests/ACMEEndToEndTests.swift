@@ -14,7 +14,7 @@ import Testing
         let dns: TestDNSServer
         let pebble: TestPebble
         let loft: LoftProcess
-        let imaps: Int, pop3s: Int, submissions: Int, http: Int
+        let imaps: Int, pop3s: Int, submissions: Int, http: Int, metrics: Int
 
         /// - Parameter challenge: "tls-alpn-01" or "http-01" (adds an http listener, pebble's httpPort).
         init(challenge: String = "tls-alpn-01", validity: Int? = nil) throws {
@@ -23,12 +23,16 @@ import Testing
             pop3s = try FreePort.loopback()
             submissions = try FreePort.loopback()
             http = try FreePort.loopback()
+            metrics = try FreePort.loopback()
             pebble = try TestPebble(httpPort: http, tlsPort: imaps, dnsPort: dns.port, validity: validity)
             var config = "\n[[listener]]\nprotocol = \"http\"\naddress = \"127.0.0.1:\(http)\"\ntls = \"none\"\n"
             for (proto, port) in [("imap", imaps), ("pop3", pop3s), ("submission", submissions)] {
                 config += "\n[[listener]]\nprotocol = \"\(proto)\"\naddress = \"127.0.0.1:\(port)\"\ntls = \"implicit\"\n"
             }
             config += """
+
+            [metrics]
+            listen = "127.0.0.1:\(metrics)"
 
             [tls.acme]
             directory = "\(pebble.directoryURL)"
@@ -94,6 +98,11 @@ import Testing
         // pebble really validated: its VA connected to Loft's IMAPS port with acme-tls/1.
         #expect(lab.loft.log.contains("challenge=tls-alpn-01"), "\(lab.loft.log)")
         #expect(lab.pebble.log.contains("set VALID by completed challenge"), "\(lab.pebble.log)")
+        let scrape = try await Subprocess.run("curl", ["-sS", "http://127.0.0.1:\(lab.metrics)/metrics"])
+        let gauge = scrape.output.split(separator: "\n").first { $0.hasPrefix("loft_acme_certificate_expiry_seconds ") }
+        let secondsLeft = try #require(gauge.flatMap { Double($0.split(separator: " ")[1]) }, "\(scrape.output)")
+        // pebble's default lifetime is five years.
+        #expect(secondsLeft > 365 * 86400, "\(scrape.output)")
         let files = try FileManager.default.attributesOfItem(atPath: "\(lab.loft.directory.path)/data/acme/certificate.pem")
         #expect((files[.posixPermissions] as? Int) == 0o600)
         let account = try FileManager.default.attributesOfItem(atPath: "\(lab.loft.directory.path)/data/acme/account.key")
