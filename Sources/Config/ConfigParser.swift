@@ -398,6 +398,9 @@ struct ConfigParser {
             let plaintext = attempt { try entry.bool("allow_plaintext_auth") } ?? false
             let withheld = withheldCapabilities(entry, service: service)
             let trustedProxies = trustedProxies(entry)
+            if service == .http, trustedProxies != nil {
+                problems.record(entry.error("proxy_protocol", "an http listener does not read PROXY headers; remove it"))
+            }
             if let service, let address, let tlsMode {
                 listeners.append(ListenerConfiguration(
                     protocol: service, address: address, tls: tlsMode, allowPlaintextAuth: plaintext,

@@ -20,9 +20,12 @@ enum ACMESetup {
         let store = store(acme)
         do {
             try store.prepare()
-            if store.currentLeaf() == nil {
+            // An expired certificate (the CA unreachable for too long) would keep the listeners from starting.
+            let leaf = store.currentLeaf()
+            if leaf.map({ $0.notAfter.timeIntervalSinceNow < 3600 }) ?? true {
                 try store.installPlaceholder(names: acme.names)
-                logger.warning("no ACME certificate yet: listeners start on a temporary self-signed certificate",
+                logger.warning(leaf == nil ? "no ACME certificate yet: listeners start on a temporary self-signed certificate"
+                                           : "the ACME certificate has expired: listeners start on a temporary self-signed certificate",
                                metadata: ["file": "\(acme.certificatePath)"])
             }
             if let name = configuration.user, geteuid() == 0 {

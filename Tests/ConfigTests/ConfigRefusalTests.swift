@@ -143,6 +143,10 @@ struct ConfigRefusalTests {
                     + "[[tls.sni]]\nhostname = \"mail.example.org\"\ncertificate = \"c.pem\"\nprivate_key = \"k.pem\"\n"
                     + "[tls.acme]\nterms_agreed = true\n",
                 "loft.toml: tls.acme.names: mail.example.org has a static certificate in tls.sni[0]; list it in one place only"),
+        Refusal("an http listener behind a PROXY-protocol balancer",
+                replacing: "protocol = \"pop3\"\naddress = \"127.0.0.1:110\"\ntls = \"none\"",
+                with: "protocol = \"http\"\naddress = \"127.0.0.1:80\"\ntls = \"none\"\nproxy_protocol = true\nproxy_trusted = [\"10.0.0.5\"]",
+                "loft.toml: listener[0].proxy_protocol: an http listener does not read PROXY headers; remove it"),
         Refusal("an http listener with TLS", replacing: "protocol = \"pop3\"\naddress = \"127.0.0.1:110\"\ntls = \"none\"",
                 with: "protocol = \"http\"\naddress = \"127.0.0.1:80\"\ntls = \"implicit\"",
                 #"loft.toml: listener[0].tls: an http listener (ACME http-01 challenges, redirects to HTTPS) must have tls = "none""#),

@@ -213,4 +213,15 @@ import Testing
         #expect(lab.loft.log.contains("reason=two thirds of the certificate's lifetime have passed")
                 || lab.loft.log.contains("two thirds of the certificate"), "\(lab.loft.log)")
     }
+
+    @Test("--check-config before the first certificate: OK, checked against a placeholder, data_dir untouched")
+    func checkConfigBeforeIssuance() async throws {
+        let lab = try Lab()
+        defer { lab.cleanUp() }
+        try await lab.loft.makeCertificate()
+        let result = try await Subprocess.run(LoftProcess.executable, ["serve", "--config", lab.loft.configPath, "--check-config"])
+        #expect(result.status == 0, "\(result.output) \(result.errors)")
+        #expect(result.output.contains("OK, 4 listeners"), "\(result.output)")
+        #expect(!FileManager.default.fileExists(atPath: "\(lab.loft.directory.path)/data/acme"))
+    }
 }
