@@ -223,5 +223,8 @@ import Testing
         #expect(result.status == 0, "\(result.output) \(result.errors)")
         #expect(result.output.contains("OK, 4 listeners"), "\(result.output)")
         #expect(!FileManager.default.fileExists(atPath: "\(lab.loft.directory.path)/data/acme"))
+        let doctor = try await Subprocess.run(LoftProcess.executable, ["doctor", "--config", lab.loft.configPath], timeout: .seconds(60))
+        #expect(doctor.output.contains("no ACME certificate obtained yet; loft serve starts on a temporary self-signed one and asks "
+                                       + lab.pebble.directoryURL), "\(doctor.output) \(doctor.errors)")
     }
 }
