@@ -66,6 +66,7 @@ static inline int cssl_SSL_get_ex_new_index(void) { return SSL_get_ex_new_index(
 static inline unsigned long cssl_name_print_flags(void) {
     return (XN_FLAG_RFC2253 | ASN1_STRFLGS_UTF8_CONVERT) & ~(unsigned long)ASN1_STRFLGS_ESC_MSB;
 }
+
 // ACME (RFC 8555): the CSR's subjectAltName and the RFC 8737 tls-alpn-01 certificate.
 /// Adds a subjectAltName extension ("DNS:a,DNS:b") to a CSR (the STACK_OF macros are not importable).
 static inline int cssl_REQ_add_subject_alt_name(X509_REQ *req, const char *value) {

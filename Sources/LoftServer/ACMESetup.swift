@@ -22,7 +22,7 @@ enum ACMESetup {
             try store.prepare()
             // An expired certificate (the CA unreachable for too long) would keep the listeners from starting.
             let leaf = store.currentLeaf()
-            if leaf.map({ $0.notAfter.timeIntervalSinceNow < 3600 }) ?? true {
+            if leaf.map({ $0.notAfter.timeIntervalSinceNow < 60 }) ?? true {
                 try store.installPlaceholder(names: acme.names)
                 logger.warning(leaf == nil ? "no ACME certificate yet: listeners start on a temporary self-signed certificate"
                                            : "the ACME certificate has expired: listeners start on a temporary self-signed certificate",

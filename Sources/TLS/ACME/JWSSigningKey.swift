@@ -8,6 +8,7 @@ internal import COpenSSL
 public final class JWSSigningKey: @unchecked Sendable {
     public enum KeyType: String, Sendable, Equatable, CaseIterable {
         case ecdsaP256 = "ecdsa-p256"
+        /// RSA: generated with 2048 bits; a loaded key may be longer.
         case rsa2048 = "rsa-2048"
     }
 
@@ -35,7 +36,7 @@ public final class JWSSigningKey: @unchecked Sendable {
         EVP_PKEY_free(key)
     }
 
-    /// A fresh key. Blocking for RSA (tens of milliseconds): call it off the event loop.
+    /// A fresh key. Blocking (RSA takes tens of milliseconds): call it off the event loop.
     public static func generate(_ type: KeyType) throws -> JWSSigningKey {
         ERR_clear_error()
         guard let key = type == .ecdsaP256 ? cssl_EC_gen_P256() : cssl_RSA_gen(2048) else {

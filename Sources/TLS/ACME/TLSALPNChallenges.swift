@@ -18,8 +18,9 @@ public final class TLSALPNChallenges: Sendable {
     /// Answers validations for `name` with a fresh certificate for `keyAuthorization` until `remove`.
     /// Blocking (key generation): call off the event loop.
     public func add(name: String, keyAuthorization: String) throws {
+        let name = name.lowercased()
         let certificate = try TLSALPNChallengeCertificate(name: name, keyAuthorization: keyAuthorization)
-        certificates.withLock { $0[name.lowercased()] = certificate }
+        certificates.withLock { $0[name] = certificate }
     }
 
     public func remove(name: String) {
