@@ -73,6 +73,9 @@ public struct ACMEIssuer: Sendable {
             try await authorize(authorizationURL, session: &session, responder: responder)
         }
 
+        // RFC 8555 §7.4: finalize once the order is "ready" (the CA may take a moment after the last authorization).
+        order = try await poll(orderURL, session: &session, what: "the order for \(request.names.joined(separator: ", "))",
+                               first: order.status == "pending" ? nil : order, isPending: { $0.status == "pending" })
         let certificateKey = try await threadPool.runIfActive { try JWSSigningKey.generate(request.keyType) }
         let csr = try await threadPool.runIfActive { try CertificateSigningRequest.der(names: request.names, key: certificateKey) }
         struct Finalize: Encodable { var csr: String }

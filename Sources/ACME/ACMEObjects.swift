@@ -3,8 +3,6 @@ public struct ACMEDirectory: Sendable, Equatable, Decodable {
     public var newNonce: String
     public var newAccount: String
     public var newOrder: String
-    /// ACME Renewal Information (RFC 9773), when the CA offers it.
-    public var renewalInfo: String?
     public var meta: Meta?
 
     public struct Meta: Sendable, Equatable, Decodable {
