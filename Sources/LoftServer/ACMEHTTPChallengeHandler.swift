@@ -4,14 +4,17 @@ import NIOHTTP1
 import NIOPosix
 
 /// An `http` listener (port 80): answers ACME http-01 challenges (RFC 8555 §8.3) and redirects every other
-/// request to the same path over HTTPS with a 301. Requests whose head NIO cannot parse get NIO's 400;
-/// a body larger than `maximumBodySize` or a connection idle for `idleTimeout` is closed.
+/// request to the same path over HTTPS with a 301. Requests whose head NIO cannot parse (or longer than its
+/// 80 KiB limit) get NIO's 400; a body larger than `maximumBodySize`, a connection idle for `idleTimeout`,
+/// and any connection older than `connectionTimeLimit` are closed.
 /// Not Sendable: use it on its channel's event loop only.
 final class ACMEHTTPChallengeHandler: HTTPResponseWriting {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     static let idleTimeout = TimeAmount.seconds(10)
+    /// However busy a client keeps it (one byte every few seconds), a connection ends after this long.
+    static let connectionTimeLimit = TimeAmount.seconds(30)
     /// Nothing Loft answers here has a body; more than this is not a client worth reading.
     static let maximumBodySize = 16 * 1024
 
@@ -20,6 +23,7 @@ final class ACMEHTTPChallengeHandler: HTTPResponseWriting {
     private let hostname: String
     private var request: HTTPRequestHead?
     private var bodySize = 0
+    private var deadline: Scheduled<Void>?
 
     init(challenges: HTTP01Challenges, hostname: String) {
         self.challenges = challenges
@@ -41,6 +45,17 @@ final class ACMEHTTPChallengeHandler: HTTPResponseWriting {
             }
             .bind(host: host, port: port)
             .wait()
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let channel = context.channel
+        deadline = context.eventLoop.scheduleTask(in: Self.connectionTimeLimit) { channel.close(promise: nil) }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
