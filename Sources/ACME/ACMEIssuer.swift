@@ -61,6 +61,10 @@ public struct ACMEIssuer: Sendable {
                                               signer: .jwk)
         guard let accountURL = account.header("Location") else { throw ACMEError.invalidResponse("newAccount without Location") }
         session.accountURL = accountURL
+        if account.status == 201 {
+            logger.notice("ACME account created (terms_agreed = true)", metadata: [
+                "account": "\(accountURL)", "terms": "\(directory.meta?.termsOfService ?? "none given")"])
+        }
 
         struct NewOrder: Encodable { var identifiers: [ACMEIdentifier] }
         let created = try await session.post(directory.newOrder,

@@ -1,4 +1,5 @@
 import Config
+import Foundation
 import Testing
 
 /// `[tls.acme]`: defaults, and how the ACME certificate joins the static ones.
@@ -41,5 +42,24 @@ struct ConfigACMETests {
         #expect(acme.keyType == .rsa2048 && acme.challenge == .http01)
         #expect(acme.caFile == "/etc/loft/acme-ca.pem")
         #expect(acme.contact == ["mailto:postmaster@example.org"])
+    }
+
+    @Test("the commented [tls.acme] block of etc/loft.toml, uncommented, loads with the values it shows")
+    func sampleBlock() throws {
+        var lines = try String(contentsOfFile: ConfigFixtures.samplePath, encoding: .utf8).components(separatedBy: "\n")
+        let start = try #require(lines.firstIndex(of: "# [tls.acme]"))
+        var index = start
+        while index < lines.count, lines[index].hasPrefix("# ") {
+            lines[index] = String(lines[index].dropFirst(2))
+            index += 1
+        }
+        let config = try LoftConfiguration.parse(lines.joined(separator: "\n"), path: "loft.toml")
+        let acme = try #require(config.tls?.acme)
+        #expect(acme.directory == ACMESettings.letsEncryptDirectory)
+        #expect(acme.names == ["mail.example.org", "mx.example.org"])
+        #expect(acme.contact == ["mailto:postmaster@example.org"])
+        #expect(acme.caFile == "/etc/loft/acme-ca.pem")
+        #expect(config.tls?.certificate == "/etc/loft/tls/fullchain.pem")
+        #expect(config.tls?.sni.map(\.hostname) == ["mail.example.org", "mx.example.org"])
     }
 }
