@@ -5,7 +5,7 @@ import NIOPosix
 public import TLS
 
 /// One HTTP response from the CA.
-public struct ACMEHTTPResponse: Sendable, Equatable {
+public struct ACMEHTTPResponse: Sendable {
     public var status: Int
     /// Header fields as received (names compared case-insensitively through `header(_:)`).
     public var headers: [(String, String)]
@@ -20,16 +20,6 @@ public struct ACMEHTTPResponse: Sendable, Equatable {
     /// The first value of the field `name`.
     public func header(_ name: String) -> String? {
         headers.first { $0.0.caseInsensitiveCompare(name) == .orderedSame }?.1
-    }
-
-    /// All values of the field `name`.
-    public func headers(_ name: String) -> [String] {
-        headers.filter { $0.0.caseInsensitiveCompare(name) == .orderedSame }.map(\.1)
-    }
-
-    public static func == (lhs: ACMEHTTPResponse, rhs: ACMEHTTPResponse) -> Bool {
-        lhs.status == rhs.status && lhs.body == rhs.body
-            && lhs.headers.map { [$0.0, $0.1] } == rhs.headers.map { [$0.0, $0.1] }
     }
 }
 

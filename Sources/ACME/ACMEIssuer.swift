@@ -48,7 +48,7 @@ public struct ACMEIssuer: Sendable {
     }
 
     /// Runs the whole issuance. The agreement to the CA's terms is the admin's (`terms_agreed`).
-    /// - Throws: `ACMEError`.
+    /// - Throws: `ACMEError`; `TLSError` when a key or the CSR cannot be made.
     public func issue(_ request: ACMEOrderRequest, accountKey: JWSSigningKey,
                       responder: any ACMEChallengeResponder) async throws -> ACMEIssuedCertificate {
         var session = ACMESession(http: http, accountKey: accountKey)

@@ -92,7 +92,7 @@ public final class JWSSigningKey: @unchecked Sendable {
 
     /// `{"a":"..","b":".."}` with the keys sorted and no whitespace (RFC 7638 §3.3). The values here are
     /// base64url or fixed names, so they need no escaping.
-    public static func canonicalJSON(_ members: [String: String]) -> String {
+    static func canonicalJSON(_ members: [String: String]) -> String {
         "{" + members.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\"\($0.value)\"" }.joined(separator: ",") + "}"
     }
 
