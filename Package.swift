@@ -95,6 +95,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
         ], swiftSettings: strict),
+        // ACME: certificates from an RFC 8555 CA (client, JWS, challenges, renewal schedule), beside Delivery.
+        // Crypto only through TLS, which owns OpenSSL.
+        .target(name: "ACME", dependencies: [
+            "TLS", "POSIXSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         // IMAP: grammar, incremental command parser, FETCH/SEARCH over MIME, the session on the
         // connection skeleton; mailboxes through MailStore's shared coordinators.
         .target(name: "IMAP", dependencies: [
@@ -115,6 +124,7 @@ let package = Package(
         // Layer 4
         .target(name: "LoftServer", dependencies: [
             "LineProtocol", "TLS", "Deflate", "ProxyProtocol", "Auth", "MailStore", "Config", "POP3", "SMTP", "IMAP", "Delivery", "DNS",
+            "ACME",
             "PostgresUsers",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -199,10 +209,14 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
+        .testTarget(name: "ACMETests", dependencies: [
+            "ACME", "TLS", "TestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: strict),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"], swiftSettings: strict),
         .testTarget(name: "LoftTests", dependencies: [
             "TestSupport",
-            "loft", "LoftServer", "Auth", "MailStore", "Config", "Delivery", "DNS", "TLS",
+            "loft", "LoftServer", "Auth", "MailStore", "Config", "Delivery", "DNS", "TLS", "ACME",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -66,4 +66,30 @@ static inline int cssl_SSL_get_ex_new_index(void) { return SSL_get_ex_new_index(
 static inline unsigned long cssl_name_print_flags(void) {
     return (XN_FLAG_RFC2253 | ASN1_STRFLGS_UTF8_CONVERT) & ~(unsigned long)ASN1_STRFLGS_ESC_MSB;
 }
+
+// ACME (RFC 8555): the CSR's subjectAltName and the RFC 8737 tls-alpn-01 certificate.
+/// Adds a subjectAltName extension ("DNS:a,DNS:b") to a CSR (the STACK_OF macros are not importable).
+static inline int cssl_REQ_add_subject_alt_name(X509_REQ *req, const char *value) {
+    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, value);
+    if (ext == NULL) return 0;
+    STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+    if (exts == NULL) { X509_EXTENSION_free(ext); return 0; }
+    sk_X509_EXTENSION_push(exts, ext);
+    int ok = X509_REQ_add_extensions(req, exts);
+    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+    return ok;
+}
+/// Adds a critical extension with the given OID (dotted text) and DER value to a certificate.
+static inline int cssl_add_critical_ext_der(X509 *cert, const char *oid, const unsigned char *der, int length) {
+    ASN1_OBJECT *object = OBJ_txt2obj(oid, 1);
+    ASN1_OCTET_STRING *value = ASN1_OCTET_STRING_new();
+    int ok = 0;
+    if (object != NULL && value != NULL && ASN1_OCTET_STRING_set(value, der, length) == 1) {
+        X509_EXTENSION *ext = X509_EXTENSION_create_by_OBJ(NULL, object, 1, value);
+        if (ext != NULL) { ok = X509_add_ext(cert, ext, -1); X509_EXTENSION_free(ext); }
+    }
+    ASN1_OBJECT_free(object);
+    ASN1_OCTET_STRING_free(value);
+    return ok;
+}
 #endif

@@ -26,7 +26,7 @@ struct ConfigParser {
         if user?.isEmpty == true {
             problems.record(root.error("user", "must not be empty (leave it out to keep the current user)"))
         }
-        let tls = attempt { try root.table("tls") }.flatMap(parseTLS)
+        let tls = attempt { try root.table("tls") }.flatMap { parseTLS($0, hostname: hostname, dataDirectory: dataDirectory) }
         let auth = parseAuth(root)
         let pop3 = attempt { try root.table("pop3") }.map(parsePOP3) ?? POP3Settings()
         let imap = attempt { try root.table("imap") }.map(parseIMAP) ?? IMAPSettings()
@@ -77,11 +77,15 @@ struct ConfigParser {
 
     // MARK: - Sections
 
-    private func parseTLS(_ section: TableReader) -> TLSSettings? {
-        section.rejectUnknownKeys(known: ["certificate", "private_key", "min_version", "sni", "next_key"], into: problems)
-        let certificate = attempt { try path(section, "certificate") }
+    /// `[tls]`. With `[tls.acme]`, `certificate` and `private_key` may be left out: the ACME certificate is
+    /// then the default one; otherwise it is chosen by SNI for its names.
+    private func parseTLS(_ section: TableReader, hostname: String, dataDirectory: String) -> TLSSettings? {
+        section.rejectUnknownKeys(known: ["certificate", "private_key", "min_version", "sni", "acme", "next_key"], into: problems)
+        let acme = attempt { try section.table("acme") }.flatMap { parseACME($0, hostname: hostname, dataDirectory: dataDirectory) }
+        let staticDefault = acme == nil || section.has("certificate") || section.has("private_key")
+        let certificate = staticDefault ? attempt { try path(section, "certificate") } : acme?.certificatePath
+        let privateKey = staticDefault ? attempt { try path(section, "private_key") } : acme?.certificatePath
         let nextKey = section.has("next_key") ? attempt { try path(section, "next_key") } : nil
-        let privateKey = attempt { try path(section, "private_key") }
         let minVersion = attempt { try section.choice("min_version", of: TLSSettings.MinimumVersion.self) }
             ?? TLSSettings.defaultMinVersion
         var sni: [SNICertificate] = []
@@ -102,8 +106,17 @@ struct ConfigParser {
                 sni.append(SNICertificate(hostname: hostname, certificate: entryCertificate, privateKey: entryKey))
             }
         }
+        if let acme {
+            for name in acme.names {
+                if let entry = seen[name] {
+                    problems.record(section.error("acme.names", "\(name) has a static certificate in \(entry); list it in one place only"))
+                } else if staticDefault {
+                    sni.append(SNICertificate(hostname: name, certificate: acme.certificatePath, privateKey: acme.certificatePath))
+                }
+            }
+        }
         guard let certificate, let privateKey else { return nil }
-        return TLSSettings(certificate: certificate, privateKey: privateKey, minVersion: minVersion, sni: sni, nextKey: nextKey)
+        return TLSSettings(certificate: certificate, privateKey: privateKey, minVersion: minVersion, sni: sni, nextKey: nextKey, acme: acme)
     }
 
     private func parseAuth(_ root: TableReader) -> AuthSettings {
@@ -378,12 +391,15 @@ struct ConfigParser {
                 }
             }
             let tlsMode = required(entry, "tls") { try entry.choice("tls", of: ListenerConfiguration.TLSMode.self) }
-            if let tlsMode, tlsMode != .none, !hasTLS {
+            if let tlsMode, tlsMode != .none, !hasTLS, service != .http {
                 problems.record(entry.error("tls", "\"\(tlsMode.rawValue)\" needs a [tls] certificate and private_key"))
             }
             if service == .https, let tlsMode, tlsMode != .implicit {
                 problems.record(entry.error(
                     "tls", "an https listener needs tls = \"implicit\" (HTTPS is TLS from the first byte), got \"\(tlsMode.rawValue)\""))
+            }
+            if service == .http, let tlsMode, tlsMode != .none {
+                problems.record(entry.error("tls", "an http listener (ACME http-01 challenges, redirects to HTTPS) must have tls = \"none\""))
             }
             let plaintext = attempt { try entry.bool("allow_plaintext_auth") } ?? false
             if service == .https, entry.has("allow_plaintext_auth") {
@@ -391,6 +407,9 @@ struct ConfigParser {
             }
             let withheld = withheldCapabilities(entry, service: service)
             let trustedProxies = trustedProxies(entry)
+            if service == .http, trustedProxies != nil {
+                problems.record(entry.error("proxy_protocol", "an http listener does not read PROXY headers; remove it"))
+            }
             if let service, let address, let tlsMode {
                 listeners.append(ListenerConfiguration(
                     protocol: service, address: address, tls: tlsMode, allowPlaintextAuth: plaintext,

@@ -1,12 +1,14 @@
 /// One `[[listener]]`: a protocol served on an address with its own TLS mode.
 public struct ListenerConfiguration: Sendable, Equatable {
-    /// The service a listener speaks (`protocol = "pop3" | "imap" | "submission" | "https"`).
+    /// The service a listener speaks (`protocol = "pop3" | "imap" | "submission" | "https" | "http"`).
     public enum ServiceProtocol: String, Sendable, Equatable, CaseIterable {
         case pop3
         case imap
         case submission
         /// HTTP/1.1 over implicit TLS: MTA-STS policies and mail-client autoconfiguration documents.
         case https
+        /// Port 80: ACME http-01 challenges (RFC 8555 §8.3); every other request is redirected to HTTPS.
+        case http
     }
 
     /// How TLS is used on a listener (`tls = "starttls" | "implicit" | "none"`).

@@ -23,18 +23,23 @@ public struct TLSSettings: Sendable, Equatable {
     /// A PEM private key staged for the next certificate (`next_key`), so its TLSA record can be published
     /// before the switch (RFC 7671 §8.1); `loft dns` prints it. Not used for TLS.
     public var nextKey: String?
+    /// `[tls.acme]`: certificates from an ACME CA. When set, `certificate` and `private_key` are either the
+    /// ACME files (no static default configured) or `sni` has an entry with the ACME files per ACME name.
+    public var acme: ACMESettings?
 
     public init(
         certificate: String,
         privateKey: String,
         minVersion: MinimumVersion = TLSSettings.defaultMinVersion,
         sni: [SNICertificate] = [],
-        nextKey: String? = nil
+        nextKey: String? = nil,
+        acme: ACMESettings? = nil
     ) {
         self.certificate = certificate
         self.privateKey = privateKey
         self.minVersion = minVersion
         self.sni = sni
         self.nextKey = nextKey
+        self.acme = acme
     }
 }

@@ -17,7 +17,9 @@ extension LoftServer {
         try checkUsers(configuration)
         _ = try loadAliases(configuration)
         var warnings: [String] = []
-        _ = try makeTLSProviders(configuration) { warnings.append($0) }
+        try ACMESetup.withPlaceholder(configuration) { configuration in
+            _ = try makeTLSProviders(configuration) { warnings.append($0) }
+        }
         return warnings
     }
 
@@ -75,8 +77,9 @@ extension LoftServer {
 
     /// One TLS context per protocol: the same certificates everywhere, each with its protocol's
     /// strict-ALPN id. `warn` hears what is wrong with the files once (they are the same for all).
+    /// `challenges`: the pending ACME tls-alpn-01 challenges every listener answers.
     static func makeTLSProviders(
-        _ configuration: LoftConfiguration, warn: (String) -> Void
+        _ configuration: LoftConfiguration, challenges: TLSALPNChallenges? = nil, warn: (String) -> Void
     ) throws -> [ListenerConfiguration.ServiceProtocol: TLSContextProvider] {
         var providers: [ListenerConfiguration.ServiceProtocol: TLSContextProvider] = [:]
         for listener in configuration.listeners where listener.tls != .none && providers[listener.protocol] == nil {
@@ -85,7 +88,7 @@ extension LoftServer {
             }
             let tlsConfiguration = tlsConfiguration(tls, applicationProtocol: listener.protocol.alpnIdentifier)
             do {
-                let provider = try TLSContextProvider(configuration: tlsConfiguration)
+                let provider = try TLSContextProvider(configuration: tlsConfiguration, challenges: challenges)
                 if providers.isEmpty { provider.current.warnings.forEach(warn) }
                 providers[listener.protocol] = provider
             } catch let error as TLSError {

@@ -1,3 +1,4 @@
+import ACME
 import Auth
 import PostgresUsers
 #if canImport(Glibc)
@@ -73,6 +74,13 @@ public final class LoftServer: Sendable {
     /// One TLS context per protocol: the same certificates everywhere, but each protocol's
     /// own strict-ALPN id. Shared by every listener (and connection) of that protocol.
     private let tlsProviders: [ListenerConfiguration.ServiceProtocol: TLSContextProvider]
+    /// With `[tls.acme]`: keeps the ACME certificate current, in a task started by `start`.
+    private let acmeManager: ACMECertificateManager?
+    /// The http-01 key authorizations the `http` listeners serve.
+    private let http01: HTTP01Challenges
+    private let acmeTask = Mutex<Task<Void, Never>?>(nil)
+    /// The ACME certificate's expiry, for the metrics endpoint.
+    private let acmeStatus = ACMECertificateStatus()
     private let running = Mutex<Running>(Running(serverChannels: []))
 
     /// Loads users and certificates (blocking, before any event loop work) and checks them.
@@ -117,9 +125,13 @@ public final class LoftServer: Sendable {
         }
         StartupSweep.run(dataDirectory: configuration.dataDirectory, logger: logger)  // crash leftovers
 
-        self.tlsProviders = try Self.makeTLSProviders(configuration) { warning in
+        // tls-alpn-01 answers (RFC 8737) on every TLS listener, whichever the CA connects to.
+        let challenges = TLSALPNChallenges()
+        if let acme = configuration.tls?.acme { try ACMESetup.prepare(configuration, acme, logger: logger) }
+        let tlsProviders = try Self.makeTLSProviders(configuration, challenges: challenges) { warning in
             logger.warning("certificate", metadata: ["warning": "\(warning)"])
         }
+        self.tlsProviders = tlsProviders
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         self.group = group
@@ -139,6 +151,22 @@ public final class LoftServer: Sendable {
         submissionBackend.spooled.withLock { $0 = { outbound.enqueue(id: $0) } }
         self.diskPool = NIOThreadPool(numberOfThreads: configuration.limits.diskThreads)
         self.passwordPool = NIOThreadPool(numberOfThreads: configuration.limits.authThreads)
+        let http01 = HTTP01Challenges()
+        self.http01 = http01
+        if let acme = configuration.tls?.acme {
+            var serviceLogger = logger
+            serviceLogger[metadataKey: "service"] = "acme"
+            let acmeLogger = serviceLogger, pool = diskPool
+            self.acmeManager = try ACMESetup.makeManager(
+                acme, challenges: challenges, http01: http01, group: group, threadPool: pool, logger: acmeLogger,
+                status: acmeStatus
+            ) {
+                // Every listener takes the new certificate for new connections; live ones keep theirs.
+                await Self.reloadCertificates(tlsProviders, pool: pool, logger: acmeLogger)
+            }
+        } else {
+            self.acmeManager = nil
+        }
         self.connections = ConnectionRegistry(
             maxConnections: configuration.limits.maxConnections, maxPerAddress: configuration.limits.maxConnectionsPerIP)
         self.sessions = SessionCounter(maxPerUserAddress: configuration.limits.maxSessionsPerUserIP)
@@ -203,7 +231,10 @@ public final class LoftServer: Sendable {
         for listener in listeners {
             let channel: any Channel
             do {
-                channel = try bind(listener, services: services, mailListeners: bound)
+                channel = listener.protocol == .http
+                    ? try ACMEHTTPChallengeHandler.bind(host: listener.address.host, port: listener.address.port, group: group,
+                                                        challenges: http01, hostname: configuration.hostname)
+                    : try bind(listener, services: services, mailListeners: bound)
             } catch {
                 for channel in channels { try? channel.close().wait() }
                 throw StartupError(description: ListenFailure.message(listener, error, demo: configuration.sourcePath == nil))
@@ -219,7 +250,7 @@ public final class LoftServer: Sendable {
         }
         if let metrics = configuration.metrics {
             do {
-                let channel = try MetricsEndpoint(outbound: outbound).bind(host: metrics.listen.host, port: metrics.listen.port, group: group)
+                let channel = try MetricsEndpoint(outbound: outbound, acme: acmeManager == nil ? nil : acmeStatus).bind(host: metrics.listen.host, port: metrics.listen.port, group: group)
                 channels.append(channel)
                 let address = ListenAddress(
                     host: channel.localAddress?.ipAddress ?? metrics.listen.host, port: channel.localAddress?.port ?? metrics.listen.port)
@@ -238,6 +269,9 @@ public final class LoftServer: Sendable {
         queuePool.start()
         let outbound = self.outbound
         Task { await outbound.start() }
+        if let acmeManager {
+            acmeTask.withLock { $0 = Task { await acmeManager.run() } }
+        }
         return bound
     }
 
@@ -360,6 +394,8 @@ public final class LoftServer: Sendable {
             return { services, logger in
                 SMTPServerHandler(configuration: configuration, backend: backend, services: services, logger: logger)
             }
+        case .http:
+            preconditionFailure("http listeners are bound by ACMEHTTPChallengeHandler.bind")
         }
     }
 
@@ -379,7 +415,19 @@ public final class LoftServer: Sendable {
     /// SIGHUP: certificates and the passwd-file are read again (PostgreSQL is read on every lookup). New connections get the new
     /// certificate; live ones keep theirs; a broken file keeps the old state and says why.
     public func reload() {
-        for (service, provider) in tlsProviders.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+        Self.reloadCertificates(tlsProviders, logger: logger)
+        guard let passwdFile = users as? PasswdFileUserDatabase else { return }
+        do {
+            try passwdFile.reload()
+            logger.info("reloaded passwd-file", metadata: ["path": "\(configuration.auth.passwdFile)"])
+        } catch {
+            logger.error("passwd-file reload failed, keeping the old one", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Rebuilds every listener's TLS context from its files (blocking).
+    static func reloadCertificates(_ providers: [ListenerConfiguration.ServiceProtocol: TLSContextProvider], logger: Logger) {
+        for (service, provider) in providers.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             do {
                 let warnings = try provider.reload()
                 logger.info("reloaded certificates", metadata: ["protocol": "\(service.rawValue)"])
@@ -388,13 +436,13 @@ public final class LoftServer: Sendable {
                 logger.error("certificate reload failed, keeping the old one", metadata: ["protocol": "\(service.rawValue)", "error": "\(error)"])
             }
         }
-        guard let passwdFile = users as? PasswdFileUserDatabase else { return }
-        do {
-            try passwdFile.reload()
-            logger.info("reloaded passwd-file", metadata: ["path": "\(configuration.auth.passwdFile)"])
-        } catch {
-            logger.error("passwd-file reload failed, keeping the old one", metadata: ["error": "\(error)"])
-        }
+    }
+
+    /// `reloadCertificates` on `pool`, for async callers.
+    static func reloadCertificates(
+        _ providers: [ListenerConfiguration.ServiceProtocol: TLSContextProvider], pool: NIOThreadPool, logger: Logger
+    ) async {
+        _ = try? await pool.runIfActive { reloadCertificates(providers, logger: logger) }
     }
 
     /// Stops accepting, asks every session to say goodbye, force-closes what is left after
@@ -422,6 +470,7 @@ public final class LoftServer: Sendable {
             let closed = remaining.map { $0.close() }
             for future in closed { try? future.wait() }
         }
+        acmeTask.withLock { $0?.cancel() }
         stopQueue(deadline: deadline)
         mailboxes.shutdown()
         try? queuePool.syncShutdownGracefully()
@@ -441,6 +490,7 @@ extension ListenerConfiguration.ServiceProtocol {
         case .imap: "imap"
         case .submission: "smtp"
         case .https: "http/1.1"
+        case .http: "http/1.1"
         }
     }
 }
@@ -454,6 +504,7 @@ extension ListenerConfiguration.ServiceProtocol {
         case .submission: "421 4.7.0 \(hostname) Too many connections, try again later"
         // The handler ends the line with CRLF, which ends the head: a 503 without content.
         case .https: "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 60\r\nContent-Length: 0\r\nConnection: close\r\n"
+        case .http: "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n"
         }
     }
 }

@@ -36,8 +36,27 @@ public enum SelfSignedCertificate {
             throw TLSError.fromOpenSSL(.openSSLFailure, "cannot generate a private key")
         }
         defer { EVP_PKEY_free(key) }
-        guard let certificate = X509_new() else { throw TLSError.fromOpenSSL(.openSSLFailure, "X509_new failed") }
+        let certificate = try makeCertificate(key: key, commonName: commonName, subjectAltNames: sanValue,
+                                              notBefore: notBefore, validDays: validDays)
         defer { X509_free(certificate) }
+
+        let certificatePEM = try pem("certificate") { PEM_write_bio_X509($0, certificate) }
+        let keyPEM = try pem("private key") { PEM_write_bio_PrivateKey($0, key, nil, nil, 0, nil, nil) }
+        try writeFile(privateKeyPath, keyPEM, mode: 0o600)
+        try writeFile(certificatePath, certificatePEM, mode: 0o644)
+    }
+
+    /// A signed self-signed X.509 v3 server certificate for `key` (the caller frees it with `X509_free`).
+    /// - Parameters:
+    ///   - subjectAltNames: in OpenSSL's config syntax (see `subjectAltNameValue`).
+    ///   - addExtensions: adds more extensions before the signature.
+    static func makeCertificate(
+        key: OpaquePointer, commonName: String, subjectAltNames: String, notBefore: Date, validDays: Int,
+        addExtensions: (OpaquePointer) throws -> Void = { _ in }
+    ) throws -> OpaquePointer {
+        guard let certificate = X509_new() else { throw TLSError.fromOpenSSL(.openSSLFailure, "X509_new failed") }
+        var built = false
+        defer { if !built { X509_free(certificate) } }
 
         func check(_ ok: Bool, _ what: String) throws {
             if !ok { throw TLSError.fromOpenSSL(.openSSLFailure, "cannot create the certificate: \(what)") }
@@ -61,19 +80,17 @@ public enum SelfSignedCertificate {
                   "keyUsage")
         try check(cssl_add_self_signed_ext(certificate, NID_ext_key_usage, "serverAuth") == 1, "extendedKeyUsage")
         try check(cssl_add_self_signed_ext(certificate, NID_subject_key_identifier, "hash") == 1, "subjectKeyIdentifier")
-        if !sanValue.isEmpty {
-            try check(cssl_add_self_signed_ext(certificate, NID_subject_alt_name, sanValue) == 1, "subjectAltName")
+        if !subjectAltNames.isEmpty {
+            try check(cssl_add_self_signed_ext(certificate, NID_subject_alt_name, subjectAltNames) == 1, "subjectAltName")
         }
+        try addExtensions(certificate)
         try check(X509_sign(certificate, key, EVP_sha256()) > 0, "signature")
-
-        let certificatePEM = try pem("certificate") { PEM_write_bio_X509($0, certificate) }
-        let keyPEM = try pem("private key") { PEM_write_bio_PrivateKey($0, key, nil, nil, 0, nil, nil) }
-        try writeFile(privateKeyPath, keyPEM, mode: 0o600)
-        try writeFile(certificatePath, certificatePEM, mode: 0o644)
+        built = true
+        return certificate
     }
 
     /// "DNS:a.example,IP:127.0.0.1" for OpenSSL's config syntax.
-    private static func subjectAltNameValue(_ names: [String]) throws -> String {
+    static func subjectAltNameValue(_ names: [String]) throws -> String {
         try names.map { name in
             let isIP = isIPAddress(name)
             // Commas separate entries in OpenSSL's syntax; colons only belong in IPv6 addresses.
@@ -89,7 +106,7 @@ public enum SelfSignedCertificate {
         return inet_pton(AF_INET, text, &storage) == 1 || inet_pton(AF_INET6, text, &storage) == 1
     }
 
-    private static func pem(_ what: String, _ write: (OpaquePointer) -> Int32) throws -> [UInt8] {
+    static func pem(_ what: String, _ write: (OpaquePointer) -> Int32) throws -> [UInt8] {
         guard let bio = BIO_new(BIO_s_mem()) else { throw TLSError.fromOpenSSL(.openSSLFailure, "BIO_new failed") }
         defer { BIO_free(bio) }
         guard write(bio) == 1 else { throw TLSError.fromOpenSSL(.openSSLFailure, "cannot encode the \(what) as PEM") }

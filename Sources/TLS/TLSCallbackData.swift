@@ -8,10 +8,13 @@ final class TLSCallbackData {
     let sniContexts: [String: OpaquePointer]
     /// The strict ALPN id, if any.
     let applicationProtocol: [UInt8]?
+    /// Pending ACME tls-alpn-01 challenges answered on this listener, if any.
+    let challenges: TLSALPNChallenges?
 
-    init(sniContexts: [String: OpaquePointer], applicationProtocol: [UInt8]?) {
+    init(sniContexts: [String: OpaquePointer], applicationProtocol: [UInt8]?, challenges: TLSALPNChallenges?) {
         self.sniContexts = sniContexts
         self.applicationProtocol = applicationProtocol
+        self.challenges = challenges
     }
 
     deinit {
@@ -35,30 +38,44 @@ final class TLSCallbackData {
             }
             _ = cssl_CTX_set_servername_arg(context, arg)
         }
-        if applicationProtocol != nil {
-            SSL_CTX_set_alpn_select_cb(context, { _, out, outLength, offered, offeredLength, arg in
-                guard let arg, let out, let outLength, let offered else { return SSL_TLSEXT_ERR_ALERT_FATAL }
+        if applicationProtocol != nil || challenges != nil {
+            SSL_CTX_set_alpn_select_cb(context, { ssl, out, outLength, offered, offeredLength, arg in
+                guard let ssl, let arg, let out, let outLength, let offered else { return SSL_TLSEXT_ERR_ALERT_FATAL }
                 let data = Unmanaged<TLSCallbackData>.fromOpaque(arg).takeUnretainedValue()
-                guard let wanted = data.applicationProtocol else { return SSL_TLSEXT_ERR_NOACK }
-                // The offer is a list of length-prefixed ids (RFC 7301 section 3.1).
-                var index = 0
-                let total = Int(offeredLength)
-                while index < total {
-                    let length = Int(offered[index])
-                    let start = index + 1
-                    guard start + length <= total else { break }
-                    if length == wanted.count,
-                       UnsafeBufferPointer(start: offered + start, count: length).elementsEqual(wanted) {
-                        out.pointee = offered + start
-                        outLength.pointee = UInt8(length)
-                        return SSL_TLSEXT_ERR_OK
-                    }
-                    index = start + length
+                let offer = UnsafeBufferPointer(start: offered, count: Int(offeredLength))
+                func select(_ id: [UInt8]) -> Bool {
+                    guard let start = TLSCallbackData.position(of: id, in: offer) else { return false }
+                    out.pointee = offered + start
+                    outLength.pointee = UInt8(id.count)
+                    return true
                 }
+                // RFC 8737 §3: a validation connection gets the challenge certificate of the name it asks for.
+                if let challenges = data.challenges, TLSCallbackData.position(of: TLSALPNChallenges.applicationProtocolBytes, in: offer) != nil,
+                   let name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name),
+                   let certificate = challenges.certificate(for: String(cString: name)) {
+                    guard certificate.install(on: ssl), select(TLSALPNChallenges.applicationProtocolBytes) else {
+                        return SSL_TLSEXT_ERR_ALERT_FATAL
+                    }
+                    return SSL_TLSEXT_ERR_OK
+                }
+                guard let wanted = data.applicationProtocol else { return SSL_TLSEXT_ERR_NOACK }
                 // Strict ALPN: OpenSSL answers ALERT_FATAL with a no_application_protocol alert
                 // (RFC 7301 section 3.2).
-                return SSL_TLSEXT_ERR_ALERT_FATAL
+                return select(wanted) ? SSL_TLSEXT_ERR_OK : SSL_TLSEXT_ERR_ALERT_FATAL
             }, arg)
         }
+    }
+
+    /// Where `id` starts in an ALPN offer, a list of length-prefixed ids (RFC 7301 section 3.1).
+    private static func position(of id: [UInt8], in offer: UnsafeBufferPointer<UInt8>) -> Int? {
+        var index = 0
+        while index < offer.count {
+            let length = Int(offer[index])
+            let start = index + 1
+            guard start + length <= offer.count else { return nil }
+            if length == id.count, offer[start..<start + length].elementsEqual(id) { return start }
+            index = start + length
+        }
+        return nil
     }
 }

@@ -125,7 +125,7 @@ public struct TLSCertificateSummary: Sendable, Equatable {
 
     /// The DER encoding of an OpenSSL object through its `i2d_*` function (two passes: length,
     /// then bytes).
-    private static func der(
+    static func der(
         _ object: OpaquePointer?, _ encode: (OpaquePointer?, UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?) -> Int32
     ) -> [UInt8] {
         let length = encode(object, nil)

@@ -105,7 +105,7 @@ extension TLSClientHandler: TLSConnectionEngineDelegate {
         return try makeConfiguredSSL(dane: nil)
     }
 
-    func handshakeCompleted(ssl: OpaquePointer) -> any Sendable {
+    func handshakeCompleted(ssl: OpaquePointer) -> (any Sendable)? {
         let chain = Self.peerChain(of: ssl)
         let version = String(cString: SSL_get_version(ssl))
         let cipher = SSL_get_current_cipher(ssl).flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } ?? "unknown"

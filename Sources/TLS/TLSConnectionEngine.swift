@@ -9,8 +9,8 @@ protocol TLSConnectionEngineDelegate: AnyObject {
     /// configured. The engine attaches the memory BIOs.
     func makeSSL() throws(TLSError) -> OpaquePointer
     /// The handshake has just completed: record what was negotiated and return the user inbound
-    /// event to fire once the held writes have been sent.
-    func handshakeCompleted(ssl: OpaquePointer) -> any Sendable
+    /// event to fire once the held writes have been sent, or nil to close the connection now.
+    func handshakeCompleted(ssl: OpaquePointer) -> (any Sendable)?
 }
 
 /// One TLS connection over OpenSSL and two memory BIOs, the part both `TLSServerHandler` and
@@ -140,7 +140,14 @@ final class TLSConnectionEngine {
         }
         sendCiphertext(context: context, promise: nil, flush: false)
         state = .active
-        guard let event = delegate?.handshakeCompleted(ssl: ssl) else { return }
+        guard let delegate else { return }
+        guard let event = delegate.handshakeCompleted(ssl: ssl) else {
+            // The delegate ends this connection with the handshake (an RFC 8737 validation): nothing
+            // written so far (a greeting) is sent.
+            failPendingWrites(ChannelError.ioOnClosedChannel)
+            close(context: context, mode: .all, promise: nil)
+            return
+        }
         // Writes issued before the handshake go out first, then everything is flushed.
         writePendingWrites(context: context)
         context.flush()

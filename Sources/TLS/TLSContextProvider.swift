@@ -1,20 +1,24 @@
 import Foundation
 import Synchronization
 
-/// Holds a listener's current `TLSServerContext` and rebuilds it on demand (SIGHUP).
+/// Holds a listener's current `TLSServerContext` and rebuilds it on demand (SIGHUP, or a new ACME
+/// certificate written over the old files).
 ///
 /// New connections take `current`; live connections keep the context they started with.
 /// A failed reload leaves `current` untouched.
 public final class TLSContextProvider: Sendable {
     /// The configuration whose files every reload reads again.
     public let configuration: TLSServerConfiguration
+    /// Pending ACME tls-alpn-01 challenges every context of this provider answers (RFC 8737).
+    public let challenges: TLSALPNChallenges?
     private let context: Mutex<TLSServerContext>
 
     /// Builds the first context (blocking: call off the event loop).
     /// - Throws: `TLSError` as `TLSServerContext.init` does.
-    public init(configuration: TLSServerConfiguration) throws {
+    public init(configuration: TLSServerConfiguration, challenges: TLSALPNChallenges? = nil) throws {
         self.configuration = configuration
-        self.context = Mutex(try TLSServerContext(configuration: configuration))
+        self.challenges = challenges
+        self.context = Mutex(try TLSServerContext(configuration: configuration, challenges: challenges))
     }
 
     /// The context new connections should use. Thread-safe.
@@ -28,7 +32,7 @@ public final class TLSContextProvider: Sendable {
     /// - Throws: `TLSError` with the reason; the previous context then stays in use.
     @discardableResult
     public func reload(now: Date = Date()) throws -> [String] {
-        let fresh = try TLSServerContext(configuration: configuration, now: now)
+        let fresh = try TLSServerContext(configuration: configuration, challenges: challenges, now: now)
         context.withLock { $0 = fresh }
         return fresh.warnings
     }

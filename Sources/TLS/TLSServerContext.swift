@@ -28,9 +28,11 @@ public final class TLSServerContext: @unchecked Sendable {
     private let callbackData: TLSCallbackData
 
     /// Builds the context. Blocking (reads files): call it off the event loop.
-    /// - Parameter now: the time certificate validity is checked against.
+    /// - Parameters:
+    ///   - challenges: pending ACME tls-alpn-01 challenges this listener answers (RFC 8737).
+    ///   - now: the time certificate validity is checked against.
     /// - Throws: `TLSError` naming the file and the problem.
-    public init(configuration: TLSServerConfiguration, now: Date = Date()) throws {
+    public init(configuration: TLSServerConfiguration, challenges: TLSALPNChallenges? = nil, now: Date = Date()) throws {
         var alpn: [UInt8]?
         if let id = configuration.applicationProtocol {
             alpn = Array(id.utf8)
@@ -55,7 +57,7 @@ public final class TLSServerContext: @unchecked Sendable {
             for context in sniContexts.values { SSL_CTX_free(context) }
             throw error
         }
-        let callbackData = TLSCallbackData(sniContexts: sniContexts, applicationProtocol: alpn)
+        let callbackData = TLSCallbackData(sniContexts: sniContexts, applicationProtocol: alpn, challenges: challenges)
         callbackData.install(on: defaultContext)
         for context in sniContexts.values { callbackData.install(on: context) }
 

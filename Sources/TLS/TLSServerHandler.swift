@@ -11,7 +11,7 @@ internal import COpenSSL
 /// - Writes and flushes made before the handshake completes are held and sent, in order, right
 ///   after it (an implicit-TLS greeting written in `channelActive` works).
 /// - When the handshake completes it fires `TLSHandshakeCompleted` as a user inbound event and
-///   sets `sessionInfo`.
+///   sets `sessionInfo`; an ACME tls-alpn-01 validation (ALPN `acme-tls/1`) is closed instead.
 /// - A fatal TLS error sends OpenSSL's alert, fires a `TLSError` through `fireErrorCaught`, and
 ///   closes the channel.
 /// - `close` sends close_notify and closes the socket once it is written, or after
@@ -67,8 +67,10 @@ extension TLSServerHandler: TLSConnectionEngineDelegate {
         return ssl
     }
 
-    func handshakeCompleted(ssl: OpaquePointer) -> any Sendable {
+    func handshakeCompleted(ssl: OpaquePointer) -> (any Sendable)? {
         let info = Self.sessionInfo(of: ssl)
+        // RFC 8737 §3: a tls-alpn-01 validation connection ends with its handshake.
+        if info.applicationProtocol == TLSALPNChallenges.applicationProtocol { return nil }
         sessionInfo = info
         return TLSHandshakeCompleted(info: info)
     }

@@ -26,7 +26,7 @@ struct ConfigMultipleProblemsTests {
         let error = try refusal(text)
         #expect(error.lines == [
             #"loft.toml: hostname: must be a host name like "mail.example.org", got "mail example.org""#,
-            #"loft.toml: listener[0].protocol: must be "pop3", "imap", "submission" or "https", got "smtp""#,
+            #"loft.toml: listener[0].protocol: must be "pop3", "imap", "submission", "https" or "http", got "smtp""#,
             #"loft.toml: auth.failure_delay: expected a duration like "500ms", "2s", "10m", "1h" or "5d", got "2 s""#,
         ])
         #expect(error.description == error.lines.joined(separator: "\n"))

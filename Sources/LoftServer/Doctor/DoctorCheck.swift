@@ -38,7 +38,8 @@ public struct DoctorCheck: Sendable {
         let dataDirectory = (try? await runtime.blocking { Self.dataDirectory(configuration) })
             ?? DoctorDataDirectory(path: configuration.dataDirectory, checkedAs: nil, problems: [], warnings: [])
         var listeners: [DoctorListener] = []
-        for listener in configuration.listeners {
+        // An http listener (ACME http-01) speaks no mail protocol to probe.
+        for listener in configuration.listeners where listener.protocol != .http {
             let state = (try? await runtime.blocking { Self.portState(listener.address.port) }) ?? .free
             listeners.append(await self.listener(listener, port: state, certificates: certificates, runtime: runtime))
         }
@@ -72,8 +73,18 @@ public struct DoctorCheck: Sendable {
                 sniHostname: sniHostname, certificatePath: certificatePath, privateKeyPath: keyPath, chain: [],
                 keyMatches: nil, coversHostname: nil, problems: [], warnings: [])
             let key = sniHostname.map { "tls.sni \($0)" } ?? "tls"
+            let acme = tls.acme.flatMap { $0.certificatePath == certificatePath ? $0 : nil }
+            if let acme, access(certificatePath, F_OK) != 0 {
+                certificate.warnings.append("\(key): no ACME certificate obtained yet; loft serve starts on a temporary "
+                                            + "self-signed one and asks \(acme.directory)")
+                return certificate
+            }
             do {
                 certificate.chain = try TLSCertificateSummary.load(pemFile: certificatePath)
+                if let acme, let leaf = certificate.leaf, leaf.subject == leaf.issuer {
+                    certificate.warnings.append("\(key): still the temporary self-signed certificate: the request to "
+                                                + "\(acme.directory) has not succeeded yet (the log lines with service=acme say why)")
+                }
                 certificate.coversHostname = certificate.leaf.map { DoctorRules.covers($0, name: sniHostname ?? configuration.hostname) }
             } catch let error as TLSError {
                 certificate.problems.append("\(key): \(error)" + LoftServer.fix(for: error))

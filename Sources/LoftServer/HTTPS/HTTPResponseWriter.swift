@@ -20,3 +20,24 @@ enum HTTPResponseWriter {
         if !keepAlive { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
     }
 }
+
+/// A handler that answers with `HTTPResponseWriter` (`/metrics`, the ACME http-01 listener).
+protocol HTTPResponseWriting: ChannelInboundHandler where OutboundOut == HTTPServerResponsePart {}
+
+extension HTTPResponseWriting {
+    /// A `text/plain` response.
+    func send(
+        _ status: HTTPResponseStatus, text: String, to request: HTTPRequestHead, context: ChannelHandlerContext,
+        extra: [(String, String)] = []
+    ) {
+        send(status, body: context.channel.allocator.buffer(string: text), contentType: "text/plain; charset=utf-8",
+             to: request, context: context, extra: extra)
+    }
+
+    func send(
+        _ status: HTTPResponseStatus, body: ByteBuffer, contentType: String, to request: HTTPRequestHead,
+        context: ChannelHandlerContext, extra: [(String, String)] = []
+    ) {
+        HTTPResponseWriter.write(status, body: body, contentType: contentType, headers: extra, to: request, context: context)
+    }
+}

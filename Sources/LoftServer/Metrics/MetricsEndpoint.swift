@@ -1,3 +1,4 @@
+import ACME
 import Delivery
 import CoreMetrics
 import Foundation
@@ -18,12 +19,15 @@ struct MetricsEndpoint: Sendable {
     // swift-metrics' gauges (Prometheus has a `Gauge` of its own).
     private let queueEntries: CoreMetrics.Gauge
     private let queueOldestAge: CoreMetrics.Gauge
+    /// With `[tls.acme]`: the ACME certificate's expiry, and a gauge of the seconds left (0 while there is none).
+    private let acme: (status: ACMECertificateStatus, secondsLeft: CoreMetrics.Gauge)?
 
-    init(outbound: OutboundQueue) {
+    init(outbound: OutboundQueue, acme: ACMECertificateStatus? = nil) {
         registry = PrometheusBootstrap.registry  // first: the gauges below are made on it
         self.outbound = outbound
         queueEntries = CoreMetrics.Gauge(label: "loft_queue_entries")
         queueOldestAge = CoreMetrics.Gauge(label: "loft_queue_oldest_age_seconds")
+        self.acme = acme.map { ($0, CoreMetrics.Gauge(label: "loft_acme_certificate_expiry_seconds")) }
     }
 
     /// The whole exposition text, with the queue gauges read now.
@@ -31,6 +35,7 @@ struct MetricsEndpoint: Sendable {
         let queue = await outbound.contents()
         queueEntries.record(queue.entries)
         queueOldestAge.record(queue.oldestArrival.map { max(0, Date().timeIntervalSince($0)) } ?? 0)
+        if let acme { acme.secondsLeft.record(acme.status.currentNotAfter.map { max(0, $0.timeIntervalSinceNow) } ?? 0) }
         return registry.emitToBuffer()
     }
 

@@ -5,7 +5,7 @@ import NIOHTTP1
 /// exposition format; any other path is 404, any other method on it 405. Requests on a keep-alive
 /// connection are answered in order (NIO's `HTTPServerPipelineHandler` in front holds the next one back).
 /// Not Sendable: use it on its channel's event loop only.
-final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class MetricsHTTPHandler: HTTPResponseWriting, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -60,19 +60,10 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard context.channel.isActive else { return }
             switch result {
             case .success(let body):
-                HTTPResponseWriter.write(.ok, body: body, contentType: Self.contentType, to: head, context: context)
+                self.send(.ok, body: body, contentType: Self.contentType, to: head, context: context)
             case .failure:
                 self.send(.internalServerError, text: "The metrics could not be gathered.\n", to: head, context: context)
             }
         }
-    }
-
-    private func send(
-        _ status: HTTPResponseStatus, text: String, to request: HTTPRequestHead, context: ChannelHandlerContext,
-        extra: [(String, String)] = []
-    ) {
-        HTTPResponseWriter.write(
-            status, body: context.channel.allocator.buffer(string: text), contentType: "text/plain; charset=utf-8",
-            headers: extra, to: request, context: context)
     }
 }
