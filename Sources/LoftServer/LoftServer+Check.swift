@@ -18,6 +18,7 @@ extension LoftServer {
         _ = try loadAliases(configuration)
         var warnings: [String] = []
         _ = try makeTLSProviders(configuration) { warnings.append($0) }
+        try checkDKIMKeys(configuration) { warnings.append($0) }
         return warnings
     }
 

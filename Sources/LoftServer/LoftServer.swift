@@ -120,6 +120,9 @@ public final class LoftServer: Sendable {
         self.tlsProviders = try Self.makeTLSProviders(configuration) { warning in
             logger.warning("certificate", metadata: ["warning": "\(warning)"])
         }
+        try Self.checkDKIMKeys(configuration) { warning in
+            logger.warning("DKIM key", metadata: ["warning": "\(warning)"])
+        }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         self.group = group

@@ -54,8 +54,8 @@ public struct TLSCertificateSummary: Sendable, Equatable {
             ipAddresses: alternativeNames.ip,
             notBefore: validity.notBefore ?? .distantPast,
             notAfter: validity.notAfter ?? .distantPast,
-            sha256Fingerprint: Self.hex(Self.sha256(Self.der(certificate, i2d_X509))),
-            publicKeySHA256: Self.hex(Self.sha256(Self.der(X509_get_X509_PUBKEY(certificate), i2d_X509_PUBKEY))),
+            sha256Fingerprint: Self.hex(SHA256Hasher.digest(Self.der(certificate, i2d_X509))),
+            publicKeySHA256: Self.hex(SHA256Hasher.digest(Self.der(X509_get_X509_PUBKEY(certificate), i2d_X509_PUBKEY))),
             publicKeyDescription: Self.keyDescription(X509_get0_pubkey(certificate)))
     }
 
@@ -129,16 +129,6 @@ public struct TLSCertificateSummary: Sendable, Equatable {
             return encode(object, &cursor)
         }
         return written == length ? bytes : []
-    }
-
-    private static func sha256(_ bytes: [UInt8]) -> [UInt8] {
-        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        guard EVP_Digest(bytes, bytes.count, &digest, &length, EVP_sha256(), nil) == 1 else {
-            ERR_clear_error()
-            return []
-        }
-        return Array(digest.prefix(Int(length)))
     }
 
     private static func hex(_ bytes: [UInt8]) -> String {
