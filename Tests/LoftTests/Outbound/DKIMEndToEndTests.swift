@@ -107,6 +107,53 @@ import TLS
         _ = try await lab.waitForLog(containing: ["DKIM-signed", "signatures=2"])
     }
 
+    @Test("local delivery stays unsigned while the remote copy is signed")
+    func localCopyUnsigned() async throws {
+        let keys = try Keys(Array(Self.dualKeys.prefix(1)))
+        defer { keys.remove() }
+        let lab = try OutboundLab(extraConfig: keys.config)
+        defer { lab.cleanUp() }
+        let mx = try lab.startMX("127.0.0.2")
+        try await lab.start()
+        try await lab.submit(to: ["bob@dest.test", "alice@example.org"], message: Self.message, options: ["BODY=8BITMIME"])
+        let received = await mx.waitForMessages(1)
+        try #require(received.count == 1, "\(lab.loft.log)")
+        #expect(Self.signatures(received[0].message).count == 1)
+        let local = try await lab.waitForAliceMessages(1)
+        #expect(!local[0].contains("DKIM-Signature"), "\(local[0])")
+    }
+
+    @Test("a bounce Loft writes to a remote sender is signed with the host name's key, and verifies")
+    func bounceToRemoteSenderSigned() async throws {
+        let keys = try Keys([("mail.example.org", "bounces", .ed25519SHA256, true)])
+        defer { keys.remove() }
+        let aliases = keys.directory + "/aliases"
+        // alice may send as alice@plain.test (RFC 6409 §6.1 sender check), so her bounce goes to a remote MX.
+        try Data("alice@plain.test: alice\n".utf8).write(to: URL(fileURLWithPath: aliases))
+        let lab = try OutboundLab(extraConfig: keys.config + "\n[submission]\naliases_file = \"\(aliases)\"\n")
+        defer { lab.cleanUp() }
+        let mx = try lab.startMX("127.0.0.4", tls: false)
+        try await lab.start()
+        let result = try await Subprocess.python(PythonPOP3.prelude + """
+            import smtplib
+            s = smtplib.SMTP_SSL("127.0.0.1", int(sys.argv[1]), context=tls_context(), timeout=20)
+            s.login("alice", \(LoftProcess.password.debugDescription))
+            s.sendmail("alice@plain.test", ["nobody@nomail.test"], sys.stdin.buffer.read())
+            s.quit()
+            print("sent")
+            """, ["\(lab.loft.port("implicit", protocol: "submission"))"],
+            input: Data("From: alice@plain.test\r\nTo: nobody@nomail.test\r\nSubject: bounce me\r\n\r\nbody\r\n".utf8))
+        try #require(result.output.contains("sent"), "\(result.output) \(result.errors)")
+        let received = await mx.waitForMessages(1)
+        try #require(received.count == 1, "\(lab.loft.log)")
+        #expect(["", "<>"].contains(received[0].envelope.mailFrom) && received[0].envelope.rcptTos == ["alice@plain.test"],
+                "\(received[0].envelope.mailFrom) \(received[0].envelope.rcptTos)")
+        let text = String(decoding: received[0].message, as: UTF8.self)
+        #expect(text.contains("multipart/report") && text.contains("d=mail.example.org;"), "\(text)")
+        let verdict = try DKIMVerifier.verify(received[0].message, records: try keys.records())
+        #expect(verdict.signatures == [true], "\(verdict.log)\n\(text)")
+    }
+
     @Test("BDAT in two chunks (raw CHUNKING commands): the relayed message verifies")
     func bdat() async throws {
         let keys = try Keys(Array(Self.dualKeys.prefix(1)))
