@@ -6,7 +6,7 @@ import TLS
 /// the SHA-256 hash of its relaxed-canonical body, the body read in pieces so memory stays flat.
 struct DKIMMessage {
     /// One header field: its name as written and its lines joined by CRLF (without the final CRLF).
-    struct Field: Equatable {
+    struct Field {
         var name: String
         var bytes: [UInt8]
     }

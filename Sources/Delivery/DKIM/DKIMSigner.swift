@@ -51,8 +51,8 @@ enum DKIMSigner {
         folder.append(list: names.enumerated().map { $0.offset == 0 ? "h=\($0.element)" : $0.element }, separator: ":", end: ";")
         folder.append(tag: "bh=", continuedBy: Data(message.bodyHash).base64EncodedString() + ";")
         folder.append(tag: "b=")
-        // RFC 6376 §3.7: the header fields in `h=` order, each the lowest unused instance first
-        // (§5.4.2: "from the bottom"), then this field with an empty b= and no final CRLF.
+        // RFC 6376 §3.7: the header fields in `h=` order, for a repeated name the last instance not yet
+        // used (§5.4.2: from the bottom up), then this field with an empty b= and no final CRLF.
         var input: [UInt8] = []
         var used: [String: Int] = [:]
         for name in names {

@@ -20,8 +20,8 @@ extension OutboundQueue {
         let fields: [String]
         do {
             fields = try await threadPool.runIfActive { () throws -> [String] in
-                // The header alone says whether the From domain has a key; the body is read only then.
-                let header = try OriginalMessage.read(path: messagePath, bodyLimit: 0, headerLimit: DKIMMessage.maximumHeaderBytes)
+                // The top of the header says whether the From domain has a key; the whole file is read only then.
+                let header = try OriginalMessage.read(path: messagePath, bodyLimit: 0, headerLimit: 64 * 1024)
                 guard let domain = try DKIMMessage(header.header).fromDomain else { return [] }
                 let signers = identities.filter { $0.domain == domain }
                 guard !signers.isEmpty else { return [] }
