@@ -5,17 +5,21 @@ import TLS
 
 extension LoftServer {
     /// Loads every `[[dkim]]` key as starting does (as the TLS files are checked): it must load and be of
-    /// its entry's algorithm. A key that group or others may read is a warning (`warn`).
+    /// its entry's algorithm. Started as root with `user` set, keys are read as that user, since the queue
+    /// signs after the privilege drop. A key that group or others may read is a warning (`warn`).
     /// - Throws: `StartupError` naming the configuration file, the entry's key and the problem.
     static func checkDKIMKeys(_ configuration: LoftConfiguration, warn: (String) -> Void) throws {
+        guard !configuration.dkim.isEmpty else { return }
         let file = configuration.sourcePath.map { "\($0): " } ?? ""
+        let runUser = try geteuid() == 0 ? configuration.user.map(RunUser.named) : nil
         for (index, settings) in configuration.dkim.enumerated() {
             let key = "dkim[\(index)].key_file"
             let loaded: DKIMSigningKey
             do {
-                loaded = try DKIMSigningKey(path: settings.keyFile)
+                loaded = try runUser.map { user in try user.withEffectiveIDs { try DKIMSigningKey(path: settings.keyFile) } }
+                    ?? DKIMSigningKey(path: settings.keyFile)
             } catch {
-                throw StartupError(description: "\(file)\(key): \(error)")
+                throw StartupError(description: "\(file)\(key): \(error)" + (runUser.map { " (read as user \($0.name), whom Loft runs as)" } ?? ""))
             }
             guard loaded.algorithm.rawValue == settings.algorithm.rawValue else {
                 throw StartupError(description: "\(file)\(key): \(settings.keyFile) holds a key for \(loaded.algorithm.rawValue), "

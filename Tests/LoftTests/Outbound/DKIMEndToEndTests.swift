@@ -260,6 +260,30 @@ import TLS
         #expect(text.contains(lab.loft.configPath) && text.contains("dkim[0].key_file") && text.contains("ed25519-sha256"), "\(text)")
     }
 
+    @Test("with user = \"nobody\", run as root: start-up reads keys as nobody and refuses one only root can read; generate gives the key to nobody",
+          .enabled(if: geteuid() == 0))
+    func keysReadAsTheRunUser() async throws {
+        let keys = try Keys([("example.org", "sel", .rsaSHA256, true)])
+        defer { keys.remove() }
+        let lab = try OutboundLab(extraConfig: keys.config)
+        defer { lab.cleanUp() }
+        let config = try String(contentsOfFile: lab.loft.configPath, encoding: .utf8)
+        try Data(("user = \"nobody\"\n" + config).utf8).write(to: URL(fileURLWithPath: lab.loft.configPath))
+        try await lab.loft.makeCertificate()
+        let check = try await Subprocess.run(LoftProcess.executable, ["serve", "--check-config", "--config", lab.loft.configPath])
+        #expect(check.status != 0)
+        #expect(check.errors.contains("dkim[0].key_file") && check.errors.contains("read as user nobody"), "\(check.output) \(check.errors)")
+
+        let run = try await Subprocess.run(LoftProcess.executable, [
+            "dkim", "generate", "example.org", "--selector", "nobodys", "--config", lab.loft.configPath])
+        #expect(run.status == 0, "\(run.errors)")
+        let nobody = getpwnam("nobody")!.pointee.pw_uid
+        for path in [lab.loft.directory.path + "/data/dkim", lab.loft.directory.path + "/data/dkim/example.org.nobodys.key"] {
+            let owner = try FileManager.default.attributesOfItem(atPath: path)[.ownerAccountID] as? Int
+            #expect(owner == Int(nobody), "\(path)")
+        }
+    }
+
     @Test("loft dkim generate: a 0600 key under DATA_DIR/dkim, a TXT record that matches it, config lines; never overwrites")
     func generate() async throws {
         let lab = try OutboundLab()
