@@ -110,6 +110,41 @@ import TLS
         #expect(record.zoneFileLine.hasPrefix("loft202612._domainkey.example.org. IN TXT \"v=DKIM1; k=rsa; p="))
     }
 
+    @Test("RFC 8463 Appendix A: the example's body hash, and its Ed25519 signature reproduced byte for byte from its key")
+    func rfc8463Example() throws {
+        let header = [
+            "From: Joe SixPack <joe@football.example.com>",
+            "To: Suzie Q <suzie@shopping.example.net>",
+            "Subject: Is dinner ready?",
+            "Date: Fri, 11 Jul 2003 21:00:37 -0700 (PDT)",
+            "Message-ID: <20030712040037.46341.5F8J@football.example.com>",
+        ]
+        let body = "Hi.\r\n\r\nWe lost the game.  Are you hungry yet?\r\n\r\nJoe.\r\n\r\n"
+        let message = try DKIMMessage(Array((header.joined(separator: "\r\n") + "\r\n\r\n" + body).utf8))
+        #expect(Data(message.bodyHash).base64EncodedString() == "2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=")
+
+        // The example's signature field with its b= value taken out (RFC 6376 §3.7), h=from:to:subject:date:
+        // message-id:from:subject:date (the second from, subject and date match nothing: null strings).
+        let signatureField = "DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed;\r\n"
+            + " d=football.example.com; i=@football.example.com;\r\n"
+            + " q=dns/txt; s=brisbane; t=1528637909; h=from : to :\r\n"
+            + " subject : date : message-id : from : subject : date;\r\n"
+            + " bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\r\n"
+            + " b="
+        var input = message.fields.flatMap { DKIMRelaxedHeader.canonical($0.bytes) }
+        input += DKIMRelaxedHeader.canonical(Array(signatureField.utf8), lineEnd: false)
+
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        // PKCS#8 around the RFC's Ed25519 private key.
+        let seed = try #require(Data(base64Encoded: "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A="))
+        let der = Data([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]) + seed
+        let path = try directory.write("-----BEGIN PRIVATE KEY-----\n\(der.base64EncodedString())\n-----END PRIVATE KEY-----\n", to: "rfc8463.pem")
+        let signature = try DKIMSigningKey(path: path).sign(input)
+        #expect(Data(signature).base64EncodedString()
+            == "/gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9OdqQehSwhEIug4D11BusFa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==")
+    }
+
     /// The bytes the receiving server gets: what `SMTPClientConnection` sends (the prefix, then the file,
     /// through the dot-stuffer), dot-unstuffed again without the final ".".
     static func transmitted(prefix: [UInt8], _ stored: [UInt8]) -> [UInt8] {
