@@ -97,16 +97,22 @@ public final class DKIMSigningKey: @unchecked Sendable {  // the EVP_PKEY is onl
         var pem = [UInt8](repeating: 0, count: Int(BIO_ctrl_pending(bio)))
         let count = BIO_read(bio, &pem, Int32(pem.count))
         pem.removeSubrange(Int(max(count, 0))...)
+        // O_EXCL: an existing key is never overwritten, even by a race.
+        let fd: Int32
         do {
-            // O_EXCL: an existing key is never overwritten, even by a race.
-            let fd = try POSIXFile<SystemCallError>.open(path, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
-            defer { POSIXFile<SystemCallError>.close(fd) }
-            try pem.withUnsafeBytes { try POSIXFile<SystemCallError>.writeAll(fd, $0, path: path) }
-            try POSIXFile<SystemCallError>.fsync(fd, path: path)
-            try POSIXFile<SystemCallError>.fsyncDirectory(directory(of: path))
+            fd = try POSIXFile<SystemCallError>.open(path, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
         } catch let error as SystemCallError {
             throw TLSError(kind: .fileUnreadable, file: path,
                            message: error.errno == EEXIST ? "\(path) already exists; not overwriting a key" : "\(error)")
+        }
+        defer { POSIXFile<SystemCallError>.close(fd) }
+        do {
+            try pem.withUnsafeBytes { try POSIXFile<SystemCallError>.writeAll(fd, $0, path: path) }
+            try POSIXFile<SystemCallError>.fsync(fd, path: path)
+            try POSIXFile<SystemCallError>.fsyncDirectory(directory(of: path))
+        } catch {
+            _ = try? POSIXFile<SystemCallError>.unlink(path)  // no half-written key left to block the next try
+            throw TLSError(kind: .fileUnreadable, file: path, message: "\(error)")
         }
     }
 
