@@ -84,11 +84,11 @@ import TLS
         return header.components(separatedBy: "\r\n").filter { $0.hasPrefix("DKIM-Signature:") }
     }
 
-    @Test("dual signing: rsa-sha256 and ed25519-sha256 both verify with dkimpy; the sign = false key does not sign")
+    @Test("dual signing (submitted over STARTTLS): rsa-sha256 and ed25519-sha256 both verify with dkimpy; the sign = false key does not sign")
     func dualSigning() async throws {
         let keys = try Keys(Self.dualKeys)
         defer { keys.remove() }
-        let lab = try OutboundLab(extraConfig: keys.config)
+        let lab = try OutboundLab(extraConfig: keys.config, submissionTLS: "starttls")
         defer { lab.cleanUp() }
         let mx = try lab.startMX("127.0.0.2")
         try await lab.start()
