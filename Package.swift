@@ -48,7 +48,7 @@ let package = Package(
 
         // Layer 2
         .target(name: "TLS", dependencies: [
-            "COpenSSL", "LineProtocol",
+            "COpenSSL", "LineProtocol", "POSIXSupport",
             .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: strict),
         .target(name: "Auth", dependencies: ["CCrypt", "POSIXSupport"], swiftSettings: strict),
@@ -89,7 +89,7 @@ let package = Package(
         ], swiftSettings: strict),
         // Delivery: local fan-out, the spool, and the outbound queue with its SMTP client and TLS policy.
         .target(name: "Delivery", dependencies: [
-            "MailStore", "POSIXSupport", "LineProtocol", "TLS", "DNS", "Config",
+            "MailStore", "POSIXSupport", "LineProtocol", "TLS", "DNS", "MIME", "Config",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -134,7 +134,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
         .executableTarget(name: "loft", dependencies: [
-            "LoftServer", "Auth", "Config", "Delivery",
+            "LoftServer", "Auth", "Config", "Delivery", "TLS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
@@ -204,7 +204,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .testTarget(name: "DeliveryTests", dependencies: [
-            "Delivery", "MailStore", "TLS", "DNS", "Config", "TestSupport",
+            "Delivery", "MailStore", "TLS", "DNS", "Config", "TestSupport", "LineProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

@@ -17,7 +17,7 @@ struct ConfigParser {
         let root = TableReader(toml: document, path: "", file: file)
         root.rejectUnknownKeys(known: [
             "hostname", "domain", "data_dir", "user", "tls", "auth", "pop3", "imap", "submission", "delivery", "limits",
-            "listener", "dns", "outbound_tls", "relay", "quota", "metrics", "mta_sts",
+            "listener", "dns", "outbound_tls", "relay", "quota", "metrics", "mta_sts", "dkim",
         ], into: problems)
         let hostname = attempt { try hostName(root, "hostname", required: true) } ?? ""
         let domain = attempt { try hostName(root, "domain", required: false) } ?? hostname
@@ -42,11 +42,13 @@ struct ConfigParser {
         let listeners = parseListeners(root, hasTLS: root.has("tls"))
         let metrics = attempt { try root.table("metrics") }.map { parseMetrics($0, listeners: listeners) }
         let mtaSTS = attempt { try root.table("mta_sts") }.map { parseMTASTS($0) } ?? MTASTSSettings()
-        return LoftConfiguration(
+        var configuration = LoftConfiguration(
             hostname: hostname, domain: domain, dataDirectory: dataDirectory, user: user,
             tls: tls, auth: auth, pop3: pop3, imap: imap, submission: submission, delivery: delivery, limits: limits,
             dns: dns, outboundTLS: outboundTLS, relays: relays, quota: quota, listeners: listeners,
             metrics: metrics, mtaSTS: mtaSTS, sourcePath: sourcePath)
+        configuration.dkim = parseDKIM(root)
+        return configuration
     }
 
     /// `read`'s value, or nil with its problem recorded.

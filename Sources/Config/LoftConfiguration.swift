@@ -41,6 +41,8 @@ public struct LoftConfiguration: Sendable, Equatable {
     public var mtaSTS: MTASTSSettings
     /// The absolute path of the file this was read from; nil for the demo and for values built in code.
     public var sourcePath: String?
+    /// The `[[dkim]]` keys, in file order (the published ones too, `sign = false`).
+    public var dkim: [DKIMKeySettings] = []
 
     public init(
         hostname: String,

@@ -26,11 +26,15 @@ public struct SpoolEnvelope: Sendable, Equatable, Codable {
     public var delayNoticeSent: Bool
     /// An admin asked (`loft queue bounce`) to give up on every pending recipient.
     public var bounceRequested: Bool
+    /// The DKIM-Signature field(s) made when the queue first took the entry (folded, each ending in CRLF),
+    /// sent before the message on every attempt so retries carry the same signatures; nil: unsigned.
+    public var dkimSignature: String?
 
     public init(
         id: String, sender: String, recipients: [RemoteRecipient], authenticatedUser: String?, arrival: Date,
         bodyType: BodyType, smtputf8: Bool, ret: DSNReturn?, envid: String?, requireTLS: Bool = false, attempts: Int = 0,
-        nextAttempt: Date? = nil, delayNoticeSent: Bool = false, bounceRequested: Bool = false
+        nextAttempt: Date? = nil, delayNoticeSent: Bool = false, bounceRequested: Bool = false,
+        dkimSignature: String? = nil
     ) {
         self.id = id
         self.sender = sender
@@ -46,6 +50,7 @@ public struct SpoolEnvelope: Sendable, Equatable, Codable {
         self.nextAttempt = nextAttempt
         self.delayNoticeSent = delayNoticeSent
         self.bounceRequested = bounceRequested
+        self.dkimSignature = dkimSignature
     }
 
     /// The spool envelope of a message accepted with `envelope` under queue id `id`.
@@ -63,7 +68,7 @@ public struct SpoolEnvelope: Sendable, Equatable, Codable {
 
     private enum CodingKeys: String, CodingKey {
         case id, sender, recipients, authenticatedUser, arrival, bodyType, smtputf8, ret, envid, requireTLS = "requireTls"
-        case attempts, nextAttempt, delayNoticeSent, bounceRequested
+        case attempts, nextAttempt, delayNoticeSent, bounceRequested, dkimSignature
     }
 
     /// Envelopes written before the queue state existed have no state keys: they read as never tried.
@@ -83,6 +88,7 @@ public struct SpoolEnvelope: Sendable, Equatable, Codable {
             attempts: try container.decodeIfPresent(Int.self, forKey: .attempts) ?? 0,
             nextAttempt: try container.decodeIfPresent(Date.self, forKey: .nextAttempt),
             delayNoticeSent: try container.decodeIfPresent(Bool.self, forKey: .delayNoticeSent) ?? false,
-            bounceRequested: try container.decodeIfPresent(Bool.self, forKey: .bounceRequested) ?? false)
+            bounceRequested: try container.decodeIfPresent(Bool.self, forKey: .bounceRequested) ?? false,
+            dkimSignature: try container.decodeIfPresent(String.self, forKey: .dkimSignature))
     }
 }

@@ -20,6 +20,7 @@ extension LoftServer {
         try ACMESetup.withPlaceholder(configuration) { configuration in
             _ = try makeTLSProviders(configuration) { warnings.append($0) }
         }
+        try checkDKIMKeys(configuration) { warnings.append($0) }
         return warnings
     }
 

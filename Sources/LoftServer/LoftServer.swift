@@ -132,6 +132,9 @@ public final class LoftServer: Sendable {
             logger.warning("certificate", metadata: ["warning": "\(warning)"])
         }
         self.tlsProviders = tlsProviders
+        try Self.checkDKIMKeys(configuration) { warning in
+            logger.warning("DKIM key", metadata: ["warning": "\(warning)"])
+        }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         self.group = group

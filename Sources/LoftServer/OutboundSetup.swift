@@ -76,7 +76,7 @@ enum OutboundSetup {
             schedule: RetrySchedule(first: delivery.retryAfter, maximum: delivery.maxRetryInterval, lifetime: delivery.queueLifetime),
             delayNoticeAfter: delivery.delayNoticeAfter, destinationConcurrency: delivery.destinationConcurrency,
             router: try router(configuration, readingPasswords: true),
-            tlsPolicies: tlsPolicies(configuration))
+            tlsPolicies: tlsPolicies(configuration), dkimKeys: LoftServer.dkimSigningIdentities(configuration))
     }
 
     private static func level(_ level: OutboundTLSSettings.Level) -> OutboundTLSLevel {

@@ -45,7 +45,7 @@ struct DNSCommand: ParsableCommand {
             keys = try DNSRecordPlan.Keys.load(configuration)
         } catch {
             let demoHint = config.path == nil ? " (the demo makes its certificate at the first `loft serve`)" : ""
-            throw Self.cannotCheck("tls: \(error)\(demoHint)")
+            throw Self.cannotCheck("\(error)\(demoHint)")
         }
         let records = DNSRecordPlan.records(for: domain, configuration: configuration, keys: keys)
         guard check else {

@@ -6,7 +6,8 @@ struct LoftCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loft",
         abstract: "Loft: POP3, IMAP, SMTP submission and outbound delivery in one process.",
-        subcommands: [ServeCommand.self, UserCommand.self, QueueCommand.self, TLSMemoryCommand.self, CheckTLSCommand.self, DoctorCommand.self, DNSCommand.self]
+        subcommands: [ServeCommand.self, UserCommand.self, QueueCommand.self, TLSMemoryCommand.self, CheckTLSCommand.self, DoctorCommand.self,
+                      DKIMCommand.self, DNSCommand.self]
     )
 
     /// ArgumentParser's own `main`, except that `check-tls` exits 2 on a usage error (as its help

@@ -1,3 +1,4 @@
+import DNS
 import Foundation
 import Testing
 import TestSupport
@@ -28,7 +29,26 @@ import TestSupport
         } ?? ""
         let server = try LoftProcess(listeners: [], extraConfig: listeners.toml + dnsSection + extra)
         try await server.makeCertificate()
+        // Two DKIM keys: one signing (RSA), one staged (Ed25519, sign = false); both are published.
+        var dkim = ""
+        for (selector, algorithm, openssl, sign) in [("s1", "rsa-sha256", "RSA", true), ("s2", "ed25519-sha256", "ED25519", false)] {
+            let path = server.directory.appendingPathComponent("\(selector).key").path
+            let generated = try await Subprocess.run("openssl", ["genpkey", "-algorithm", openssl, "-out", path])
+            guard generated.status == 0 else { throw Failure("openssl genpkey: \(generated.errors)") }
+            dkim += "\n[[dkim]]\ndomain = \"example.org\"\nselector = \"\(selector)\"\nalgorithm = \"\(algorithm)\"\nkey_file = \"\(path)\"\nsign = \(sign)\n"
+        }
+        let config = try String(contentsOfFile: server.configPath, encoding: .utf8)
+        try (config + dkim).write(toFile: server.configPath, atomically: true, encoding: .utf8)
         return Setup(server: server, ports: listeners.ports)
+    }
+
+    /// The public key of a DKIM key file as its TXT record's `p=` must carry it, computed with openssl:
+    /// RSA's DER SubjectPublicKeyInfo, Ed25519's raw 32 bytes (the end of its SubjectPublicKeyInfo).
+    static func publicKey(_ setup: Setup, _ selector: String, raw: Bool) async throws -> String {
+        let path = setup.server.directory.appendingPathComponent("\(selector).key").path
+        let tail = raw ? " | tail -c 32" : ""
+        let result = try await Subprocess.run("/bin/sh", ["-c", "openssl pkey -in '\(path)' -pubout -outform DER\(tail) | base64 -w0"])
+        return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The resource records of `loft dns` output (comments and blank lines dropped).
@@ -41,7 +61,7 @@ import TestSupport
         TestDNSZone(origin: "example.org", records: records + ["mail IN A 127.0.0.1"], signed: signed)
     }
 
-    @Test("the printed records: MX, SPF, DMARC, TLS-RPT, TLSA 3 1 1 of the certificate's key, SRV with the listeners' ports and '.' for POP3")
+    @Test("the printed records: MX, SPF, DKIM for both keys (p= as openssl computes it), DMARC, TLS-RPT, TLSA 3 1 1 of the certificate's key, SRV with the listeners' ports and '.' for POP3")
     func printsTheRecords() async throws {
         let setup = try await Self.setup(nil)
         defer { setup.server.cleanUpNow() }
@@ -52,9 +72,14 @@ import TestSupport
             "openssl x509 -in '\(setup.server.certificatePath)' -noout -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256 -r"])
         let digest = try #require(spki.output.split(separator: " ").first.map(String.init))
         let (imap, imaps, submission, submissions) = (setup.ports[0], setup.ports[1], setup.ports[2], setup.ports[3])
+        let rsa = try await Self.publicKey(setup, "s1", raw: false)
+        let ed25519 = try await Self.publicKey(setup, "s2", raw: true)
+        #expect(rsa.count > 300 && ed25519.count == 44)
         #expect(lines == [
             "example.org.\t3600\tIN\tMX\t10 mail.example.org.",
             "example.org.\t3600\tIN\tTXT\t\"v=spf1 mx -all\"",
+            "s1._domainkey.example.org.\t3600\tIN\tTXT\t" + TXTRecordText.zoneFile("v=DKIM1; k=rsa; p=\(rsa)"),
+            "s2._domainkey.example.org.\t3600\tIN\tTXT\t\"v=DKIM1; k=ed25519; p=\(ed25519)\"",
             "_dmarc.example.org.\t3600\tIN\tTXT\t\"v=DMARC1; p=quarantine; rua=mailto:postmaster@example.org\"",
             "_smtp._tls.example.org.\t3600\tIN\tTXT\t\"v=TLSRPTv1; rua=mailto:postmaster@example.org\"",
             "_25._tcp.mail.example.org.\t3600\tIN\tTLSA\t3 1 1 \(digest)",
@@ -113,6 +138,35 @@ import TestSupport
         #expect(text.contains("  DIFFERENT  example.org. TXT \"v=spf1 mx -all\"\n             published: \"v=spf1 a -all\""))
         #expect(text.contains("  ok         example.org. MX 10 mail.example.org."))
         #expect(text.contains("2 of \(records.count + 1) records need attention."))
+    }
+
+    @Test("a zone missing the signing DKIM key, and one whose staged key record holds another key: MISSING and DIFFERENT, exit 1")
+    func missingAndStaleDKIM() async throws {
+        let dns = try TestDNSServer(zones: [Self.zone([])])
+        defer { dns.stop() }
+        let setup = try await Self.setup(dns)
+        defer { setup.server.cleanUpNow() }
+        let records = Self.recordLines(try await setup.dns(["example.org"]).output)
+        let withoutDKIM = records.filter { !$0.hasPrefix("s1._domainkey.") }
+        #expect(withoutDKIM.count == records.count - 1)
+        try dns.replace(zone: Self.zone(withoutDKIM))
+        let missing = try await setup.dns(["example.org", "--check"])
+        #expect(missing.status == 1, "\(missing.output)")
+        #expect(missing.output.contains("  MISSING    s1._domainkey.example.org. TXT \"v=DKIM1; k=rsa; p="))
+        #expect(missing.output.contains("  ok         s2._domainkey.example.org. TXT"))
+        #expect(missing.output.contains("1 of \(records.count) records need attention."))
+
+        // The staged key was regenerated after its record went out: the published p= is the old key's.
+        let published = records.first { $0.hasPrefix("s2._domainkey.") }!
+        let keyPath = setup.server.directory.appendingPathComponent("s2.key").path
+        try FileManager.default.removeItem(atPath: keyPath)
+        #expect(try await Subprocess.run("openssl", ["genpkey", "-algorithm", "ED25519", "-out", keyPath]).status == 0)
+        try dns.replace(zone: Self.zone(records))
+        let stale = try await setup.dns(["example.org", "--check"])
+        #expect(stale.status == 1, "\(stale.output)")
+        #expect(stale.output.contains("  DIFFERENT  s2._domainkey.example.org. TXT \"v=DKIM1; k=ed25519; p=\(try await Self.publicKey(setup, "s2", raw: true))\""))
+        #expect(stale.output.contains("published: " + String(published.split(separator: "\t").last!)))
+        #expect(stale.output.contains("p=") && stale.output.contains("want p="))
     }
 
     @Test("a TLSA record for the previous key: DIFFERENT, called stale; the staged next key ([tls] next_key) is printed and checked too")

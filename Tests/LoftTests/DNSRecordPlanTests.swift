@@ -41,10 +41,10 @@ import Testing
 
     @Test func longTXTDataIsSplitInto255ByteStringsAndQuotesEscaped() {
         let key = String(repeating: "A", count: 400)
-        let quoted = DNSRecordPlan.quoted("v=DKIM1; k=rsa; p=" + key)
+        let quoted = TXTRecordText.zoneFile("v=DKIM1; k=rsa; p=" + key)
         #expect(quoted.hasPrefix("\"v=DKIM1;"))
         #expect(quoted.split(separator: "\"").filter { $0 != " " }.map(\.count) == [255, 163])
-        #expect(DNSRecordPlan.quoted("say \"hi\" \\") == "\"say \\\"hi\\\" \\\\\"")
+        #expect(TXTRecordText.zoneFile("say \"hi\" \\") == "\"say \\\"hi\\\" \\\\\"")
     }
 
     @Test func tagRecordsAreComparedTagByTag() {

@@ -29,6 +29,8 @@ extension OutboundQueue {
             bouncePending(&envelope, status: "5.0.0", diagnostic: "X-Loft; returned to the sender by the administrator", at: now)
         } else if now >= settings.schedule.expiry(arrival: envelope.arrival) {
             expirePending(&envelope, at: now)
+        } else if let unsigned = await signIfNeeded(&envelope, messagePath: lock.entry.messagePath) {
+            deferPending(&envelope, reason: unsigned, at: now)
         } else {
             await deliverPending(&envelope, messagePath: lock.entry.messagePath)
         }
@@ -86,7 +88,8 @@ extension OutboundQueue {
     /// Delivers the pending recipients, one destination domain at a time in parallel.
     func deliverPending(_ envelope: inout SpoolEnvelope, messagePath: String) async {
         let byDomain = Dictionary(grouping: envelope.pendingRecipients, by: { $0.recipient.domain })
-        let size = (try? FileManager.default.attributesOfItem(atPath: messagePath)[.size] as? Int) ?? 0
+        let size = ((try? FileManager.default.attributesOfItem(atPath: messagePath)[.size] as? Int) ?? 0)
+            + (envelope.dkimSignature?.utf8.count ?? 0)
         let snapshot = envelope
         // RFC 8689 §4.2.1: "TLS-Required: No" counts only without REQUIRETLS.
         var saysNo = false

@@ -76,13 +76,13 @@ extension OutboundQueue {
                 var subset = message
                 subset.recipients = open.map { recipients[$0].recipient }
                 var report = await connect(address: address, port: port, host: host, domain: domain, message: subset,
-                                           messagePath: messagePath, plan: plan, credentials: credentials)
+                                           messagePath: messagePath, signature: envelope.dkimSignature, plan: plan, credentials: credentials)
                 if report.handshakeFailed, plan.plaintextFallback {
                     var plaintext = plan
                     plaintext.mode = .none
                     plaintext.policyDescription += ", plaintext after a failed handshake"
                     report = await connect(address: address, port: port, host: host, domain: domain, message: subset,
-                                           messagePath: messagePath, plan: plaintext, credentials: credentials)
+                                           messagePath: messagePath, signature: envelope.dkimSignature, plan: plaintext, credentials: credentials)
                 }
                 if route.isMX {
                     await remember(report, host: host.name, domain: domain, plan: plan)
@@ -120,12 +120,13 @@ extension OutboundQueue {
     /// One connection, with the destination's connection slot held, and its log line.
     private func connect(
         address: IPAddress, port: Int, host: DestinationHost, domain: String, message: OutboundMessage,
-        messagePath: String, plan: HostTLSPlan, credentials: ClientCredentials?
+        messagePath: String, signature: String?, plan: HostTLSPlan, credentials: ClientCredentials?
     ) async -> ConnectionReport {
         await acquireConnection(to: domain)
         let report = await SMTPClientConnection.deliver(
             to: address, port: port, hostName: host.name, heloName: settings.hostname, message: message,
-            messagePath: messagePath, plan: plan, credentials: credentials, tlsContext: tlsContext, group: group,
+            messagePath: messagePath, headerPrefix: Array((signature ?? "").utf8), plan: plan, credentials: credentials,
+            tlsContext: tlsContext, group: group,
             threadPool: threadPool, timeout: settings.timeout)
         releaseConnection(to: domain)
         var metadata: Logger.Metadata = [

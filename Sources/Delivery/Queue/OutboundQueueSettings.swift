@@ -21,11 +21,14 @@ public struct OutboundQueueSettings: Sendable {
     public var timeout: TimeAmount
     /// A bounce returns the whole message only up to this size; beyond it, its header.
     public var maximumReturnedBytes: Int
+    /// The DKIM keys that sign (`sign = true`), for messages whose From domain is theirs.
+    public var dkimKeys: [DKIMSigningIdentity]
 
     public init(
         hostname: String, postmaster: String, schedule: RetrySchedule, delayNoticeAfter: Duration?, destinationConcurrency: Int,
         router: OutboundRouter, tlsPolicies: OutboundTLSPolicyTable, maximumConcurrentMessages: Int = 16,
-        scanInterval: Duration = .seconds(10), timeout: TimeAmount = .minutes(5), maximumReturnedBytes: Int = 100_000
+        scanInterval: Duration = .seconds(10), timeout: TimeAmount = .minutes(5), maximumReturnedBytes: Int = 100_000,
+        dkimKeys: [DKIMSigningIdentity] = []
     ) {
         self.hostname = hostname
         self.postmaster = postmaster
@@ -38,5 +41,6 @@ public struct OutboundQueueSettings: Sendable {
         self.scanInterval = scanInterval
         self.timeout = timeout
         self.maximumReturnedBytes = maximumReturnedBytes
+        self.dkimKeys = dkimKeys
     }
 }

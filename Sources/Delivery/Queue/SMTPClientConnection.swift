@@ -20,11 +20,13 @@ struct ConnectionReport: Sendable {
 /// Runs one `SMTPClientSession` over one TCP connection: the NIO glue between the socket, the TLS client
 /// handler, the message file and the pure session.
 enum SMTPClientConnection {
-    /// Connects to `address`:`port` and delivers `message` (the file at `messagePath`) under `plan`.
+    /// Connects to `address`:`port` and delivers `message` (the file at `messagePath`, after `headerPrefix`:
+    /// its DKIM-Signature fields, if any) under `plan`.
     /// Never throws: a connection that fails is an outcome with every recipient deferred.
     static func deliver(
         to address: IPAddress, port: Int, hostName: String, heloName: String, message: OutboundMessage,
-        messagePath: String, plan: HostTLSPlan, credentials: ClientCredentials?, tlsContext: TLSClientContext,
+        messagePath: String, headerPrefix: [UInt8], plan: HostTLSPlan, credentials: ClientCredentials?,
+        tlsContext: TLSClientContext,
         group: any EventLoopGroup, threadPool: NIOThreadPool, timeout: TimeAmount
     ) async -> ConnectionReport {
         let remote = "\(hostName) [\(address)]"
@@ -44,7 +46,7 @@ enum SMTPClientConnection {
                     try operations.addHandler(IdleStateHandler(readTimeout: timeout))
                     try operations.addHandler(SMTPClientHandler(
                         session: session, remote: remote, plan: plan, tlsContext: tlsContext, messagePath: messagePath,
-                        threadPool: threadPool, done: done))
+                        headerPrefix: headerPrefix, threadPool: threadPool, done: done))
                 }
             }
         do {
@@ -77,6 +79,7 @@ private final class SMTPClientHandler: ChannelInboundHandler {
     private let plan: HostTLSPlan
     private let tlsContext: TLSClientContext
     private let messagePath: String
+    private let headerPrefix: [UInt8]
     private let threadPool: NIOThreadPool
     private let done: EventLoopPromise<ConnectionReport>
     private var tls: TLSClientSessionInfo?
@@ -87,13 +90,14 @@ private final class SMTPClientHandler: ChannelInboundHandler {
 
     init(
         session: SMTPClientSession, remote: String, plan: HostTLSPlan, tlsContext: TLSClientContext,
-        messagePath: String, threadPool: NIOThreadPool, done: EventLoopPromise<ConnectionReport>
+        messagePath: String, headerPrefix: [UInt8], threadPool: NIOThreadPool, done: EventLoopPromise<ConnectionReport>
     ) {
         self.session = session
         self.remote = remote
         self.plan = plan
         self.tlsContext = tlsContext
         self.messagePath = messagePath
+        self.headerPrefix = headerPrefix
         self.threadPool = threadPool
         self.done = done
         self.awaitingHandshake = plan.mode == .implicit
@@ -222,7 +226,12 @@ private final class SMTPClientHandler: ChannelInboundHandler {
             case .failure(let error):
                 handler.fail(context: context, reason: "cannot read the queued message: \(error)")
             case .success(let fd):
-                handler.sendChunks(fd: fd, offset: 0, stuffer: DotStuffer(), context: context)
+                // The DKIM-Signature fields go first, through the same stuffer (they end in CRLF).
+                var stuffer = DotStuffer()
+                var buffer = context.channel.allocator.buffer(capacity: handler.headerPrefix.count)
+                stuffer.append(handler.headerPrefix, into: &buffer)
+                if buffer.readableBytes > 0 { context.write(handler.wrapOutboundOut(buffer), promise: nil) }
+                handler.sendChunks(fd: fd, offset: 0, stuffer: stuffer, context: context)
             }
         }
     }

@@ -66,11 +66,11 @@ public enum DNSRecordChecker {
             case .spf(let policy):
                 let answer = try resolver.txt(record.name)
                 let spf = answer.records.filter { isSPF($0) }
-                return verdict(record, answer, published: spf.map(DNSRecordPlan.quoted)) { compareSPF(spf, expected: policy) }
+                return verdict(record, answer, published: spf.map(TXTRecordText.zoneFile)) { compareSPF(spf, expected: policy) }
             case .tags(let version, let required):
                 let answer = try resolver.txt(record.name)
                 let candidates = answer.records.filter { hasVersion($0, version) }
-                return verdict(record, answer, published: candidates.map(DNSRecordPlan.quoted)) {
+                return verdict(record, answer, published: candidates.map(TXTRecordText.zoneFile)) {
                     compareTags(candidates, version: version, required: required)
                 }
             case .tlsa(let digest):

@@ -1,5 +1,6 @@
 import Config
 import Delivery
+import DNS
 
 /// One DNS record a domain needs for this Loft, as `loft dns` prints it and `loft dns --check` looks for it.
 public struct PlannedRecord: Sendable, Equatable {
@@ -61,10 +62,24 @@ public enum DNSRecordPlan {
         public var certificateKeySHA256: String?
         /// SPKI SHA-256 (hex) of `[tls] next_key`.
         public var nextKeySHA256: String?
+        /// The TXT record of every `[[dkim]]` key, with its entry.
+        public var dkim: [DKIMPublicKey]
 
-        public init(certificateKeySHA256: String?, nextKeySHA256: String?) {
+        public init(certificateKeySHA256: String?, nextKeySHA256: String?, dkim: [DKIMPublicKey] = []) {
             self.certificateKeySHA256 = certificateKeySHA256
             self.nextKeySHA256 = nextKeySHA256
+            self.dkim = dkim
+        }
+    }
+
+    /// One `[[dkim]]` key as DNS publishes it.
+    public struct DKIMPublicKey: Sendable, Equatable {
+        public var settings: DKIMKeySettings
+        public var record: DKIMDNSRecord
+
+        public init(settings: DKIMKeySettings, record: DKIMDNSRecord) {
+            self.settings = settings
+            self.record = record
         }
     }
 
@@ -84,21 +99,31 @@ public enum DNSRecordPlan {
 
         let spf = spfPolicy(configuration, domain: domain)
         records.append(PlannedRecord(
-            name: domain, expectation: .spf(spf), data: quoted(spf),
+            name: domain, expectation: .spf(spf), data: TXTRecordText.zoneFile(spf),
             purpose: "SPF (RFC 7208): only the MX hosts" + (spf.contains("a:") ? " and the relays" : "")
                 + " send mail from \(domain); everything else fails."))
+
+        for key in keys.dkim where key.settings.domain == domain {
+            let tags = DNSRecordChecker.tags(key.record.value)
+            let use = key.settings.sign ? "signs outgoing mail now" : "published only (sign = false: a key being staged or retired)"
+            records.append(PlannedRecord(
+                name: String(key.record.name.dropLast()),
+                expectation: .tags(version: "v=DKIM1", required: [.init("k", tags["k"] ?? ""), .init("p", tags["p"] ?? "")]),
+                data: TXTRecordText.zoneFile(key.record.value),
+                purpose: "DKIM (RFC 6376): the public key of selector \(key.settings.selector) (\(key.settings.algorithm.rawValue)); it \(use)."))
+        }
 
         let dmarc = "v=DMARC1; p=quarantine; rua=\(postmaster)"
         records.append(PlannedRecord(
             name: "_dmarc.\(domain)",
             expectation: .tags(version: "v=DMARC1", required: [.init("p", "quarantine"), .init("rua", postmaster)]),
-            data: quoted(dmarc),
+            data: TXTRecordText.zoneFile(dmarc),
             purpose: "DMARC (RFC 7489): mail failing SPF and DKIM alignment is quarantined; aggregate reports go to postmaster@\(domain)."))
 
         let tlsRPT = "v=TLSRPTv1; rua=\(postmaster)"
         records.append(PlannedRecord(
             name: "_smtp._tls.\(domain)", expectation: .tags(version: "v=TLSRPTv1", required: [.init("rua", postmaster)]),
-            data: quoted(tlsRPT),
+            data: TXTRecordText.zoneFile(tlsRPT),
             purpose: "TLS-RPT (RFC 8460): sending servers report TLS failures with \(domain) to postmaster@\(domain)."))
 
         // The policy and the autoconfig documents are served only by an https listener (port 443).
@@ -106,7 +131,7 @@ public enum DNSRecordPlan {
             let policy = MTASTSPublishedPolicy(settings: configuration.mtaSTS, hostname: host)
             records.append(PlannedRecord(
                 name: "_mta-sts.\(domain)", expectation: .tags(version: "v=STSv1", required: [.init("id", policy.id)]),
-                data: quoted(policy.record),
+                data: TXTRecordText.zoneFile(policy.record),
                 purpose: "MTA-STS (RFC 8461): the id of the policy served now (mode \(policy.policy.mode.rawValue)); it changes with the policy."))
             records.append(PlannedRecord(
                 name: "mta-sts.\(domain)", expectation: .alias(of: host), data: "\(host).",
@@ -166,25 +191,5 @@ public enum DNSRecordPlan {
                 data: "\(priority) 1 \(port) \(host).",
                 purpose: "Mail clients find \(service.what) at \(host):\(port) (RFC 6186, RFC 8314 §5.1).")
         }
-    }
-
-    /// TXT data in zone-file syntax: quoted strings of at most 255 bytes each (RFC 1035 §3.3.14), with
-    /// `"` and `\` escaped.
-    public static func quoted(_ text: String) -> String {
-        var strings: [String] = []
-        var current = ""
-        var length = 0
-        for character in text {
-            let size = character.utf8.count
-            if length + size > 255 {
-                strings.append(current)
-                current = ""
-                length = 0
-            }
-            current += character == "\"" || character == "\\" ? "\\\(character)" : String(character)
-            length += size
-        }
-        strings.append(current)
-        return strings.map { "\"\($0)\"" }.joined(separator: " ")
     }
 }

@@ -14,6 +14,8 @@ final class OutboundLab: @unchecked Sendable {
     let port: Int
     let dns: TestDNSServer
     let loft: LoftProcess
+    /// "implicit" or "starttls": how `submit` reaches the submission listener.
+    let submissionTLS: String
     /// The issuer of the MX certificate when it is not `ca` (`mxCertificateFromUnknownCA`).
     private let unknownCA: TestCertificateAuthority?
     private let daneRecords: [String]
@@ -32,9 +34,12 @@ final class OutboundLab: @unchecked Sendable {
     ///   - extraConfig: appended to Loft's TOML.
     ///   - retryAfter: the queue's first retry interval (and its maximum).
     ///   - relay: a `[[relay]]` for every domain, at `host` on the lab's port, with implicit TLS and AUTH.
+    ///   - submissionTLS: the submission listener's TLS mode, "implicit" (465) or "starttls" (587).
     init(tlsa: String? = nil, dane: Bool = true, destRecords: [String] = [], mxCertificateFromUnknownCA: Bool = false,
          corruptDestSignatures: Bool = false, retryAfter: String = "1s", outboundTLS: String = "", extraConfig: String = "",
-         queueConfig: String = "", relay: (host: String, user: String, password: String)? = nil) throws {
+         queueConfig: String = "", relay: (host: String, user: String, password: String)? = nil,
+         submissionTLS: String = "implicit") throws {
+        self.submissionTLS = submissionTLS
         ca = try TestCertificateAuthority()
         unknownCA = mxCertificateFromUnknownCA ? try TestCertificateAuthority(commonName: "Unknown CA") : nil
         mxCertificate = try (unknownCA ?? ca).issue(dnsNames: ["mx1.dest.test", "mx2.dest.test", "mx.plain.test", "mx.postfix.test"])
@@ -66,7 +71,7 @@ final class OutboundLab: @unchecked Sendable {
         }
         let anchors = dns.trustAnchors().map { "\"\($0)\"" }.joined(separator: ", ")
         loft = try LoftProcess(
-            listeners: [("submission", "implicit"), ("pop3", "implicit")],
+            listeners: [("submission", submissionTLS), ("pop3", "implicit")],
             extraConfig: """
 
             [delivery]
@@ -154,18 +159,21 @@ final class OutboundLab: @unchecked Sendable {
         try await loft.start(expectedListeners: 2)
     }
 
-    /// Submits `message` as alice over implicit TLS (465) with smtplib.
+    /// Submits `message` as alice with smtplib, over implicit TLS (465) or STARTTLS (587) as `submissionTLS` says.
     func submit(to recipients: [String], message: String = OutboundLab.message, options: [String] = [],
                 recipientOptions: [String] = []) async throws {
+        let connect = submissionTLS == "starttls"
+            ? "s = smtplib.SMTP(\"127.0.0.1\", int(sys.argv[1]), timeout=20)\ns.starttls(context=tls_context())"
+            : "s = smtplib.SMTP_SSL(\"127.0.0.1\", int(sys.argv[1]), context=tls_context(), timeout=20)"
         let result = try await Subprocess.python(PythonPOP3.prelude + """
             import smtplib
-            s = smtplib.SMTP_SSL("127.0.0.1", int(sys.argv[1]), context=tls_context(), timeout=20)
+            \(connect)
             s.login("alice", \(LoftProcess.password.debugDescription))
             refused = s.sendmail("alice@example.org", json.loads(sys.argv[2]), sys.stdin.buffer.read(),
                                  json.loads(sys.argv[3]), json.loads(sys.argv[4]))
             s.quit()
             print(json.dumps(list(refused)))
-            """, ["\(loft.port("implicit", protocol: "submission"))", Self.json(recipients), Self.json(options),
+            """, ["\(loft.port(submissionTLS, protocol: "submission"))", Self.json(recipients), Self.json(options),
                   Self.json(recipientOptions)], input: Data(message.utf8))
         guard result.status == 0, result.output.contains("[]") else {
             throw Failure("submission failed: \(result.output) \(result.errors)")

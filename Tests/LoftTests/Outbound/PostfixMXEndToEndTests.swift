@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Loft's outbound queue against a real receiving MTA: a private Postfix 3.7 (Debian's `postfix`) as the MX of
 /// `postfix.test`. Unlike the aiosmtpd MX servers, Postfix offers PIPELINING and DSN, refuses commands sent
@@ -114,6 +115,24 @@ struct PostfixMXEndToEndTests {
         #expect(relayed.hasSuffix(message.replacingOccurrences(of: "\r\n", with: "\n")), "the 8-bit bytes arrive unchanged: \(relayed)")
         try await lab.waitForEmptyQueue()
         #expect(lab.aliceMessages().isEmpty)
+    }
+
+    @Test("DKIM: the message Postfix stores (its trace fields added, LF line ends) still verifies with dkimpy, rsa and ed25519")
+    func dkimSurvivesPostfix() async throws {
+        let keys = try DKIMEndToEndTests.Keys(DKIMEndToEndTests.dualKeys)
+        defer { keys.remove() }
+        let lab = try OutboundLab(extraConfig: keys.config)
+        defer { lab.cleanUp() }
+        let postfix = try lab.startPostfix(mailboxes: ["bob": "bob"])
+        try await lab.start()
+        let message = DKIMEndToEndTests.message.replacingOccurrences(of: "bob@dest.test", with: "bob@postfix.test")
+        try await lab.submit(to: ["bob@postfix.test"], message: message, options: ["BODY=8BITMIME"])
+        let delivered = try await postfix.waitForMessages(in: "bob", count: 1)
+        let text = String(decoding: delivered[0], as: UTF8.self)
+        #expect(text.contains("by mx.postfix.test (Postfix)") && !text.contains("\r\n"), "Postfix's stored form: \(text)")
+        let verdict = try DKIMVerifier.verify(delivered[0], records: try keys.records())
+        #expect(verdict.signatures == [true, true], "\(verdict.log)\n\(text)")
+        try await lab.waitForEmptyQueue()
     }
 
     /// OutboundLab's message with a Date field, so that Loft's submission adds none (RFC 6409 §8.3) and the
