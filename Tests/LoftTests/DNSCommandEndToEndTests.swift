@@ -169,6 +169,36 @@ import TestSupport
         #expect(stale.output.contains("p=") && stale.output.contains("want p="))
     }
 
+    @Test("with an https listener: _mta-sts with the id of the served policy, mta-sts. and autoconfig. pointing at the host; a stale id is DIFFERENT")
+    func mtaSTS() async throws {
+        let dns = try TestDNSServer(zones: [Self.zone([])])
+        defer { dns.stop() }
+        let https = "\n[[listener]]\nprotocol = \"https\"\naddress = \"127.0.0.1:\(try FreePort.loopback())\"\ntls = \"implicit\"\n"
+        let setup = try await Self.setup(dns, extra: https)
+        defer { setup.server.cleanUpNow() }
+        let records = Self.recordLines(try await setup.dns(["example.org"]).output)
+        // RFC 8461 §3.1 id: Loft's is the start of the SHA-256 of the policy it serves (the defaults here).
+        let digest = try await Subprocess.run("/bin/sh", ["-c",
+            "printf 'version: STSv1\\r\\nmode: testing\\r\\nmx: mail.example.org\\r\\nmax_age: 604800\\r\\n' | openssl dgst -sha256 -r"])
+        let id = String(digest.output.prefix(20))
+        #expect(records.contains("_mta-sts.example.org.\t3600\tIN\tTXT\t\"v=STSv1; id=\(id)\""), "\(records)")
+        #expect(records.contains("mta-sts.example.org.\t3600\tIN\tCNAME\tmail.example.org."))
+        #expect(records.contains("autoconfig.example.org.\t3600\tIN\tCNAME\tmail.example.org."))
+
+        try dns.replace(zone: Self.zone(records))
+        let complete = try await setup.dns(["example.org", "--check"])
+        #expect(complete.status == 0, "\(complete.output)")
+
+        // The policy changed (mode enforce) but the TXT record still carries the old id.
+        var config = try String(contentsOfFile: setup.server.configPath, encoding: .utf8)
+        config += "\n[mta_sts]\nmode = \"enforce\"\n"
+        try config.write(toFile: setup.server.configPath, atomically: true, encoding: .utf8)
+        let stale = try await setup.dns(["example.org", "--check"])
+        #expect(stale.status == 1, "\(stale.output)")
+        #expect(stale.output.contains("  DIFFERENT  _mta-sts.example.org. TXT"))
+        #expect(stale.output.contains("id=\(id), want id="))
+    }
+
     @Test("a TLSA record for the previous key: DIFFERENT, called stale; the staged next key ([tls] next_key) is printed and checked too")
     func staleTLSAAndStagedKey() async throws {
         let dns = try TestDNSServer(zones: [Self.zone([])])
