@@ -7,6 +7,9 @@ import TestSupport
 /// `openssl s_server` with an expired certificate, a closed port, and (`--mx`) the outbound lab's
 /// nsd-served DNSSEC zones and aiosmtpd MX servers.
 @Suite(.serialized) struct CheckTLSEndToEndTests {
+    /// Where this suite's MTA-STS policy host listens (on port 443): not MTASTSEndToEndTests' address, since
+    /// the two suites run at the same time.
+    static let policyHost = "127.0.0.7"
     static let sixListeners = [
         ("pop3", "starttls"), ("pop3", "implicit"), ("imap", "starttls"), ("imap", "implicit"),
         ("submission", "starttls"), ("submission", "implicit"),
@@ -321,11 +324,11 @@ import TestSupport
 
     @Test("--mx with an enforce MTA-STS policy that lists only mx1: mx2 reported as excluded, the queue's cache, memory and TLS-RPT shown, exit 1")
     func mxMTASTSEnforceExcludesHost() async throws {
-        let lab = try OutboundLab(dane: false, destRecords: OutboundLab.mtaSTSRecords(id: Self.stsID) + [
+        let lab = try OutboundLab(dane: false, destRecords: OutboundLab.mtaSTSRecords(id: Self.stsID, policyHost: Self.policyHost) + [
             "_smtp._tls IN TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@dest.test,https://reports.dest.test/tlsrpt\"",
         ])
         defer { lab.cleanUp() }
-        let policyHost = try lab.startPolicyServer(OutboundLab.policy(mode: "enforce", mx: ["mx1.dest.test"]))
+        let policyHost = try lab.startPolicyServer(OutboundLab.policy(mode: "enforce", mx: ["mx1.dest.test"]), host: Self.policyHost)
         let mx1 = try lab.startMX("127.0.0.2")
         let mx2 = try lab.startMX("127.0.0.3")
         // One real delivery first, so the queue has cached the policy and seen mx1.
@@ -398,9 +401,9 @@ import TestSupport
 
     @Test("--mx under an MTA-STS policy in testing mode, MX certificates from an unknown CA: exit 0, warnings say what enforcing would refuse; with the policy host down, that the policy cannot be had")
     func mxMTASTSTesting() async throws {
-        let lab = try OutboundLab(dane: false, destRecords: OutboundLab.mtaSTSRecords(id: Self.stsID), mxCertificateFromUnknownCA: true)
+        let lab = try OutboundLab(dane: false, destRecords: OutboundLab.mtaSTSRecords(id: Self.stsID, policyHost: Self.policyHost), mxCertificateFromUnknownCA: true)
         defer { lab.cleanUp() }
-        let policyHost = try lab.startPolicyServer(OutboundLab.policy(mode: "testing", mx: ["*.dest.test"]))
+        let policyHost = try lab.startPolicyServer(OutboundLab.policy(mode: "testing", mx: ["*.dest.test"]), host: Self.policyHost)
         try lab.startMX("127.0.0.2")
         try lab.startMX("127.0.0.3")
         let result = try await Self.checkMX(lab, "dest.test")
@@ -421,11 +424,11 @@ import TestSupport
         let json = try Self.json(down)
         let warnings = try #require(json["warnings"] as? [String])
         #expect(warnings.contains { $0.hasPrefix("dest.test publishes an MTA-STS record (id \(Self.stsID)) but its policy cannot be "
-                                                 + "fetched (MTA-STS policy fetch failed: mta-sts.dest.test [127.0.0.5]: ") &&
+                                                 + "fetched (MTA-STS policy fetch failed: mta-sts.dest.test [\(Self.policyHost)]: ") &&
                                     $0.hasSuffix("): the queue delivers as if dest.test had no MTA-STS policy") }, "\(warnings)")
         let sts = try #require(json["mta_sts"] as? [String: Any])
         #expect(sts["fetched"] is NSNull && sts["applied"] is NSNull, "\(sts)")
-        #expect((sts["fetch_error"] as? String)?.contains("mta-sts.dest.test [127.0.0.5]") == true, "\(sts)")
+        #expect((sts["fetch_error"] as? String)?.contains("mta-sts.dest.test [\(Self.policyHost)]") == true, "\(sts)")
         #expect((json["hosts"] as? [[String: Any]])?.first?["plan"] as? String == "may", "no policy, no MTA-STS in the plan")
     }
 

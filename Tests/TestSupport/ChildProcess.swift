@@ -11,6 +11,7 @@ public final class ChildProcess: @unchecked Sendable {
     public let pid: pid_t
     private let lock = NSLock()
     private var exited = false
+    private var waitStatus: Int32?
 
     /// - Parameters:
     ///   - outputPath: a file (created or appended to) for stdout and stderr; nil: /dev/null.
@@ -62,8 +63,20 @@ public final class ChildProcess: @unchecked Sendable {
         defer { lock.unlock() }
         guard !exited else { return false }
         var status: Int32 = 0
-        if waitpid(pid, &status, WNOHANG) == pid { exited = true }
+        if waitpid(pid, &status, WNOHANG) == pid {
+            exited = true
+            waitStatus = status
+        }
         return !exited
+    }
+
+    /// How it ended, once `isRunning` has seen it end: "exit status N" or "killed by signal N".
+    public var ending: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard exited, let status = waitStatus else { return nil }
+        let signal = status & 0x7f
+        return signal == 0 ? "exit status \((status >> 8) & 0xff)" : "killed by signal \(signal)"
     }
 
     public func signal(_ signal: Int32) {

@@ -104,18 +104,20 @@ final class OutboundLab: @unchecked Sendable {
         try dns.replace(zone: Self.destZone(daneRecords + destRecords, corruptSignatures: corruptDestSignatures))
     }
 
-    /// The zone-file lines that publish an MTA-STS policy host for `dest.test` with this record id.
-    static func mtaSTSRecords(id: String) -> [String] {
-        ["mta-sts IN A 127.0.0.5", "_mta-sts IN TXT \"v=STSv1; id=\(id)\""]
+    /// The zone-file lines that publish an MTA-STS policy host for `dest.test` with this record id. The
+    /// policy host listens on port 443 (RFC 8461 §3.3), so suites that run at the same time give it
+    /// different addresses.
+    static func mtaSTSRecords(id: String, policyHost: String = "127.0.0.5") -> [String] {
+        ["mta-sts IN A \(policyHost)", "_mta-sts IN TXT \"v=STSv1; id=\(id)\""]
     }
 
-    /// The policy host `mta-sts.dest.test`: Python's https server on 127.0.0.5:443 with a certificate from the
+    /// The policy host `mta-sts.dest.test`: Python's https server on `host`:443 with a certificate from the
     /// lab's CA, answering every GET with `response`.
     @discardableResult
-    func startPolicyServer(_ response: TestHTTPSServer.Response) throws -> TestHTTPSServer {
+    func startPolicyServer(_ response: TestHTTPSServer.Response, host: String = "127.0.0.5") throws -> TestHTTPSServer {
         let certificate = try ca.issue(dnsNames: ["mta-sts.dest.test"])
         let server = try TestHTTPSServer(
-            host: "127.0.0.5", port: 443, certificate: (certificate.chainPath, certificate.privateKeyPath), response: response)
+            host: host, port: 443, certificate: (certificate.chainPath, certificate.privateKeyPath), response: response)
         policyServers.append(server)
         return server
     }
