@@ -99,21 +99,7 @@ public final class JWSSigningKey: @unchecked Sendable {
     /// The JWS signature of `message` (the ASCII "protected.payload"): for ES256 the raw r || s, 32 bytes
     /// each (RFC 7518 §3.4), not OpenSSL's DER; for RS256 PKCS #1 v1.5 (RFC 7518 §3.3).
     public func sign(_ message: [UInt8]) throws -> [UInt8] {
-        ERR_clear_error()
-        guard let context = EVP_MD_CTX_new() else { throw TLSError.fromOpenSSL(.openSSLFailure, "EVP_MD_CTX_new failed") }
-        defer { EVP_MD_CTX_free(context) }
-        guard EVP_DigestSignInit(context, nil, EVP_sha256(), nil, key) == 1 else {
-            throw TLSError.fromOpenSSL(.openSSLFailure, "cannot start a signature")
-        }
-        var length = 0
-        guard EVP_DigestSign(context, nil, &length, message, message.count) == 1 else {
-            throw TLSError.fromOpenSSL(.openSSLFailure, "cannot size a signature")
-        }
-        var signature = [UInt8](repeating: 0, count: length)
-        guard EVP_DigestSign(context, &signature, &length, message, message.count) == 1 else {
-            throw TLSError.fromOpenSSL(.openSSLFailure, "cannot sign")
-        }
-        signature.removeLast(signature.count - length)
+        let signature = try PrivateKeySignature.sign(message, key: key, sha256: true, what: "a JWS signature")
         return keyType == .ecdsaP256 ? try Self.rawECDSASignature(der: signature) : signature
     }
 

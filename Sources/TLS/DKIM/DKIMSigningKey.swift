@@ -61,23 +61,10 @@ public final class DKIMSigningKey: @unchecked Sendable {  // the EVP_PKEY is onl
     /// The signature of `data` for the `b=` tag (before base64): RSASSA-PKCS1-v1_5 over SHA-256 of
     /// `data`, or Ed25519 over the SHA-256 hash of `data` (RFC 8463 §3: the hash is what is signed).
     public func sign(_ data: [UInt8]) throws -> [UInt8] {
-        ERR_clear_error()
-        guard let context = EVP_MD_CTX_new() else { throw TLSError.fromOpenSSL(.openSSLFailure, "EVP_MD_CTX_new failed") }
-        defer { EVP_MD_CTX_free(context) }
-        let input = algorithm == .rsaSHA256 ? data : SHA256Digest.digest(data)
-        // Ed25519 is a one-shot signature with no digest of its own (NULL md).
-        guard EVP_DigestSignInit(context, nil, algorithm == .rsaSHA256 ? EVP_sha256() : nil, nil, key) == 1 else {
-            throw TLSError.fromOpenSSL(.openSSLFailure, "cannot start a DKIM signature")
+        switch algorithm {
+        case .rsaSHA256: try PrivateKeySignature.sign(data, key: key, sha256: true, what: "a DKIM signature")
+        case .ed25519SHA256: try PrivateKeySignature.sign(SHA256Digest.digest(data), key: key, sha256: false, what: "a DKIM signature")
         }
-        var length = 0
-        guard EVP_DigestSign(context, nil, &length, input, input.count) == 1 else {
-            throw TLSError.fromOpenSSL(.openSSLFailure, "cannot size a DKIM signature")
-        }
-        var signature = [UInt8](repeating: 0, count: length)
-        guard EVP_DigestSign(context, &signature, &length, input, input.count) == 1 else {
-            throw TLSError.fromOpenSSL(.openSSLFailure, "cannot make a DKIM signature")
-        }
-        return Array(signature.prefix(length))
     }
 
     /// Generates a new key (RSA 2048 bits or Ed25519) and writes it as an unencrypted PKCS#8 PEM file at
