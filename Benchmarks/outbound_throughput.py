@@ -16,7 +16,8 @@ Two ways in:
   rate, and N divided by the time from the first MAIL to the empty spool (in and out).
 
 Usage: Benchmarks/outbound_throughput.py [--mode spool|submission] [--destinations 16|1]
-       [--messages N] [--concurrency K] [--clients C] [--runs R]
+       [--messages N] [--concurrency K] [--clients C] [--runs R] [--dkim none|rsa|ed25519|both]
+`--dkim` gives example.org (the sender's domain) DKIM keys that sign every message in the queue.
 `--concurrency` is [delivery] destination_concurrency (Loft's default, 4, when not given).
 Needs the release build (`LOFT_BIN`, default .build/release/loft), nsd, drill, cc and libssl-dev.
 """
@@ -47,12 +48,28 @@ def options():
     parser.add_argument("--concurrency", type=int, default=None)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--dkim", choices=["none", "rsa", "ed25519", "both"], default="none")
     return parser.parse_args()
 
 
 def recipients(count, destinations):
     domains = DOMAINS if destinations == 16 else [ONE_DOMAIN]
     return [f"user{index}@{domains[index % len(domains)]}" for index in range(count)]
+
+
+def dkim_config(directory, which):
+    """[[dkim]] entries for example.org with keys made by openssl: RSA 2048, Ed25519, or both."""
+    algorithms = {"rsa": [("rsa-sha256", "RSA")], "ed25519": [("ed25519-sha256", "ED25519")],
+                  "both": [("rsa-sha256", "RSA"), ("ed25519-sha256", "ED25519")]}.get(which, [])
+    config = ""
+    for index, (algorithm, openssl) in enumerate(algorithms):
+        path = os.path.join(directory, f"dkim{index}.key")
+        options = ["-pkeyopt", "rsa_keygen_bits:2048"] if openssl == "RSA" else []
+        subprocess.run(["openssl", "genpkey", "-algorithm", openssl, *options, "-out", path], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        config += (f'\n[[dkim]]\ndomain = "example.org"\nselector = "bench{index}"\nalgorithm = "{algorithm}"\n'
+                   f'key_file = "{path}"\n')
+    return config
 
 
 def make_certificate(directory):
@@ -147,7 +164,8 @@ def one_run(arguments, number):
                 if spool:
                     write_spool(loft.path("data"), addresses, MESSAGE_SIZE)
                 launched.append(time.monotonic())  # Loft is started right after this
-            with LoftUnderTest(["alice"], submission=True, prepare=prepare, extra_config=dns_section,
+            with LoftUnderTest(["alice"], submission=True, prepare=prepare,
+                               extra_config=dns_section + dkim_config(directory, arguments.dkim),
                                delivery_config=delivery_keys) as loft:
                 data = loft.path("data")
                 queued_at_start = queued(data)
@@ -172,8 +190,10 @@ def one_run(arguments, number):
         rate = delivered_n / elapsed
         attempts = log.count("delivery attempt")
         deferred = log.count("queue entry deferred")
+        signed = log.count("DKIM-signed")
         print(f"run {number}: {len(addresses)} messages, {arguments.destinations} destination(s), "
               f"destination_concurrency {arguments.concurrency or 'default (4)'}, mode {arguments.mode}, "
+              f"DKIM {arguments.dkim} ({signed} signed), "
               f"load average at start {load:.2f}")
         if submitted is not None:
             print(f"  submission: {len(addresses)} in {submitted - began:.2f} s = {len(addresses) / (submitted - began):.0f} msg/s"
