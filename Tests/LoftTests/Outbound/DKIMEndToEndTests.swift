@@ -216,6 +216,33 @@ import TLS
         #expect(String(decoding: received[0].message, as: UTF8.self).hasSuffix(Self.message))
     }
 
+    @Test("a deferred entry keeps its signature: the retry sends exactly the signature made before the first attempt")
+    func retrySendsTheSameSignature() async throws {
+        let keys = try Keys(Array(Self.dualKeys.prefix(1)))
+        defer { keys.remove() }
+        let lab = try OutboundLab(retryAfter: "1h", extraConfig: keys.config)
+        defer { lab.cleanUp() }
+        var behaviour = TestMX.Behaviour()
+        behaviour.temporaryFailures = 1
+        let mx = try lab.startMX("127.0.0.2", behaviour: behaviour)
+        try await lab.start()
+        try await lab.submit(to: ["bob@dest.test"], message: Self.message, options: ["BODY=8BITMIME"])
+        let id = try #require(lab.queuedEntries.first).replacingOccurrences(of: ".json", with: "")
+        _ = try await lab.waitForLog(containing: ["queue entry deferred", id])
+        let envelopePath = "\(lab.loft.directory.path)/data/queue/envelopes/\(id).json"
+        let envelope = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: envelopePath))) as? [String: Any])
+        let stored = try #require(envelope["dkim_signature"] as? String, "\(envelope)")
+        #expect(stored.hasPrefix("DKIM-Signature: v=1; a=rsa-sha256;"), "\(stored)")
+
+        #expect(try await lab.queue("retry", id).status == 0)
+        let received = await mx.waitForMessages(1)
+        try #require(received.count == 1, "\(lab.loft.log)")
+        #expect(String(decoding: received[0].message, as: UTF8.self).hasPrefix(stored), "the retry sent the stored fields first")
+        #expect(try DKIMVerifier.verify(received[0].message, records: try keys.records()).signatures == [true])
+        #expect(lab.loft.log.components(separatedBy: "DKIM-signed").count == 2, "signed once, not again at the retry")
+        try await lab.waitForEmptyQueue()
+    }
+
     @Test("a key that cannot be read at signing time defers (4.7.5, nothing sent unsigned); fixed and retried, it goes out signed")
     func unreadableKeyDefers() async throws {
         let keys = try Keys(Array(Self.dualKeys.prefix(1)))
