@@ -110,6 +110,13 @@ import Testing
         #expect(!channel.isActive)
     }
 
+    @Test func anIdleConnectionIsClosed() throws {
+        let channel = try makeChannel()
+        #expect(channel.isActive)
+        channel.pipeline.fireUserInboundEventTriggered(IdleStateHandler.IdleStateEvent.all)
+        #expect(!channel.isActive)
+    }
+
     @Test func aRenderFailureIs500() throws {
         struct Broken: Error {}
         let channel = EmbeddedChannel()

@@ -21,10 +21,24 @@ enum HTTPResponseWriter {
     }
 }
 
-/// A handler that answers with `HTTPResponseWriter` (`/metrics`, the ACME http-01 listener).
+/// A handler that answers with `HTTPResponseWriter` (`/metrics`, the ACME http-01 listener), and closes its
+/// connection when it has been idle (`IdleStateHandler` in front) or on an error.
 protocol HTTPResponseWriting: ChannelInboundHandler where OutboundOut == HTTPServerResponsePart {}
 
 extension HTTPResponseWriting {
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    /// A request NIO could not parse (it has answered 400) or a socket error: the connection is done.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
     /// A `text/plain` response.
     func send(
         _ status: HTTPResponseStatus, text: String, to request: HTTPRequestHead, context: ChannelHandlerContext,

@@ -34,19 +34,6 @@ final class MetricsHTTPHandler: HTTPResponseWriting, RemovableChannelHandler {
         }
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            context.close(promise: nil)
-        } else {
-            context.fireUserInboundEventTriggered(event)
-        }
-    }
-
-    /// A request NIO could not parse (it has answered 400) or a socket error: the connection is done.
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
-    }
-
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
         let path = head.uri.prefix { $0 != "?" }
         guard path == Self.path else {
